@@ -1,0 +1,29 @@
+# Two commands on a fresh machine with Python 3.11+ and make: `make demo`, `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test up bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/o2c demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+up: $(STAMP)
+	$(BIN)/o2c up
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/avatax_create.py
+
+clean:
+	rm -rf $(VENV) .o2c build *.egg-info

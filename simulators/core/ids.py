@@ -1,0 +1,81 @@
+"""Deterministic identifiers under a seed (moto's MotoRandom idea).
+
+Every fake draws its ids from its own ``IdGen``; re-seeding through ``/_sim/seed`` makes a run
+repeat exactly.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+import string
+import threading
+import uuid
+
+_B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+_SF_ALNUM = string.ascii_uppercase + string.ascii_lowercase + string.digits  # 18-char checksum alphabet
+_SF_CHECK = string.ascii_uppercase + "012345"
+
+
+class IdGen:
+    def __init__(self, seed: int | str = 0):
+        self._lock = threading.Lock()
+        self.reseed(seed)
+
+    def reseed(self, seed: int | str) -> None:
+        with self._lock:
+            self.seed = seed
+            self._rng = random.Random(str(seed))
+            self._counters: dict[str, itertools.count] = {}
+
+    def token(self, n: int = 24, alphabet: str = _B62) -> str:
+        with self._lock:
+            return "".join(self._rng.choice(alphabet) for _ in range(n))
+
+    def prefixed(self, prefix: str, n: int = 24) -> str:
+        """Stripe-style ids: ``cus_`` + 14..24 base62 characters."""
+        return f"{prefix}_{self.token(n)}"
+
+    def counter(self, name: str, start: int = 1) -> int:
+        with self._lock:
+            c = self._counters.setdefault(name, itertools.count(start))
+            return next(c)
+
+    def uuid(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def salesforce(self, key_prefix: str, pod: str = "5g0") -> str:
+        """An 18-character Salesforce id: 3-char key prefix + pod + counter, then the checksum."""
+        n = self.counter(f"sf:{key_prefix}")
+        body = f"{key_prefix}{pod}{self._b62(n, 9)}"
+        return sf_id18(body)
+
+    @staticmethod
+    def _b62(n: int, width: int) -> str:
+        out = ""
+        while n:
+            n, r = divmod(n, 62)
+            out = _B62[r] + out
+        return out.rjust(width, "0")
+
+
+def sf_id18(id15: str) -> str:
+    """Salesforce's case-safe 18-character form of a 15-character id."""
+    if len(id15) == 18:
+        return id15
+    if len(id15) != 15:
+        raise ValueError(f"not a Salesforce id: {id15!r}")
+    suffix = ""
+    for chunk in (id15[0:5], id15[5:10], id15[10:15]):
+        bits = sum(1 << i for i, ch in enumerate(chunk) if ch.isupper())
+        suffix += _SF_CHECK[bits]
+    return id15 + suffix
+
+
+def sf_id_key(value: str) -> str | None:
+    """The 15-character key under which both the 15- and 18-character forms compare equal."""
+    if len(value) == 18 and sf_id18(value[:15]) == value[:15] + value[15:].upper():
+        return value[:15]
+    if len(value) == 15 and value.isalnum():
+        return value
+    return None

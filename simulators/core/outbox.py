@@ -1,0 +1,204 @@
+"""Outbox and webhook delivery: the asynchronous half of every fake.
+
+A delivery is a signed POST of a fixed body to an endpoint URL. It is attempted as a job on the
+simulated clock; a non-2xx answer, a timeout or a refused connection schedules the next attempt
+from the vendor's retry schedule; every attempt is recorded (simulated time, status, latency).
+
+The vendor supplies a ``signer(body, now, endpoint) -> headers`` hook, called afresh for every
+attempt (Stripe re-signs each retry with a new ``t``).
+
+Delivery faults come from the fake's ``FaultEngine`` under the operation ``webhook.deliver``
+(match attributes ``endpoint`` and ``event_type``): ``drop`` loses the attempt in transit (it
+counts as a timeout and is retried), ``latency`` delays it in simulated time, ``duplicate``
+delivers the body twice, ``reorder`` holds it back until the next delivery to the same endpoint
+has gone out.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import requests
+
+from .clock import SimClock, iso
+from .faults import FaultEngine
+
+Signer = Callable[[bytes, datetime, dict[str, Any]], dict[str, str]]
+Transport = Callable[[str, bytes, dict[str, str], float], tuple[int | None, float, str | None]]
+
+HOLD_LIMIT = timedelta(minutes=5)  # a reordered delivery goes out after this even if nothing overtakes it
+
+
+def http_transport(url: str, body: bytes, headers: dict[str, str], timeout: float):
+    """POST with requests (intercepted by ``responses`` in-process). Returns (status, ms, error)."""
+    try:
+        resp = requests.post(url, data=body, headers=headers, timeout=timeout)
+        return resp.status_code, resp.elapsed.total_seconds() * 1000, None
+    except requests.RequestException as exc:
+        return None, 0.0, type(exc).__name__
+
+
+@dataclass
+class Delivery:
+    id: str
+    endpoint: dict[str, Any]
+    body: bytes
+    event_id: str
+    event_type: str
+    created_at: datetime
+    schedule: list[float]
+    status: str = "pending"  # pending | held | delivered | failed
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    duplicate_of: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "endpoint_id": self.endpoint.get("id"), "url": self.endpoint.get("url"),
+            "event_id": self.event_id, "event_type": self.event_type, "status": self.status,
+            "created_at": iso(self.created_at), "next_attempt_at": iso(self.next_attempt_at),
+            "delivered_at": iso(self.delivered_at), "attempts": list(self.attempts),
+            "duplicate_of": self.duplicate_of,
+        }
+
+
+class Outbox:
+    def __init__(self, clock: SimClock, owner: str, faults: FaultEngine, signer: Signer | None = None,
+                 transport: Transport = http_transport, timeout: float = 10.0, keep: int = 10_000,
+                 on_settled: Callable[[Delivery], None] | None = None):
+        self.clock = clock
+        self.owner = owner
+        self.faults = faults
+        self.signer = signer or (lambda body, now, ep: {})
+        self.transport = transport
+        self.timeout = timeout
+        self.on_settled = on_settled
+        self._lock = threading.RLock()
+        self._deliveries: OrderedDict[str, Delivery] = OrderedDict()
+        self._keep = keep
+        self._held: dict[str, list[Delivery]] = {}
+        self._jobs: dict[str, Any] = {}
+        self._n = 0
+
+    # ---- enqueue ---------------------------------------------------------------------
+    def enqueue(self, endpoint: dict[str, Any], body: bytes, event_id: str, event_type: str,
+                schedule: list[float], base_delay: float = 0.0) -> Delivery:
+        with self._lock:
+            self._n += 1
+            d = Delivery(id=f"{self.owner}_dlv_{self._n}", endpoint=endpoint, body=body,
+                         event_id=event_id, event_type=event_type, created_at=self.clock.now(),
+                         schedule=list(schedule))
+            self._deliveries[d.id] = d
+            self._trim()
+        action = self.faults.decide("webhook.deliver", attrs={"endpoint": str(endpoint.get("id")),
+                                                               "event_type": event_type})
+        delay = base_delay + (action.latency_ms / 1000 if action else 0.0)
+        if action and action.duplicate:
+            with self._lock:
+                self._n += 1
+                twin = Delivery(id=f"{self.owner}_dlv_{self._n}", endpoint=endpoint, body=body,
+                                event_id=event_id, event_type=event_type, created_at=d.created_at,
+                                schedule=list(schedule), duplicate_of=d.id)
+                self._deliveries[twin.id] = twin
+            self._schedule(twin, delay)
+        if action and action.reorder:
+            self._hold(d)
+        else:
+            self._schedule(d, delay, drop_first=bool(action and action.drop))
+        return d
+
+    def _trim(self) -> None:
+        while len(self._deliveries) > self._keep:
+            oldest_id = next(iter(self._deliveries))
+            if self._deliveries[oldest_id].status in ("pending", "held"):
+                break
+            self._deliveries.popitem(last=False)
+
+    def _schedule(self, d: Delivery, delay: float, drop_first: bool = False) -> None:
+        with self._lock:
+            d.status = "pending"
+            d.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
+            self._jobs[d.id] = self.clock.schedule(d.next_attempt_at, lambda: self._attempt(d, drop_first),
+                                                   name=f"deliver {d.event_type} -> {d.endpoint.get('url')}",
+                                                   owner=self.owner)
+
+    def _hold(self, d: Delivery) -> None:
+        key = str(d.endpoint.get("id"))
+        with self._lock:
+            d.status = "held"
+            self._held.setdefault(key, []).append(d)
+            d.next_attempt_at = self.clock.now() + HOLD_LIMIT
+            self._jobs[d.id] = self.clock.schedule(HOLD_LIMIT, lambda: self._release(key), name="release held",
+                                                   owner=self.owner)
+
+    def _release(self, key: str) -> None:
+        with self._lock:
+            held = self._held.pop(key, [])
+        for d in held:
+            self._schedule(d, 0.0)
+
+    # ---- attempts --------------------------------------------------------------------
+    def _attempt(self, d: Delivery, dropped: bool = False) -> None:
+        with self._lock:
+            if d.status not in ("pending",):
+                return
+            self._jobs.pop(d.id, None)
+        now = self.clock.now()
+        if dropped:
+            status, ms, error = None, 0.0, "dropped in transit (fault)"
+        elif not d.endpoint.get("url"):
+            status, ms, error = None, 0.0, "endpoint has no url"
+        else:
+            headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": f"o2c-{self.owner}/1.0"}
+            headers.update(self.signer(d.body, now, d.endpoint))
+            status, ms, error = self.transport(d.endpoint["url"], d.body, headers, self.timeout)
+        d.attempts.append({"at": iso(now), "status": status, "latency_ms": round(ms, 3), "error": error})
+        ok = status is not None and 200 <= status < 300
+        if ok:
+            d.status, d.delivered_at, d.next_attempt_at = "delivered", now, None
+        elif len(d.attempts) <= len(d.schedule):
+            self._schedule(d, d.schedule[len(d.attempts) - 1])
+        else:
+            d.status, d.next_attempt_at = "failed", None
+        key = str(d.endpoint.get("id"))
+        if self._held.get(key):
+            self._release(key)
+        if d.status in ("delivered", "failed") and self.on_settled:
+            self.on_settled(d)
+
+    def deliver_now(self) -> int:
+        """Attempt every pending or held delivery at once, ignoring delays ('deliver now')."""
+        with self._lock:
+            waiting = [d for d in self._deliveries.values() if d.status in ("pending", "held")]
+            for d in waiting:
+                job = self._jobs.pop(d.id, None)
+                if job is not None:
+                    job.cancelled = True
+            self._held.clear()
+            for d in waiting:
+                d.status = "pending"
+        for d in waiting:
+            self._attempt(d)
+        return len(waiting)
+
+    # ---- inspection ------------------------------------------------------------------
+    def deliveries(self, status: str | None = None, event_id: str | None = None) -> list[Delivery]:
+        with self._lock:
+            return [d for d in self._deliveries.values()
+                    if (status is None or d.status == status) and (event_id is None or d.event_id == event_id)]
+
+    def pending_count(self, event_id: str | None = None) -> int:
+        return len([d for d in self.deliveries(event_id=event_id) if d.status in ("pending", "held")])
+
+    def reset(self) -> None:
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancelled = True
+            self._jobs.clear()
+            self._held.clear()
+            self._deliveries.clear()
+            self._n = 0

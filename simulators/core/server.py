@@ -1,0 +1,111 @@
+"""Live mode: one fake per process, served by gunicorn (gthread, one worker so state stays in one
+process; threads for concurrency). Chosen by measurement: see docs/benchmarks.md.
+
+Run: ``python -m simulators.core.server <fake> --port N [--certfile F --keyfile F]``.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+
+from .clock import BackgroundRunner
+from .sim import DROP_HEADER
+
+
+class DropAware:
+    """WSGI wrapper: when the fault layer asks for a dropped connection, shut the socket."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        captured = {}
+
+        def _start(status, headers, exc_info=None):
+            captured["drop"] = any(k == DROP_HEADER for k, _ in headers)
+            if captured["drop"]:
+                return lambda data: None
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, _start)
+        if captured.get("drop"):
+            sock = environ.get("gunicorn.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            raise ConnectionAbortedError("fault: connection dropped")
+        return result
+
+
+def serve(app, host: str, port: int, threads: int = 8, certfile: str | None = None,
+          keyfile: str | None = None, engine: str = "gunicorn") -> None:
+    sim = app.extensions["sim"]
+    sim.sleep_latency = True
+    BackgroundRunner(sim.clock).start()
+    wsgi = DropAware(app)
+    if engine == "gunicorn":
+        from gunicorn.app.base import BaseApplication
+
+        class _App(BaseApplication):
+            def load_config(self):
+                self.cfg.set("bind", f"{host}:{port}")
+                self.cfg.set("workers", 1)
+                self.cfg.set("worker_class", "gthread")
+                self.cfg.set("threads", threads)
+                self.cfg.set("backlog", 2048)
+                self.cfg.set("keepalive", 5)
+                self.cfg.set("timeout", 120)
+                self.cfg.set("loglevel", "warning")
+                self.cfg.set("accesslog", None)
+                if certfile:
+                    self.cfg.set("certfile", certfile)
+                    self.cfg.set("keyfile", keyfile)
+
+            def load(self):
+                return wsgi
+
+        _App().run()
+    elif engine == "waitress":
+        import waitress
+        waitress.serve(wsgi, host=host, port=port, threads=threads, _quiet=True)
+    elif engine == "cheroot":
+        from cheroot import wsgi as cw
+        server = cw.Server((host, port), wsgi, numthreads=threads)
+        if certfile:
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+            server.ssl_adapter = BuiltinSSLAdapter(certfile, keyfile)
+        server.start()
+    elif engine == "werkzeug":
+        app.run(host=host, port=port, threaded=True)
+    else:
+        raise SystemExit(f"unknown engine {engine}")
+
+
+def main(argv=None) -> None:
+    from ..registry import FAKES, create
+
+    p = argparse.ArgumentParser(description="Serve one fake on loopback")
+    p.add_argument("fake", choices=sorted(FAKES))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--seed", default="0")
+    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--certfile")
+    p.add_argument("--keyfile")
+    p.add_argument("--engine", default="gunicorn", choices=["gunicorn", "waitress", "cheroot", "werkzeug"])
+    p.add_argument("--validation", default="strict", choices=["strict", "lenient", "off"])
+    p.add_argument("--config", help="JSON file of extra settings for the fake")
+    args = p.parse_args(argv)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("the fakes listen on loopback only")
+    import json
+    extra = json.loads(open(args.config).read()) if args.config else {}
+    app = create(args.fake, seed=args.seed, validation=args.validation, live=True, **extra)
+    serve(app, args.host, args.port, threads=args.threads, certfile=args.certfile, keyfile=args.keyfile,
+          engine=args.engine)
+
+
+if __name__ == "__main__":
+    main()

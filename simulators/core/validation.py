@@ -1,0 +1,78 @@
+"""Request validation against each fake's JSON Schemas.
+
+``strict`` rejects a violating request with the vendor's own 400 (the fake supplies the error);
+``lenient`` lets it through and records it. Either way violations are kept per caller (the
+authenticated identity, else the User-Agent), bounded, and listed through ``/_sim/violations``:
+this is the contract-verification report a CI job reads.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+from jsonschema import Draft202012Validator
+
+MODES = ("strict", "lenient", "off")
+
+
+class Violation(Exception):
+    def __init__(self, operation: str, errors: list[dict[str, Any]]):
+        super().__init__(f"{operation}: {errors[0]['message'] if errors else 'invalid'}")
+        self.operation = operation
+        self.errors = errors
+
+
+class SchemaValidator:
+    def __init__(self, schema_dir: Path | None, mode: str = "strict", max_per_caller: int = 200,
+                 normalise: Callable[[Any], Any] | None = None):
+        self._lock = threading.Lock()
+        self.mode = mode
+        self.normalise = normalise
+        self._validators: dict[str, Draft202012Validator] = {}
+        self._violations: dict[str, deque] = {}
+        self._max = max_per_caller
+        if schema_dir and schema_dir.is_dir():
+            for path in sorted(schema_dir.glob("*.json")):
+                schema = json.loads(path.read_text())
+                Draft202012Validator.check_schema(schema)
+                self._validators[path.stem] = Draft202012Validator(schema)
+
+    def operations(self) -> list[str]:
+        return sorted(self._validators)
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"validation mode must be one of {MODES}")
+        self.mode = mode
+
+    def check(self, operation: str, payload: Any, caller: str, at: str) -> None:
+        """Raise ``Violation`` in strict mode; record in strict and lenient modes."""
+        if self.mode == "off":
+            return
+        validator = self._validators.get(operation)
+        if validator is None:
+            return
+        data = self.normalise(payload) if self.normalise else payload
+        errors = [
+            {"message": e.message, "path": "/".join(str(p) for p in e.absolute_path) or None,
+             "keyword": e.validator}
+            for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        ]
+        if not errors:
+            return
+        with self._lock:
+            bucket = self._violations.setdefault(caller, deque(maxlen=self._max))
+            bucket.append({"at": at, "operation": operation, "mode": self.mode, "errors": errors})
+        if self.mode == "strict":
+            raise Violation(operation, errors)
+
+    def violations(self) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            return {caller: list(items) for caller, items in self._violations.items()}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._violations.clear()

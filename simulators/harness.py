@@ -1,0 +1,306 @@
+"""Wires the fakes (and later the integration) together, in-process or live.
+
+In-process (``InProcessHarness``): every fake is a Flask app in this process, sharing one
+simulated clock; ``responses`` routes the vendors' real hostnames to them. Deterministic, no
+sockets, no threads.
+
+Live (``LiveHarness``): every fake is its own server process on loopback (Salesforce over HTTPS
+with a local CA made by trustme). The harness broadcasts one clock anchor so every process
+computes the same ``now``, and advances frozen clocks in lockstep so due jobs run in time order
+across systems.
+
+Both give the same surface: ``url(name)``, ``control(name)``, ``settle()``, ``advance()``,
+``wait_until()``, ``reset()``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time as _wall  # only for wait_until's real-time deadline and process start-up
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import requests
+
+from .core.clock import SimClock, iso, parse_duration, parse_instant
+from .core.transport import InProcessRouter
+from .registry import FAKES, available, create
+
+RUN_DIR = Path(os.environ.get("O2C_HOME", ".o2c"))
+
+
+class WaitTimeout(AssertionError):
+    pass
+
+
+class ControlClient:
+    """HTTP client for one fake's ``/_sim`` control plane (works in both modes)."""
+
+    def __init__(self, base_url: str, session: requests.Session | None = None, verify: Any = True):
+        self.base = base_url.rstrip("/")
+        self.http = session or requests.Session()
+        self.verify = verify
+
+    def _call(self, method: str, path: str, **kw) -> Any:
+        resp = self.http.request(method, f"{self.base}/_sim{path}", timeout=60, verify=self.verify, **kw)
+        if resp.status_code >= 400:
+            raise RuntimeError(f"{method} /_sim{path} -> {resp.status_code}: {resp.text[:300]}")
+        return resp.json()
+
+    def get(self, path: str, **params) -> Any:
+        return self._call("GET", path, params=params or None)
+
+    def post(self, path: str, body: dict | None = None) -> Any:
+        return self._call("POST", path, json=body or {})
+
+    def delete(self, path: str) -> Any:
+        return self._call("DELETE", path)
+
+    # conveniences
+    def reset(self):
+        return self.post("/reset")
+
+    def clock(self):
+        return self.get("/clock")
+
+    def add_fault(self, **rule):
+        return self.post("/faults", rule)
+
+    def clear_faults(self):
+        return self.delete("/faults")
+
+    def journal(self, operation: str | None = None):
+        return self.get("/journal", **({"operation": operation} if operation else {}))["entries"]
+
+
+class _Base:
+    names: list[str]
+
+    def url(self, name: str) -> str:
+        raise NotImplementedError
+
+    def control(self, name: str) -> ControlClient:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        for name in self.names:
+            self.control(name).reset()
+
+    def wait_until(self, condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition",
+                   interval: float = 0.02) -> Any:
+        """Wait for ``condition()`` to be truthy: settles the systems and re-checks until the
+        real-time ``timeout``. Never a fixed sleep: it returns as soon as the condition holds."""
+        deadline = _wall.monotonic() + timeout
+        pause = threading.Event()
+        while True:
+            self.settle()
+            value = condition()
+            if value:
+                return value
+            if _wall.monotonic() >= deadline:
+                raise WaitTimeout(f"timed out after {timeout}s waiting for {what}")
+            pause.wait(interval)
+
+
+class InProcessHarness(_Base):
+    def __init__(self, fakes: Iterable[str] | None = None, seed: int | str = 0, start: datetime | None = None,
+                 validation: str = "strict", **fake_options: dict[str, Any]):
+        self.clock = SimClock(start) if start else SimClock()
+        self.names = list(fakes) if fakes is not None else available()
+        self.apps = {name: create(name, clock=self.clock, seed=seed, validation=validation,
+                                  **fake_options.get(name, {}))
+                     for name in self.names}
+        self.router = InProcessRouter()
+        for name, app in self.apps.items():
+            self.router.add(FAKES[name].hosts, app)
+        self._session = requests.Session()
+        self.mode = "in-process"
+
+    def add_app(self, name: str, app, hosts: Iterable[str]) -> None:
+        """Route more hostnames (e.g. the integration's) to another in-process WSGI app."""
+        self.apps[name] = app
+        self.router.add(hosts, app)
+
+    def start(self) -> "InProcessHarness":
+        self.router.start()
+        return self
+
+    def stop(self) -> None:
+        self.router.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def url(self, name: str) -> str:
+        return FAKES[name].inprocess_url
+
+    def sim(self, name: str):
+        return self.apps[name].extensions["sim"]
+
+    def control(self, name: str) -> ControlClient:
+        return ControlClient(self.url(name), self._session)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def settle(self) -> int:
+        return self.clock.run_due()
+
+    def advance(self, duration) -> int:
+        return self.clock.advance(duration)
+
+    def advance_to(self, when: datetime) -> int:
+        return self.clock.advance_to(when)
+
+
+class LiveHarness(_Base):
+    """Starts each fake as a server process on loopback and stops them all on ``stop()``."""
+
+    def __init__(self, fakes: Iterable[str] | None = None, seed: int | str = 0, ports: dict[str, int] | None = None,
+                 run_dir: Path = RUN_DIR, validation: str = "strict", clock_mode: str = "frozen",
+                 rate: float = 1.0, start: datetime | None = None, engine: str = "gunicorn", threads: int = 8):
+        self.names = list(fakes) if fakes is not None else available()
+        self.ports = {name: (ports or {}).get(name, FAKES[name].port) for name in self.names}
+        self.run_dir = Path(run_dir)
+        self.seed, self.validation, self.engine, self.threads = seed, validation, engine, threads
+        self.clock_mode, self.rate, self.start_at = clock_mode, rate, start
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.ca_path: Path | None = None
+        self._session = requests.Session()
+        self.mode = "live"
+
+    # ---- TLS ----------------------------------------------------------------------------
+    def _make_tls(self) -> tuple[Path, Path]:
+        import trustme
+
+        tls = self.run_dir / "tls"
+        tls.mkdir(parents=True, exist_ok=True)
+        ca = trustme.CA(organization_name="o2c-harness local CA")
+        cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
+        self.ca_path = tls / "ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_path))
+        certfile, keyfile = tls / "server.pem", tls / "server.key"
+        cert.private_key_pem.write_to_path(str(keyfile))
+        with open(certfile, "wb") as fh:
+            for blob in cert.cert_chain_pems:
+                fh.write(blob.bytes())
+        return certfile, keyfile
+
+    def url(self, name: str) -> str:
+        scheme = "https" if FAKES[name].tls else "http"
+        return f"{scheme}://127.0.0.1:{self.ports[name]}"
+
+    def control(self, name: str) -> ControlClient:
+        return ControlClient(self.url(name), self._session, verify=str(self.ca_path) if self.ca_path else True)
+
+    def start(self) -> "LiveHarness":
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        certfile, keyfile = self._make_tls()
+        logs = self.run_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        try:
+            for name in self.names:
+                cmd = [sys.executable, "-m", "simulators.core.server", name, "--port", str(self.ports[name]),
+                       "--seed", str(self.seed), "--validation", self.validation, "--engine", self.engine,
+                       "--threads", str(self.threads)]
+                if FAKES[name].tls:
+                    cmd += ["--certfile", str(certfile), "--keyfile", str(keyfile)]
+                log = open(logs / f"{name}.log", "wb")
+                self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                                    start_new_session=True)
+            for name in self.names:
+                self._await_health(name)
+            self.sync_clocks()
+            self._write_run_file()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _await_health(self, name: str, timeout: float = 30.0) -> None:
+        deadline = _wall.monotonic() + timeout
+        pause = threading.Event()
+        while _wall.monotonic() < deadline:
+            proc = self.procs[name]
+            if proc.poll() is not None:
+                log = (self.run_dir / "logs" / f"{name}.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log}")
+            try:
+                if self.control(name).get("/health").get("ok"):
+                    return
+            except (requests.RequestException, RuntimeError):
+                pass
+            pause.wait(0.05)
+        raise RuntimeError(f"{name} did not answer /_sim/health within {timeout}s")
+
+    def sync_clocks(self) -> dict[str, Any]:
+        """Broadcast one anchor so every process computes the same simulated now."""
+        anchor_sim = self.start_at or parse_instant(self.control(self.names[0]).clock()["now"])
+        body = {"now": iso(anchor_sim), "mode": self.clock_mode, "rate": self.rate,
+                "wall_anchor": _wall.time(), "force": True}
+        for name in self.names:
+            self.control(name).post("/clock", body)
+        return body
+
+    def _write_run_file(self) -> None:
+        info = {"urls": {n: self.url(n) for n in self.names}, "pids": {n: p.pid for n, p in self.procs.items()},
+                "ca": str(self.ca_path) if self.ca_path else None}
+        (self.run_dir / "run.json").write_text(json.dumps(info, indent=2))
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs.clear()
+        run_file = self.run_dir / "run.json"
+        if run_file.exists():
+            run_file.unlink()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def now(self) -> datetime:
+        return parse_instant(self.control(self.names[0]).clock()["now"])
+
+    def settle(self) -> int:
+        return sum(self.control(n).post("/clock/settle")["jobs_run"] for n in self.names)
+
+    def advance(self, duration) -> int:
+        return self.advance_to(self.now() + parse_duration(duration))
+
+    def advance_to(self, target: datetime) -> int:
+        """Lockstep: move every process to the earliest due job anywhere, run it, repeat."""
+        ran = 0
+        while True:
+            dues = [self.control(n).clock()["next_due"] for n in self.names]
+            due = min((parse_instant(d) for d in dues if d), default=None)
+            step = due if due is not None and due <= target else target
+            for name in self.names:
+                ran += self.control(name).post("/clock/advance", {"to": iso(step)})["jobs_run"]
+            if step >= target:
+                return ran
+
+
+def run_file(run_dir: Path = RUN_DIR) -> dict[str, Any] | None:
+    path = Path(run_dir) / "run.json"
+    return json.loads(path.read_text()) if path.exists() else None
