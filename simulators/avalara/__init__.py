@@ -1,0 +1,1 @@
+"""Fake Avalara AvaTax REST v2."""

@@ -1,0 +1,81 @@
+"""AvaTax errors: ``{"error": {code, message, target, details[]}}`` with the real code numbers.
+
+Numbers from Avalara's ErrorCodeId enum (avadev AvaTax-REST-V2 SDKs, ``ErrorCodeId``) and
+developer.avalara.com/avatax/errors/<Code>.
+"""
+from __future__ import annotations
+
+from flask import Response
+
+from ..core.errors import SimError
+from ..core.sim import json_response
+
+HELP = "http://developer.avalara.com/avatax/errors/"
+
+# code -> (number, http status, faultCode, target)
+CODES: dict[str, tuple[int, int, str, str]] = {
+    "ServerConfiguration": (1, 500, "Server", "Unknown"),
+    "EntityNotFoundError": (4, 404, "Client", "HttpRequest"),
+    "ValueRequiredError": (5, 400, "Client", "IncorrectData"),
+    "AuthenticationException": (30, 401, "Client", "HttpRequestHeaders"),
+    "AuthenticationIncomplete": (34, 401, "Client", "HttpRequestHeaders"),
+    "BasicAuthIncorrect": (35, 401, "Client", "HttpRequestHeaders"),
+    "ModelStateInvalid": (70, 400, "Client", "IncorrectData"),
+    "JurisdictionNotFoundError": (130, 400, "Client", "IncorrectData"),
+    "InvalidEnumValue": (164, 400, "Client", "IncorrectData"),
+    "GetTaxError": (300, 400, "Client", "IncorrectData"),
+    "DocumentCodeConflict": (303, 400, "Client", "IncorrectData"),
+    "MissingAddress": (304, 400, "Client", "IncorrectData"),
+    "InvalidAddress": (309, 400, "Client", "IncorrectData"),
+    "AddressLocationNotFound": (310, 400, "Client", "IncorrectData"),
+    "MissingLine": (311, 400, "Client", "IncorrectData"),
+    "DocumentNotCommitted": (313, 400, "Client", "IncorrectData"),
+    "CannotModifyLockedTransaction": (1100, 400, "Client", "IncorrectData"),
+    "TransactionAlreadyExists": (1303, 400, "Client", "IncorrectData"),
+    "InvalidDocumentType": (1310, 400, "Client", "IncorrectData"),
+    "TransactionIsCommitted": (1313, 400, "Client", "IncorrectData"),
+    "InvalidDocumentStatus": (1314, 400, "Client", "IncorrectData"),
+    "RequestLimitExceeded": (1715, 429, "Client", "HttpRequest"),
+    "ConcurrentRequestLimitExceeded": (1716, 429, "Client", "HttpRequest"),
+    # Not in the enum as a business code: what the gateway answers when the service is down.
+    "ServiceUnavailable": (1, 503, "Server", "Unknown"),
+    "InternalServerError": (1, 500, "Server", "Unknown"),
+}
+
+
+class AvaTaxError(SimError):
+    def __init__(self, code: str, message: str, description: str | None = None, refers_to: str | None = None,
+                 status: int | None = None, headers: dict[str, str] | None = None):
+        number, default_status, fault, target = CODES.get(code, (1, 400, "Client", "Unknown"))
+        super().__init__(message, status=status or default_status, code=code, headers=headers)
+        self.number, self.fault, self.target = number, fault, target
+        self.description = description or message
+        self.refers_to = refers_to
+
+    def body(self) -> dict:
+        detail = {"code": self.code, "number": self.number, "message": self.message,
+                  "description": self.description, "faultCode": self.fault, "helpLink": HELP + self.code,
+                  "severity": "Exception" if self.status == 401 else "Error"}
+        if self.refers_to:
+            detail["refersTo"] = self.refers_to
+        return {"error": {"code": self.code, "message": self.message, "target": self.target, "details": [detail]}}
+
+
+def render(exc: SimError) -> Response:
+    return json_response(exc.body(), exc.status)
+
+
+def not_found(company: str, code: str) -> AvaTaxError:
+    return AvaTaxError("EntityNotFoundError", f"Document with ID '{company} - {code}' not found.",
+                       f"The Document with ID '{company} - {code}' was not found.", refers_to="code")
+
+
+def fault_error(spec: dict) -> AvaTaxError:
+    code = spec.get("code", "InternalServerError")
+    message = spec.get("message") or {
+        "RequestLimitExceeded": "Your request was throttled: too many requests.",
+        "ConcurrentRequestLimitExceeded": "Too many concurrent requests.",
+        "ServiceUnavailable": "The service is temporarily unavailable.",
+    }.get(code, "An unexpected error occurred.")
+    headers = {"Retry-After": str(spec["retry_after"])} if spec.get("retry_after") else None
+    return AvaTaxError(code, message, status=spec.get("status"), headers=headers)
