@@ -1,7 +1,9 @@
 """Shared fixtures for the simulators' own tests.
 
 - ``harness``: an in-process harness with every available fake on one frozen clock (fresh per test).
-- ``live``: a session-wide LiveHarness on free loopback ports (started once, reset per use).
+- ``live``: a LiveHarness on free loopback ports. A test under ``tests/<fake>/`` gets just that
+  fake; elsewhere every available fake. Servers start once per session per set of fakes and are
+  reset before each test.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import socket
 import pytest
 
 from simulators.harness import InProcessHarness, LiveHarness
+from simulators.registry import FAKES, available
 
 
 def free_port() -> int:
@@ -25,17 +28,27 @@ def harness():
 
 
 @pytest.fixture(scope="session")
-def live_session(tmp_path_factory):
-    from simulators.registry import available
-    names = available()
-    h = LiveHarness(names, ports={n: free_port() for n in names}, run_dir=tmp_path_factory.mktemp("o2c"))
-    h.start()
-    yield h
-    h.stop()
+def _live_pool(tmp_path_factory):
+    pool: dict[tuple[str, ...], LiveHarness] = {}
+
+    def get(names: tuple[str, ...]) -> LiveHarness:
+        if names not in pool:
+            h = LiveHarness(list(names), ports={n: free_port() for n in names},
+                            run_dir=tmp_path_factory.mktemp("o2c-" + "-".join(names)))
+            h.start()
+            pool[names] = h
+        return pool[names]
+
+    yield get
+    for h in pool.values():
+        h.stop()
 
 
 @pytest.fixture
-def live(live_session):
-    live_session.reset()
-    live_session.sync_clocks()
-    return live_session
+def live(request, _live_pool):
+    parts = request.module.__name__.split(".")
+    names = (parts[1],) if len(parts) > 2 and parts[1] in FAKES else tuple(available())
+    h = _live_pool(names)
+    h.reset()
+    h.sync_clocks()
+    return h
