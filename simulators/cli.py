@@ -1,0 +1,200 @@
+"""The ``o2c`` command: start the fakes, run the demo, and drive the control plane.
+
+    o2c up [--detach] [--fakes avalara stripe ...] [--port avalara=9703] [--clock scaled --rate 60]
+    o2c down | status | reset
+    o2c clock [show | advance 30d | mode scaled --rate 3600]
+    o2c faults list | clear | add --fake avalara --operation transactions.create --error RequestLimitExceeded --times 2
+    o2c demo
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .harness import RUN_DIR, ControlClient, LiveHarness, run_file
+from .registry import FAKES, available
+
+CREDENTIALS = """Default credentials (every fake accepts these out of the box):
+  Stripe      any secret key starting sk_test_ (e.g. sk_test_o2c); webhook secrets whsec_... are returned on create
+  AvaTax      HTTP Basic <numeric account id>:<non-empty license key>, or username:password
+  Salesforce  integration@o2c.test / o2c-password + security token O2CTOKEN; client o2c-client-id / o2c-client-secret
+  ERP         account O2C_SB1; consumer o2c-consumer-key / o2c-consumer-secret; token o2c-token-id / o2c-token-secret
+              (OAuth 1.0a HMAC-SHA256), or Bearer o2c-erp-token"""
+
+
+def _ports(pairs: list[str]) -> dict[str, int]:
+    out = {}
+    for pair in pairs or []:
+        name, _, port = pair.partition("=")
+        if name not in FAKES or not port.isdigit():
+            raise SystemExit(f"--port wants NAME=PORT with NAME in {sorted(FAKES)}, not {pair!r}")
+        out[name] = int(port)
+    return out
+
+
+def _controls(args) -> dict[str, ControlClient]:
+    info = run_file(Path(args.run_dir))
+    if not info:
+        raise SystemExit("no running fakes found: start them with `o2c up --detach` first")
+    names = [args.fake] if getattr(args, "fake", None) else list(info["urls"])
+    verify = info.get("ca") or True
+    return {n: ControlClient(info["urls"][n], verify=verify) for n in names}
+
+
+def cmd_up(args) -> int:
+    names = args.fakes or available()
+    h = LiveHarness(names, ports=_ports(args.port), run_dir=Path(args.run_dir), clock_mode=args.clock,
+                    rate=args.rate, seed=args.seed, validation=args.validation)
+    h.start()
+    print("o2c fakes are up (loopback only):")
+    for n in names:
+        print(f"  {n:<11} {h.url(n)}")
+    print(f"  CA bundle   {h.ca_path}   (REQUESTS_CA_BUNDLE={h.ca_path} for clients of the HTTPS fakes)")
+    print(f"  control     <url>/_sim/...  (OpenAPI: <url>/_sim/openapi.json)")
+    print(CREDENTIALS)
+    if args.detach:
+        print(f"running in the background; stop with `o2c down` (state in {h.run_dir}/run.json)")
+        h.procs.clear()  # leave them running
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("press Ctrl-C to stop")
+    stop.wait()
+    h.stop()
+    print("stopped")
+    return 0
+
+
+def cmd_down(args) -> int:
+    info = run_file(Path(args.run_dir))
+    if not info:
+        print("nothing is running")
+        return 0
+    for name, pid in info["pids"].items():
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            print(f"stopped {name} (pid {pid})")
+        except ProcessLookupError:
+            print(f"{name} (pid {pid}) was not running")
+    (Path(args.run_dir) / "run.json").unlink()
+    return 0
+
+
+def cmd_status(args) -> int:
+    for name, c in _controls(args).items():
+        try:
+            h = c.get("/health")
+            print(f"{name:<11} up   now={h['now']}  {c.base}")
+        except Exception as exc:  # report, keep going
+            print(f"{name:<11} DOWN {c.base}: {exc}")
+    return 0
+
+
+def cmd_reset(args) -> int:
+    for name, c in _controls(args).items():
+        c.reset()
+        print(f"reset {name}")
+    return 0
+
+
+def cmd_clock(args) -> int:
+    controls = _controls(args)
+    if args.action == "advance":
+        if not args.value:
+            raise SystemExit("o2c clock advance DURATION (e.g. 30d, 2h, 90s)")
+        info = run_file(Path(args.run_dir))
+        h = LiveHarness(list(controls), ports={n: int(u.rsplit(":", 1)[1]) for n, u in info["urls"].items()
+                                               if n in controls}, run_dir=Path(args.run_dir))
+        h.ca_path = Path(info["ca"]) if info.get("ca") else None
+        ran = h.advance(args.value)
+        print(f"advanced {args.value}: {ran} jobs ran")
+    elif args.action == "mode":
+        for c in controls.values():
+            c.post("/clock", {"mode": args.value, "rate": args.rate})
+    for name, c in controls.items():
+        view = c.clock()
+        print(f"{name:<11} now={view['now']} mode={view['mode']} rate={view['rate']} pending={view['pending_jobs']}")
+    return 0
+
+
+def cmd_faults(args) -> int:
+    controls = _controls(args)
+    if args.action == "add":
+        if not args.fake:
+            raise SystemExit("faults add needs --fake")
+        rule: dict = {"operation": args.operation}
+        if args.error:
+            rule["error"] = {"code": args.error}
+        if args.latency_ms:
+            rule["latency"] = {"kind": "fixed", "ms": args.latency_ms}
+        if args.drop:
+            rule["drop"] = True
+        if args.times:
+            rule["times"] = args.times
+        if args.probability is not None:
+            rule["probability"] = args.probability
+        print(json.dumps(controls[args.fake].add_fault(**rule), indent=2))
+    elif args.action == "clear":
+        for name, c in controls.items():
+            print(f"{name}: cleared {c.clear_faults()['cleared']}")
+    else:
+        for name, c in controls.items():
+            print(f"{name}: {json.dumps(c.get('/faults')['rules'])}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run
+    return run(Path(args.run_dir))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="o2c", description="o2c-harness: fakes of Salesforce, ERP, AvaTax, Stripe")
+    p.add_argument("--run-dir", default=str(RUN_DIR), help="where run.json, logs and TLS files live (default .o2c)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up", help="start the fakes as live servers on loopback")
+    up.add_argument("--fakes", nargs="*", choices=sorted(FAKES))
+    up.add_argument("--port", action="append", metavar="NAME=PORT")
+    up.add_argument("--clock", default="real", choices=["frozen", "real", "scaled"])
+    up.add_argument("--rate", type=float, default=1.0, help="simulated seconds per real second (scaled)")
+    up.add_argument("--seed", default="0")
+    up.add_argument("--validation", default="strict", choices=["strict", "lenient", "off"])
+    up.add_argument("--detach", action="store_true", help="leave them running; stop with `o2c down`")
+    up.set_defaults(fn=cmd_up)
+    sub.add_parser("down", help="stop fakes started with --detach").set_defaults(fn=cmd_down)
+    sub.add_parser("status", help="health of the running fakes").set_defaults(fn=cmd_status)
+    reset = sub.add_parser("reset", help="empty the running fakes")
+    reset.add_argument("--fake", choices=sorted(FAKES))
+    reset.set_defaults(fn=cmd_reset)
+    clock = sub.add_parser("clock", help="show, advance or set the simulated clock")
+    clock.add_argument("action", nargs="?", default="show", choices=["show", "advance", "mode"])
+    clock.add_argument("value", nargs="?")
+    clock.add_argument("--rate", type=float)
+    clock.set_defaults(fn=cmd_clock, fake=None)
+    faults = sub.add_parser("faults", help="list, add or clear fault rules")
+    faults.add_argument("action", nargs="?", default="list", choices=["list", "add", "clear"])
+    faults.add_argument("--fake", choices=sorted(FAKES))
+    faults.add_argument("--operation", default="*")
+    faults.add_argument("--error")
+    faults.add_argument("--latency-ms", type=float)
+    faults.add_argument("--drop", action="store_true")
+    faults.add_argument("--times", type=int)
+    faults.add_argument("--probability", type=float)
+    faults.set_defaults(fn=cmd_faults)
+    sub.add_parser("demo", help="the main job: start everything live, run the lifecycle, stop").set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.fn(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
