@@ -1,0 +1,89 @@
+"""The fake org: records, sessions, the event bus, outbound messages, the dunning flow and the
+Apex REST registry, over one ``Store`` (reset/snapshot/restore for free). No Flask here."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ..schema import REGISTRY
+from ..soql.engine import Engine
+from .apex import ApexRegistry, builtin
+from .auth import Sessions
+from .dunning import Dunning, load_policy
+from .events import EventBus
+from .outbound import OutboundMessages
+from .records import Database, empty_state
+from .rules import Rules
+from .seed import seed
+
+API_VERSIONS = ["52.0", "53.0", "54.0", "55.0", "56.0", "57.0", "58.0", "59.0", "60.0", "61.0", "62.0"]
+DEFAULT_CDC = ("Account", "Order", "OrderItem", "blng__Invoice__c", "blng__InvoiceLine__c", "blng__Payment__c",
+               "EmailMessage", "Task")
+
+DEFAULT_SETTINGS = {
+    "query_batch_size": None,          # forces the query page size (real: 200..2000 via Sforce-Query-Options)
+    "session_timeout_seconds": None,   # inactivity timeout on the simulated clock; None = never
+    "api_daily_max": 100_000,          # DailyApiRequests Max; REQUEST_LIMIT_EXCEEDED once used up
+    "enforce_api_limit": True,
+    "cdc_entities": list(DEFAULT_CDC),
+    "jwt_certificate": None,
+    "jwt_check_exp": False,
+    "base_url": None,                  # outbound message Enterprise/Partner URL host; set per request in live mode
+}
+
+
+def _factory() -> dict[str, Any]:
+    state = empty_state()
+    state.update({
+        "sessions": {}, "api_usage": 0, "cursors": {},
+        "eventbus": {"events": [], "replay": 0, "faults": [], "held": {}},
+        "outbound": [], "dunning": {"policy": load_policy(), "runs": []},
+        "settings": dict(DEFAULT_SETTINGS, cdc_entities=list(DEFAULT_CDC)),
+    })
+    return state
+
+
+class Org:
+    def __init__(self, sim, live: bool = False):
+        self.sim = sim
+        self.live = live
+        self.registry = REGISTRY
+        self.store = sim.store(_factory)
+        self.db = Database(sim, self.store)
+        self.db.rules = Rules(self.db)
+        self.sessions = Sessions(self)
+        self.bus = EventBus(self)
+        self.outbound = OutboundMessages(self)
+        self.dunning = Dunning(self)
+        self.apex = ApexRegistry()
+        builtin(self.apex)
+        self.engine = Engine(self.db, self.today)
+        self.standard_pricebook_id = ""
+        self.db.listeners = [self.bus.on_change, self.outbound.on_change]
+        sim.on_reset(self._on_reset)
+
+    def _on_reset(self) -> None:
+        listeners, self.db.listeners = self.db.listeners, []
+        try:
+            seed(self)
+        finally:
+            self.db.listeners = listeners
+        self.dunning._job = None
+        self.dunning.schedule_next()
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.store.data["settings"]
+
+    def today(self) -> date:
+        return self.sim.clock.now().date()
+
+    def base_url(self) -> str:
+        return self.settings.get("base_url") or "https://o2c.my.salesforce.com"
+
+    def count_api_call(self) -> int:
+        self.store.data["api_usage"] += 1
+        return self.store.data["api_usage"]
+
+    def limit_info(self) -> str:
+        return f"api-usage={self.store.data['api_usage']}/{self.settings['api_daily_max']}"

@@ -1,0 +1,341 @@
+"""The org's records: create/read/update/delete/upsert with schema-driven validation, inside
+transactions (allOrNone needs rollback), and a change feed that listeners (CDC, record-triggered
+flows, outbound messages) see only after commit.
+
+Records are stored as plain dicts of canonical field name -> Python value (Decimal, date,
+datetime, bool, str), keyed by the 15-character id so 15- and 18-character ids are the same key.
+"""
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from simulators.core.ids import sf_id_key
+
+from .. import errors as E
+from ..schema import REGISTRY, Field, Registry, SObject
+from .values import coerce, normalize_id
+
+SYSTEM_FIELDS = {"Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                 "SystemModstamp"}
+
+
+@dataclass
+class Change:
+    kind: str  # CREATE UPDATE DELETE UNDELETE
+    sobject: str
+    id: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    changed: list[str]
+    origin: str
+    at: datetime
+    transaction_key: str = ""
+    sequence: int = 0
+
+
+@dataclass
+class Tx:
+    undo: list[Callable[[], None]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+
+def empty_state() -> dict[str, Any]:
+    return {"records": {name: {} for name in REGISTRY.objects},
+            "deleted": {name: {} for name in REGISTRY.objects},
+            "autonumber": {}}
+
+
+class Database:
+    def __init__(self, sim, store, registry: Registry = REGISTRY):
+        self.sim = sim
+        self.store = store
+        self.registry = registry
+        self.rules = None  # set by the Org: business rules (rules.py) run inside the write path
+        self.listeners: list[Callable[[Change], None]] = []
+        self._tx: Tx | None = None
+        self.user_id = ""
+
+    # ---- access -----------------------------------------------------------------------
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.store.data
+
+    def sobject(self, name: str) -> SObject:
+        obj = self.registry.get(name)
+        if obj is None:
+            raise E.NotFound(f"The requested resource does not exist", code="NOT_FOUND")
+        return obj
+
+    def table(self, sobject: str) -> dict[str, dict[str, Any]]:
+        return self.data["records"][sobject]
+
+    def find(self, record_id: str, sobject: str | None = None, include_deleted: bool = False) -> dict[str, Any] | None:
+        key = sf_id_key(record_id) if isinstance(record_id, str) else None
+        if key is None:
+            return None
+        obj = self.registry.for_id(key) if sobject is None else self.registry.get(sobject)
+        if obj is None:
+            return None
+        rec = self.table(obj.name).get(key)
+        if rec is None and include_deleted:
+            hit = self.data["deleted"][obj.name].get(key)
+            rec = hit["record"] if hit else None
+        return rec
+
+    def get(self, sobject: str, record_id: str) -> dict[str, Any]:
+        obj = self.sobject(sobject)
+        key = sf_id_key(record_id)
+        if key is None or key[:3] != obj.key_prefix:
+            raise E.NotFound(f"Provided external ID field does not exist or is not accessible: {record_id}")
+        rec = self.table(obj.name).get(key)
+        if rec is None:
+            if key in self.data["deleted"][obj.name]:
+                raise E.EntityIsDeleted("entity is deleted", fields=[])
+            raise E.NotFound("The requested resource does not exist")
+        return rec
+
+    def all(self, sobject: str, include_deleted: bool = False) -> list[dict[str, Any]]:
+        rows = list(self.table(sobject).values())
+        if include_deleted:
+            rows += [d["record"] for d in self.data["deleted"][sobject].values()]
+        return rows
+
+    def by_external(self, obj: SObject, fname: str, value: str) -> list[dict[str, Any]]:
+        f = obj.field(fname)
+        needle = str(value).lower()
+        if f.type == "id":
+            rec = self.table(obj.name).get(sf_id_key(value) or "")
+            return [rec] if rec else []
+        return [r for r in self.table(obj.name).values()
+                if r.get(f.name) is not None and str(r[f.name]).lower() == needle]
+
+    # ---- transactions -----------------------------------------------------------------
+    @contextmanager
+    def transaction(self, origin: str = "com/salesforce/api/rest/59.0"):
+        """Nested calls join the outer transaction. Listeners run after the outermost commit."""
+        if self._tx is not None:
+            yield self._tx
+            return
+        with self.store.lock:
+            self._tx = Tx()
+            self._origin = origin
+            try:
+                yield self._tx
+            except BaseException:
+                tx, self._tx = self._tx, None
+                for fn in reversed(tx.undo):
+                    fn()
+                raise
+            tx, self._tx = self._tx, None
+        key = self.sim.ids.uuid()
+        for i, ch in enumerate(tx.changes, 1):
+            ch.transaction_key, ch.sequence = key, i
+        for ch in tx.changes:
+            for listener in self.listeners:
+                listener(ch)
+
+    @contextmanager
+    def savepoint(self):
+        """Roll back only this block on error (per-record results with allOrNone=false)."""
+        if self._tx is None:
+            raise RuntimeError("savepoint outside a transaction")
+        mark_u, mark_c = len(self._tx.undo), len(self._tx.changes)
+        try:
+            yield
+        except BaseException:
+            for fn in reversed(self._tx.undo[mark_u:]):
+                fn()
+            del self._tx.undo[mark_u:]
+            del self._tx.changes[mark_c:]
+            raise
+
+    def _record_change(self, ch: Change) -> None:
+        self._tx.changes.append(ch)
+
+    # ---- writes -----------------------------------------------------------------------
+    def _check_fields(self, obj: SObject, values: dict[str, Any], creating: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for raw_name, raw in values.items():
+            if raw_name == "attributes":
+                continue
+            f = obj.field(raw_name)
+            if f is None:
+                raise E.InvalidField(f"No such column '{raw_name}' on sobject of type {obj.name}", fields=[])
+            allowed = f.createable if creating else f.updateable
+            if not allowed or f.auto_number or f.calculated or f.name in SYSTEM_FIELDS:
+                if f.name == "Id" and not creating:
+                    continue
+                verb = "insert" if creating else "update"
+                raise E.InvalidFieldForInsertUpdate(
+                    f"Unable to create/update fields: {f.name}. Please check the security settings of this field "
+                    f"and verify that it is read/write for your profile or permission set.", fields=[f.name])
+            out[f.name] = coerce(f, raw)
+        for name, value in out.items():
+            f = obj.fields[name]
+            if f.type == "reference" and value is not None:
+                self._check_reference(f, value)
+        return out
+
+    def _check_reference(self, f: Field, value: str) -> None:
+        target = self.registry.for_id(value)
+        if target is None or target.name not in f.reference_to:
+            raise E.FieldIntegrity(f"field integrity exception: unknown (id value of incorrect type: {value})",
+                                   fields=[f.name])
+        if self.find(value, target.name) is None:
+            raise E.InvalidCrossReference(f"invalid cross reference id", fields=[f.name])
+
+    def _check_required(self, obj: SObject, rec: dict[str, Any]) -> None:
+        missing = [f.name for f in obj.fields.values() if f.required and rec.get(f.name) in (None, "")]
+        if missing:
+            raise E.RequiredFieldMissing(f"Required fields are missing: [{', '.join(missing)}]", fields=missing)
+
+    def _check_unique(self, obj: SObject, rec: dict[str, Any]) -> None:
+        for f in obj.fields.values():
+            if f.unique and rec.get(f.name) is not None:
+                needle = str(rec[f.name]).lower()
+                for other in self.table(obj.name).values():
+                    if other["Id"] != rec["Id"] and other.get(f.name) is not None and str(other[f.name]).lower() == needle:
+                        raise E.DuplicateValue(f"duplicate value found: {f.name} duplicates value on record with "
+                                               f"id: {other['Id']}", fields=[f.name])
+
+    def _auto_number(self, obj: SObject) -> str:
+        counters = self.data["autonumber"]
+        start = 100 if obj.name == "Order" else 1
+        n = counters.get(obj.name, start)
+        counters[obj.name] = n + 1
+
+        def undo():
+            counters[obj.name] = n
+        self._tx.undo.append(undo)
+        return obj.auto_number_format.format(n)
+
+    def create(self, sobject: str, values: dict[str, Any]) -> dict[str, Any]:
+        obj = self.sobject(sobject)
+        if not obj.createable or obj.event:
+            raise E.InvalidType(f"sObject type '{obj.name}' is not supported for create", code="INVALID_TYPE")
+        if self._tx is None:
+            with self.transaction():
+                return self.create(sobject, values)
+        if any(k.lower() == "id" for k in values):
+            raise E.InvalidFieldForInsertUpdate("cannot specify Id in an insert call", fields=["Id"])
+        clean = self._check_fields(obj, values, creating=True)
+        now = self.sim.clock.now()
+        rec: dict[str, Any] = {f.name: None for f in obj.fields.values()}
+        for f in obj.fields.values():
+            if f.default is not None:
+                rec[f.name] = f.default
+        rec.update(clean)
+        rec["Id"] = self.sim.ids.salesforce(obj.key_prefix)
+        for f in obj.fields.values():
+            if f.auto_number:
+                rec[f.name] = self._auto_number(obj)
+        rec.update({"IsDeleted": False, "CreatedDate": now, "LastModifiedDate": now, "SystemModstamp": now,
+                    "CreatedById": self.user_id or None, "LastModifiedById": self.user_id or None})
+        if "OwnerId" in obj.fields and rec.get("OwnerId") is None:
+            rec["OwnerId"] = self.user_id or None
+        if self.rules:
+            self.rules.before_insert(obj, rec)
+        self._check_required(obj, rec)
+        self._check_unique(obj, rec)
+        key = rec["Id"][:15]
+        table = self.table(obj.name)
+        table[key] = rec
+        self._tx.undo.append(lambda: table.pop(key, None))
+        if self.rules:
+            self.rules.after_write(obj, None, rec)
+        changed = [k for k, v in rec.items() if v is not None]
+        self._record_change(Change("CREATE", obj.name, rec["Id"], None, dict(rec), changed, self._origin, now))
+        return rec
+
+    def update(self, sobject: str, record_id: str, values: dict[str, Any], system: bool = False) -> dict[str, Any]:
+        obj = self.sobject(sobject)
+        if self._tx is None:
+            with self.transaction():
+                return self.update(sobject, record_id, values, system)
+        rec = self.get(obj.name, record_id)
+        clean = values if system else self._check_fields(obj, values, creating=False)
+        old = dict(rec)
+        new = dict(rec)
+        new.update(clean)
+        if self.rules and not system:
+            self.rules.before_update(obj, old, new)
+        changed = [k for k in new if new[k] != old.get(k)]
+        if not system:
+            self._check_required(obj, new)
+            self._check_unique(obj, new)
+        if changed:
+            now = self.sim.clock.now()
+            new.update({"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.user_id or None})
+        rec.clear()
+        rec.update(new)
+
+        def undo():
+            rec.clear()
+            rec.update(old)
+        self._tx.undo.append(undo)
+        if changed:
+            if self.rules:
+                self.rules.after_write(obj, old, rec)
+            self._record_change(Change("UPDATE", obj.name, rec["Id"], old, dict(rec),
+                                       changed + ["LastModifiedDate"], self._origin, rec["LastModifiedDate"]))
+        return rec
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        obj = self.sobject(sobject)
+        if not obj.deletable:
+            raise E.InvalidType(f"sObject type '{obj.name}' is not supported for delete")
+        if self._tx is None:
+            with self.transaction():
+                return self.delete(sobject, record_id)
+        rec = self.get(obj.name, record_id)
+        if self.rules:
+            self.rules.before_delete(obj, rec)
+        key = rec["Id"][:15]
+        now = self.sim.clock.now()
+        old = dict(rec)
+        table, bin_ = self.table(obj.name), self.data["deleted"][obj.name]
+        del table[key]
+        tomb = dict(rec, IsDeleted=True, SystemModstamp=now, LastModifiedDate=now)
+        bin_[key] = {"record": tomb, "deletedDate": now}
+
+        def undo():
+            bin_.pop(key, None)
+            table[key] = rec
+        self._tx.undo.append(undo)
+        if self.rules:
+            self.rules.after_write(obj, old, None)
+        self._record_change(Change("DELETE", obj.name, rec["Id"], old, None, [], self._origin, now))
+
+    def upsert(self, sobject: str, ext_field: str, ext_value: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Returns (record, created). 300 with the matches when more than one record matches."""
+        obj = self.sobject(sobject)
+        f = obj.field(ext_field)
+        if f is None or not (f.external_id or f.type == "id"):
+            raise E.NotFound(f"Provided external ID field does not exist or is not accessible: {ext_field}")
+        matches = self.by_external(obj, f.name, ext_value)
+        if len(matches) > 1:
+            raise MultipleMatches([m["Id"] for m in matches], obj.name)
+        body = {k: v for k, v in values.items() if k != "attributes"}
+        for k in list(body):
+            if k.lower() == f.name.lower():
+                if str(body[k]).lower() != str(ext_value).lower():
+                    raise E.SalesforceError(f"The value of the external ID field in the URL ({ext_value}) does not "
+                                            f"match the one in the body ({body[k]})", code="INVALID_FIELD")
+                del body[k]
+        if matches:
+            return self.update(obj.name, matches[0]["Id"], body), False
+        if f.type == "id":
+            raise E.NotFound("Provided external ID field does not exist or is not accessible: Id")
+        body[f.name] = ext_value
+        return self.create(obj.name, body), True
+
+
+class MultipleMatches(Exception):
+    def __init__(self, ids: list[str], sobject: str):
+        super().__init__(f"{len(ids)} matches")
+        self.ids = ids
+        self.sobject = sobject

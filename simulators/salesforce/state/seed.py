@@ -1,0 +1,53 @@
+"""Seed data created on every reset: the integration user, the standard price book, products and
+their standard price book entries from ``fixtures/catalog.json``, accounts from
+``fixtures/customers.json``. A scenario can create and activate an Order at once."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+ORIGIN = "com/salesforce/seed"
+
+
+def seed(org) -> None:
+    db = org.db
+    with db.transaction(origin=ORIGIN):
+        user = _system_insert(org, "User", {"Name": "O2C Integration", "Username": "integration@o2c.test",
+                                            "Email": "integration@o2c.test", "IsActive": True, "Alias": "o2cint"})
+        db.user_id = user["Id"]
+        std = _system_insert(org, "Pricebook2", {"Name": "Standard Price Book", "IsActive": True,
+                                                 "IsStandard": True})
+        org.standard_pricebook_id = std["Id"]
+        catalog = json.loads((FIXTURES / "catalog.json").read_text())
+        for p in catalog["products"]:
+            rev = p.get("revenue") or {}
+            prod = db.create("Product2", {"Name": p["name"], "ProductCode": p["sku"], "IsActive": True,
+                                          "Tax_Code__c": p.get("tax_code"), "Revenue_Method__c": rev.get("method"),
+                                          "Term_Months__c": rev.get("term_months"), "SSP__c": p.get("ssp")})
+            db.create("PricebookEntry", {"Pricebook2Id": std["Id"], "Product2Id": prod["Id"],
+                                         "UnitPrice": p["price"], "IsActive": True})
+        customers = json.loads((FIXTURES / "customers.json").read_text())
+        for c in customers["customers"]:
+            a = c.get("address") or {}
+            db.create("Account", {
+                "Name": c["name"], "Customer_Key__c": c["key"], "Email__c": c.get("email"),
+                "BillingStreet": a.get("line1"), "BillingCity": a.get("city"), "BillingState": a.get("region") or None,
+                "BillingPostalCode": a.get("postalCode"), "BillingCountry": a.get("country"),
+                "ShippingStreet": a.get("line1"), "ShippingCity": a.get("city"),
+                "ShippingState": a.get("region") or None, "ShippingPostalCode": a.get("postalCode"),
+                "ShippingCountry": a.get("country"), "Tax_Exemption_No__c": c.get("exemption_no"),
+                "Entity_Use_Code__c": c.get("entity_use_code"), "Type": "Customer"})
+
+
+def _system_insert(org, sobject: str, values: dict):
+    """Objects the API cannot create (User, the standard price book) are inserted as setup data."""
+    db = org.db
+    obj = org.registry.objects[sobject]
+    now = org.sim.clock.now()
+    rec = {f.name: f.default for f in obj.fields.values()}
+    rec.update(values)
+    rec.update({"Id": org.sim.ids.salesforce(obj.key_prefix), "IsDeleted": False, "CreatedDate": now,
+                "LastModifiedDate": now, "SystemModstamp": now})
+    db.table(sobject)[rec["Id"][:15]] = rec
+    return rec
