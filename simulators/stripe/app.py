@@ -1,0 +1,44 @@
+"""The fake Stripe: ``create_app`` builds the Flask app on the core pipeline.
+
+Options (keyword arguments, or ``--config`` JSON in live mode): ``api_version`` (account default
+for events), ``webhook_schedule`` (``sandbox`` | ``live``), ``dunning`` ({retries, window_days,
+final}), ``public_base`` (base URL for hosted invoice links; default: the host the request used).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from simulators.core.clock import SimClock
+from simulators.core.sim import Sim, Vendor, install
+
+from . import routes, routes_billing, routes_core, routes_payments
+from .control import control_blueprint
+from .errors import from_fault
+from .state import StripeState
+
+SCHEMAS = Path(__file__).with_name("schemas")
+PUBLIC = frozenset({"hosted.page", "hosted.pay", "hosted.pdf"})
+
+
+def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: str = "strict", live: bool = False,
+               **options: Any) -> Flask:
+    vendor = Vendor(name="stripe", render_error=routes.render_error, fault_error=from_fault,
+                    violation_error=routes.violation_error, authenticate=routes.authenticate,
+                    read_body=routes.request_params, public_operations=PUBLIC,
+                    latency_profiles={"sandbox": {"*": {"kind": "lognormal", "median_ms": 250, "sigma": 0.4}},
+                                      "live": {"*": {"kind": "lognormal", "median_ms": 120, "sigma": 0.5}}})
+    sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation)
+    state = StripeState(sim, options)
+    app = Flask(__name__)
+    app.url_map.strict_slashes = False
+    routes.install_http(app, sim, state)
+    for table in (routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE):
+        routes.register(app, state, table)
+    routes_billing.register_hosted(app, state)
+    app.register_blueprint(control_blueprint(state))
+    install(app, sim)
+    app.extensions["stripe_state"] = state
+    return app

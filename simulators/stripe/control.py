@@ -1,0 +1,83 @@
+"""Stripe-specific control endpoints under ``/_sim/stripe`` (loopback only, plain JSON):
+
+- ``GET/POST /_sim/stripe/webhook-schedule``: retry schedule per endpoint (``endpoint``: a ``we_`` id or
+  ``*`` for the default; ``schedule``: ``sandbox`` | ``live`` | list of delays in seconds).
+- ``GET/POST /_sim/stripe/dunning``: Smart-Retries-like settings ``retries``, ``window_days``,
+  ``final`` (``past_due`` | ``uncollectible``).
+- ``POST /_sim/stripe/invoices/<id>/pay_hosted`` ``{"card": "4242424242424242"}``: the customer pays on the
+  hosted invoice page (same code path as the page's form). 200 with the invoice, or 402 with the decline.
+- ``GET /_sim/stripe/deliveries?event=evt_…``: webhook delivery attempts for one event.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from simulators.core.errors import ControlError
+from simulators.core.sim import json_response
+
+from .state import SCHEDULES_DOC, StripeState
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise ControlError("the body must be a JSON object")
+    return data
+
+
+def control_blueprint(st: StripeState) -> Blueprint:
+    bp = Blueprint("_sim_stripe_vendor", __name__, url_prefix="/_sim/stripe")
+
+    @bp.get("/webhook-schedule")
+    def schedule_get():
+        return json_response({"schedules": st.d["settings"].get("schedules", {}), "named": SCHEDULES_DOC,
+                              "default": st.options.get("webhook_schedule", "sandbox")})
+
+    @bp.post("/webhook-schedule")
+    def schedule_set():
+        body = _body()
+        if "schedule" not in body:
+            raise ControlError("schedule is required: sandbox, live or a list of delays in seconds")
+        endpoint = body.get("endpoint", "*")
+        with st.lock:
+            if endpoint != "*":
+                obj = st.find(endpoint)
+                if not obj or obj.get("object") != "webhook_endpoint":
+                    raise ControlError(f"no webhook endpoint {endpoint}", 404)
+            try:
+                out = st.set_schedule(endpoint, body["schedule"])
+            except ValueError as exc:
+                raise ControlError(str(exc)) from exc
+        return json_response({"schedules": out})
+
+    @bp.get("/dunning")
+    def dunning_get():
+        return json_response(st.dunning())
+
+    @bp.post("/dunning")
+    def dunning_set():
+        with st.lock:
+            try:
+                return json_response(st.set_dunning(_body()))
+            except ValueError as exc:
+                raise ControlError(str(exc)) from exc
+
+    @bp.post("/invoices/<iid>/pay_hosted")
+    def pay_hosted(iid: str):
+        card = str(_body().get("card", "4242424242424242"))
+        with st.lock:
+            inv = st.find(iid)
+            if not inv or inv.get("object") != "invoice" or inv.get("deleted"):
+                raise ControlError(f"no invoice {iid}", 404)
+            st._request_ctx = None
+            _, error = st.pay_hosted(inv, card)
+            payload = st.render(inv)
+            return json_response({"invoice": payload, **({"error": error["error"]} if error else {})},
+                                 402 if error else 200)
+
+    @bp.get("/deliveries")
+    def deliveries():
+        event = request.args.get("event")
+        return json_response({"deliveries": [d.summary() for d in st.outbox.deliveries(event_id=event)]})
+
+    return bp

@@ -1,0 +1,212 @@
+"""Routes: invoice items, invoices (lifecycle), invoice line items, invoice payments, and the
+hosted invoice page / PDF that ``hosted_invoice_url`` and ``invoice_pdf`` point at."""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from flask import Response, request
+
+from .errors import InvalidRequest, ResourceMissing
+from .routes import expand
+from .routes_core import _eq, _one
+from .state import StripeState
+
+S = StripeState
+
+
+def ii_create(st: S, p):
+    return st.render(st.create_invoice_item(p), expand(p))
+
+
+def ii_update(st: S, p, id):
+    return st.render(st.update_invoice_item(st.get("invoiceitem", id), p), expand(p))
+
+
+def ii_delete(st: S, p, id):
+    return st.delete_invoice_item(st.get("invoiceitem", id))
+
+
+def ii_list(st: S, p):
+    from . import params as P
+    cus, inv = p.get("customer"), p.get("invoice")
+    pending = P.boolean(p, "pending")
+    return st.render(st.list_objects(
+        "invoiceitem", p, "/v1/invoiceitems",
+        lambda o: (not cus or o["customer"] == cus) and (not inv or o["invoice"] == inv)
+        and (pending is None or (o["invoice"] is None) == pending)), expand(p))
+
+
+def inv_create(st: S, p):
+    return st.render(st.create_invoice(p), expand(p))
+
+
+def inv_update(st: S, p, id):
+    return st.render(st.update_invoice(st.get("invoice", id), p), expand(p))
+
+
+def inv_delete(st: S, p, id):
+    return st.delete_invoice(st.get("invoice", id))
+
+
+def inv_list(st: S, p):
+    cus, status, method = p.get("customer"), p.get("status"), p.get("collection_method")
+    if status and status not in ("draft", "open", "paid", "uncollectible", "void"):
+        raise InvalidRequest(f"Invalid status: must be one of draft, open, paid, uncollectible, or void",
+                             param="status")
+    due = p.get("due_date")
+    from .state.base import _created_match
+    return st.render(st.list_objects(
+        "invoice", p, "/v1/invoices",
+        lambda o: (not cus or o["customer"] == cus) and (not status or o["status"] == status)
+        and (not method or o["collection_method"] == method)
+        and (due is None or _created_match(o["due_date"], due))), expand(p))
+
+
+def _transition(action: str):
+    def view(st: S, p, id):
+        inv = st.get("invoice", id)
+        if action == "finalize":
+            st.finalize_invoice(inv, p)
+        elif action == "pay":
+            st.pay_invoice(inv, p)
+        elif action == "send":
+            st.send_invoice(inv)
+        elif action == "void":
+            st.void_invoice(inv)
+        elif action == "mark_uncollectible":
+            st.mark_uncollectible(inv)
+        return st.render(inv, expand(p))
+    return view
+
+
+def lines_list(st: S, p, id):
+    inv = st.get("invoice", id, param="invoice")
+    ids = [line["id"] for line in inv["lines"]["data"]]
+    out = st.list_objects("line_item", p, f"/v1/invoices/{id}/lines", ids=list(reversed(ids)))
+    return st.render(out, expand(p))
+
+
+def lines_update(st: S, p, invoice, line_item_id):
+    inv = st.get("invoice", invoice, param="invoice")
+    line = st.get_line(inv, line_item_id)
+    return st.render(st.update_line(inv, line, p), expand(p))
+
+
+def inv_update_lines(st: S, p, id):
+    return st.render(st.update_lines(st.get("invoice", id), p), expand(p))
+
+
+def inv_add_lines(st: S, p, id):
+    return st.render(st.add_lines(st.get("invoice", id), p), expand(p))
+
+
+def invoice_payments_list(st: S, p):
+    inv = p.get("invoice")
+    return st.render(st.list_objects("invoice_payment", p, "/v1/invoice_payments",
+                                     lambda o: not inv or o["invoice"] == inv), expand(p))
+
+
+TABLE = [
+    ("POST", "/v1/invoiceitems", "invoiceitems.create", ii_create),
+    ("GET", "/v1/invoiceitems", "invoiceitems.list", ii_list),
+    ("GET", "/v1/invoiceitems/<id>", "invoiceitems.retrieve", _one("invoiceitem")),
+    ("POST", "/v1/invoiceitems/<id>", "invoiceitems.update", ii_update),
+    ("DELETE", "/v1/invoiceitems/<id>", "invoiceitems.delete", ii_delete),
+    ("POST", "/v1/invoices", "invoices.create", inv_create),
+    ("GET", "/v1/invoices", "invoices.list", inv_list),
+    ("GET", "/v1/invoices/<id>", "invoices.retrieve", _one("invoice")),
+    ("POST", "/v1/invoices/<id>", "invoices.update", inv_update),
+    ("DELETE", "/v1/invoices/<id>", "invoices.delete", inv_delete),
+    ("POST", "/v1/invoices/<id>/finalize", "invoices.finalize", _transition("finalize")),
+    ("POST", "/v1/invoices/<id>/pay", "invoices.pay", _transition("pay")),
+    ("POST", "/v1/invoices/<id>/send", "invoices.send", _transition("send")),
+    ("POST", "/v1/invoices/<id>/void", "invoices.void", _transition("void")),
+    ("POST", "/v1/invoices/<id>/mark_uncollectible", "invoices.mark_uncollectible", _transition("mark_uncollectible")),
+    ("GET", "/v1/invoices/<id>/lines", "invoice_lines.list", lines_list),
+    ("POST", "/v1/invoices/<invoice>/lines/<line_item_id>", "invoice_lines.update", lines_update),
+    ("POST", "/v1/invoices/<id>/update_lines", "invoices.update_lines", inv_update_lines),
+    ("POST", "/v1/invoices/<id>/add_lines", "invoices.add_lines", inv_add_lines),
+    ("GET", "/v1/invoice_payments", "invoice_payments.list", invoice_payments_list),
+    ("GET", "/v1/invoice_payments/<id>", "invoice_payments.retrieve", _one("invoice_payment")),
+]
+
+
+# ---- hosted invoice page and PDF (public: no API key, like invoice.stripe.com) ------------------------------
+def _money(amount: int, currency: str) -> str:
+    return f"{amount // 100}.{amount % 100:02d} {currency.upper()}"
+
+
+def hosted_page(st: S, token: str, message: str = "", status: int = 200) -> Response:
+    with st.lock:
+        inv = st.invoice_by_token(token)
+        if inv is None:
+            raise ResourceMissing("invoice", token)
+        rows = "".join(f"<tr><td>{html.escape(line['description'] or '')}</td><td>{line['quantity']}</td>"
+                       f"<td>{_money(line['amount'], inv['currency'])}</td></tr>" for line in inv["lines"]["data"])
+        payable = inv["status"] in ("open", "uncollectible")
+        form = (f'<form method="post" action="/i/acct_o2c/{token}/pay"><label>Card number '
+                f'<input name="card" value="4242424242424242"></label><button type="submit">Pay '
+                f'{_money(inv["amount_remaining"], inv["currency"])}</button></form>') if payable else ""
+        body = (f"<!doctype html><html><head><title>Invoice {html.escape(inv['number'] or inv['id'])}</title></head>"
+                f"<body><h1>Invoice {html.escape(inv['number'] or '')}</h1><p id=\"status\">{inv['status']}</p>"
+                f"<p>{html.escape(message)}</p><table>{rows}</table>"
+                f"<p>Subtotal {_money(inv['subtotal'], inv['currency'])}</p>"
+                f"<p>Tax {_money(inv['total'] - inv['subtotal_excluding_tax'] - (inv['subtotal'] - inv['subtotal_excluding_tax']), inv['currency'])}</p>"
+                f"<p>Amount due {_money(inv['amount_due'], inv['currency'])}</p>"
+                f"<p>Amount remaining <span id=\"remaining\">{_money(inv['amount_remaining'], inv['currency'])}</span></p>"
+                f"{form}</body></html>")
+    return Response(body, status=status, mimetype="text/html")
+
+
+def hosted_pay(st: S, token: str) -> Response:
+    card = request.form.get("card", "")
+    with st.lock:
+        inv = st.invoice_by_token(token)
+        if inv is None:
+            raise ResourceMissing("invoice", token)
+        st._request_ctx = None
+        _, error = st.pay_hosted(inv, card)
+    if error:
+        return hosted_page(st, token, error["error"]["message"], 402)
+    return hosted_page(st, token, "Payment received. Thank you!")
+
+
+def invoice_pdf(st: S, token: str) -> Response:
+    with st.lock:
+        inv = st.invoice_by_token(token)
+        if inv is None:
+            raise ResourceMissing("invoice", token)
+        text = (f"Invoice {inv['number']}  total {_money(inv['total'], inv['currency'])}  "
+                f"status {inv['status']}").replace("(", "[").replace(")", "]")
+    return Response(_pdf(text), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="Invoice-{inv["number"]}.pdf"'})
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF with one line of text (valid enough for any viewer; xref offsets computed)."""
+    stream = f"BT /F1 12 Tf 50 750 Td ({text}) Tj ET".encode("latin-1", "replace")
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def register_hosted(app, st: S) -> None:
+    app.add_url_rule("/i/acct_o2c/<token>", endpoint="hosted.page", view_func=lambda token: hosted_page(st, token),
+                     methods=["GET"])
+    app.add_url_rule("/i/acct_o2c/<token>/pay", endpoint="hosted.pay", view_func=lambda token: hosted_pay(st, token),
+                     methods=["POST"])
+    app.add_url_rule("/invoice/acct_o2c/<token>/pdf", endpoint="hosted.pdf",
+                     view_func=lambda token: invoice_pdf(st, token), methods=["GET"])

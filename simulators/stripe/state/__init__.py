@@ -1,0 +1,23 @@
+"""The Stripe fake's business logic (no Flask): one ``StripeState`` built from resource mixins."""
+from __future__ import annotations
+
+from typing import Any
+
+from .customers import CustomersMixin
+from .events import SCHEDULES, EventsMixin
+from .idempotency import IdempotencyMixin
+from .invoices import InvoicesMixin
+from .lines import LinesMixin
+from .payments import PaymentsMixin
+
+
+class StripeState(InvoicesMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin, IdempotencyMixin):
+    def __init__(self, sim, options: dict[str, Any] | None = None):
+        super().__init__(sim, options or {})
+        self._request_ctx: dict[str, Any] | None = None
+        self.init_events()
+
+
+SCHEDULES_DOC = SCHEDULES
+
+__all__ = ["StripeState", "SCHEDULES_DOC"]

@@ -1,0 +1,388 @@
+"""One-off invoices: draft -> open -> paid / void / uncollectible, per Stripe's transition table
+(stripe.com/docs/invoicing/integration/workflow-transitions), with automatic collection, overdue
+notices and Smart-Retries-like dunning on the simulated clock.
+
+- ``auto_advance`` drafts finalize one simulated hour after creation (``automatically_finalizes_at``);
+  the first automatic payment attempt for ``charge_automatically`` is at that moment too (or at
+  once when a caller finalizes after the hour).
+- ``send_invoice`` invoices get ``due_date`` (``days_until_due`` after finalization unless given);
+  at ``due_date`` an ``invoice.overdue`` event fires if the invoice is still open.
+- Dunning (settings ``dunning``): after a failed automatic attempt, ``retries`` more attempts
+  spread evenly over ``window_days``; none for hard declines or when no payment method exists;
+  after the last failure the invoice stays open (``past_due``) or is marked uncollectible.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import params as P
+from ..errors import CardError, InvalidRequest
+from .base import Base
+
+HOUR = 3600
+DEFAULT_DUNNING = {"retries": 8, "window_days": 14, "final": "past_due"}
+
+
+class InvoicesMixin(Base):
+    def create_invoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        cus = self.get("customer", P.string(params, "customer", required=True), param="customer")
+        method = P.string(params, "collection_method", default="charge_automatically",
+                          choices=("charge_automatically", "send_invoice"))
+        days = P.integer(params, "days_until_due", minimum=0)
+        due = P.integer(params, "due_date")
+        if method == "send_invoice" and days is None and due is None:
+            raise InvalidRequest("Invoices with `collection_method=send_invoice` must have either `days_until_due` "
+                                 "or `due_date` set.", param="days_until_due")
+        if method == "charge_automatically" and (days is not None or due is not None):
+            raise InvalidRequest("`days_until_due` and `due_date` can only be set when `collection_method` is "
+                                 "`send_invoice`.", param="days_until_due" if days is not None else "due_date")
+        now = self.now()
+        auto = P.boolean(params, "auto_advance", default=False)
+        iid = self.new_id("in")
+        inv = {
+            "id": iid, "object": "invoice", "account_country": "US", "account_name": "O2C Harness (test)",
+            "account_tax_ids": None, "amount_due": 0, "amount_overpaid": 0, "amount_paid": 0,
+            "amount_paid_off_stripe": 0, "amount_remaining": 0, "amount_shipping": 0, "application": None, "attempt_count": 0,
+            "attempted": False, "auto_advance": auto,
+            "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None, "provider": None,
+                              "status": None},
+            "automatically_finalizes_at": now + HOUR if auto else None, "billing_reason": "manual",
+            "collection_method": method, "confirmation_secret": None, "created": now,
+            "currency": (P.string(params, "currency") or cus.get("currency") or "usd").lower(),
+            "custom_fields": None, "customer": cus["id"], "customer_address": cus["address"],
+            "customer_email": cus["email"], "customer_name": cus["name"], "customer_phone": cus["phone"],
+            "customer_shipping": None, "customer_tax_exempt": cus["tax_exempt"], "customer_tax_ids": [],
+            "default_payment_method": None, "default_source": None, "default_tax_rates": [],
+            "description": P.string(params, "description"), "discounts": [],
+            "due_date": due, "effective_at": None, "ending_balance": None,
+            "footer": P.string(params, "footer") or cus["invoice_settings"].get("footer"),
+            "from_invoice": None, "hosted_invoice_url": None, "invoice_pdf": None,
+            "issuer": {"type": "self"}, "last_finalization_error": None, "latest_revision": None,
+            "lines": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+                      "url": f"/v1/invoices/{iid}/lines"},
+            "livemode": False, "metadata": P.metadata(params), "next_payment_attempt": None,
+            "number": P.string(params, "number"), "on_behalf_of": None, "parent": None,
+            "payment_settings": {"default_mandate": None, "payment_method_options": None,
+                                 "payment_method_types": None},
+            "payments": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+                         "url": "/v1/invoice_payments"},
+            "period_end": now, "period_start": now, "post_payment_credit_notes_amount": 0,
+            "pre_payment_credit_notes_amount": 0, "receipt_number": None, "rendering": None,
+            "shipping_cost": None, "shipping_details": None, "starting_balance": 0,
+            "statement_descriptor": None, "status": "draft",
+            "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None,
+                                   "voided_at": None},
+            "subtotal": 0, "subtotal_excluding_tax": 0, "test_clock": cus.get("test_clock"),
+            "threshold_reason": None, "total": 0, "total_discount_amounts": [], "total_excluding_tax": 0,
+            "total_pretax_credit_amounts": [], "total_taxes": [], "webhooks_delivered_at": None,
+        }
+        self.internal(iid)["days_until_due"] = days
+        if params.get("default_payment_method"):
+            inv["default_payment_method"] = self.resolve_pm(params["default_payment_method"],
+                                                            param="default_payment_method")["id"]
+        self.put(inv)
+        behaviour = P.string(params, "pending_invoice_items_behavior", default="exclude",
+                             choices=("exclude", "include"))
+        if behaviour == "include":
+            for ii_id in list(self.d["order"].get("invoiceitem", [])):
+                ii = self.d["objects"].get(ii_id)
+                if (ii and not ii.get("deleted") and ii["invoice"] is None and ii["customer"] == cus["id"]
+                        and ii["currency"] == inv["currency"]):
+                    self._add_line_for_item(inv, ii)
+        self.recompute(inv)
+        self.emit("invoice.created", inv)
+        if auto:
+            self._schedule(now + HOUR, "auto_finalize", iid)
+        return inv
+
+    def update_invoice(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        draft_only = ("collection_method", "days_until_due", "due_date", "currency", "default_payment_method")
+        if inv["status"] != "draft":
+            for key in draft_only:
+                if key in params:
+                    raise InvalidRequest(f"Finalized invoices can't be updated in this way ({key}).", param=key,
+                                         code="invoice_not_editable")
+        if inv["status"] in ("paid", "void") and "auto_advance" in params:
+            raise InvalidRequest("You can't change auto_advance on a paid or void invoice.", param="auto_advance",
+                                 code="invoice_not_editable")
+        before = self.snapshot(inv)
+        for key in ("description", "footer"):
+            if key in params:
+                inv[key] = params[key] or None
+        if "collection_method" in params:
+            inv["collection_method"] = P.string(params, "collection_method",
+                                                choices=("charge_automatically", "send_invoice"))
+        if "days_until_due" in params:
+            self.internal(inv["id"])["days_until_due"] = P.integer(params, "days_until_due", minimum=0)
+        if "due_date" in params:
+            inv["due_date"] = P.integer(params, "due_date")
+        if params.get("default_payment_method"):
+            inv["default_payment_method"] = self.resolve_pm(params["default_payment_method"],
+                                                            param="default_payment_method")["id"]
+        if "auto_advance" in params:
+            inv["auto_advance"] = P.boolean(params, "auto_advance")
+            if inv["status"] == "draft":
+                inv["automatically_finalizes_at"] = inv["created"] + HOUR if inv["auto_advance"] else None
+                if inv["auto_advance"]:
+                    self._schedule(max(self.now(), inv["created"] + HOUR), "auto_finalize", inv["id"])
+        inv["metadata"] = P.metadata(params, inv["metadata"])
+        previous = {k: v for k, v in before.items() if inv.get(k) != v}
+        self.emit("invoice.updated", inv, previous)
+        return inv
+
+    def delete_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+        if inv["status"] != "draft":
+            raise InvalidRequest("You can only delete draft invoices.", code="invoice_not_editable")
+        for line in inv["lines"]["data"]:
+            ii_id = line["parent"]["invoice_item_details"]["invoice_item"]
+            self.d["objects"][ii_id] = {"id": ii_id, "object": "invoiceitem", "deleted": True}
+            self.d["objects"].pop(line["id"], None)
+        self.emit("invoice.deleted", inv)
+        gone = {"id": inv["id"], "object": "invoice", "deleted": True}
+        self.d["objects"][inv["id"]] = gone
+        return gone
+
+    # ---- finalize ------------------------------------------------------------------------------
+    def finalize_invoice(self, inv: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
+        if inv["status"] != "draft":
+            raise InvalidRequest("This invoice is already finalized, you can't re-finalize a non-draft invoice.",
+                                 code="invoice_not_editable")
+        params = params or {}
+        if "auto_advance" in params:
+            inv["auto_advance"] = P.boolean(params, "auto_advance")
+        now = self.now()
+        cus = self.get("customer", inv["customer"])
+        if not inv["number"]:
+            inv["number"] = f"{cus['invoice_prefix']}-{cus['next_invoice_sequence']:04d}"
+            cus["next_invoice_sequence"] += 1
+        token = "test_" + self.sim.ids.token(40)
+        self.d["hosted"][token] = inv["id"]
+        inv.update(status="open", effective_at=now, automatically_finalizes_at=None,
+                   hosted_invoice_url=f"{self.public_base}/i/acct_o2c/{token}",
+                   invoice_pdf=f"{self.public_base}/invoice/acct_o2c/{token}/pdf")
+        inv["status_transitions"]["finalized_at"] = now
+        if inv["collection_method"] == "send_invoice" and inv["due_date"] is None:
+            inv["due_date"] = now + 86400 * (self.internal(inv["id"]).get("days_until_due") or 0)
+        self.recompute(inv)
+        if inv["amount_due"] > 0:
+            pi = self.new_payment_intent(inv["amount_due"], inv["currency"], inv["customer"],
+                                         f"Invoice {inv['number']}", {})
+            inv["confirmation_secret"] = {"client_secret": pi["client_secret"], "type": "payment_intent"}
+            pay = {"id": self.new_id("inpay"), "object": "invoice_payment", "amount_paid": None,
+                   "amount_requested": inv["amount_due"], "created": now, "currency": inv["currency"],
+                   "invoice": inv["id"], "is_default": True, "livemode": False,
+                   "payment": {"payment_intent": pi["id"], "type": "payment_intent"}, "status": "open",
+                   "status_transitions": {"canceled_at": None, "paid_at": None}}
+            self.put(pay)
+            inv["payments"]["data"].append(pay)
+            inv["payments"]["total_count"] = 1
+        self.emit("invoice.finalized", inv)
+        if inv["amount_due"] == 0:
+            self._mark_paid(inv, None)
+            return inv
+        if inv["collection_method"] == "send_invoice":
+            if inv["auto_advance"]:
+                self.emit("invoice.sent", inv)
+            self._schedule(inv["due_date"], "overdue", inv["id"])
+        elif inv["auto_advance"]:
+            self._schedule(max(now, inv["created"] + HOUR), "auto_pay", inv["id"])
+        return inv
+
+    # ---- pay -------------------------------------------------------------------------------------
+    def pay_invoice(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        if inv["status"] == "draft":
+            self.finalize_invoice(inv, {})  # Stripe finalizes a draft passed to /pay
+            if inv["status"] == "paid":
+                return inv
+        if inv["status"] == "paid":
+            raise InvalidRequest("Invoice is already paid")
+        if inv["status"] == "void":
+            raise InvalidRequest("This invoice has been voided and cannot be paid.", code="invoice_not_editable")
+        if P.boolean(params, "paid_out_of_band", default=False):
+            pi = self._invoice_pi(inv)
+            if pi and pi["status"] not in ("succeeded", "canceled"):
+                pi.update(status="canceled", canceled_at=self.now(), cancellation_reason="void_invoice")
+            inv["amount_paid_off_stripe"] = inv["amount_remaining"]
+            self._mark_paid(inv, None, out_of_band=True)
+            return inv
+        pm_ref = params.get("payment_method") or params.get("source")
+        pm = self.resolve_pm(pm_ref) if pm_ref else self._default_pm(inv)
+        if pm is None:
+            raise InvalidRequest("This customer has no attached payment source or default payment method. Please "
+                                 "consider adding a default payment method. For more information, visit "
+                                 "https://docs.stripe.com/billing/subscriptions/payment-methods-setting#payment-method-priority.",
+                                 )
+        if pm["customer"] is None and pm_ref and pm_ref != pm["id"]:
+            pm["customer"] = inv["customer"]  # a magic test id stands for a card of this customer
+        elif pm["customer"] not in (None, inv["customer"]):
+            raise InvalidRequest("The PaymentMethod provided belongs to a different customer.",
+                                 param="payment_method")
+        charge = self.attempt_payment(inv, pm, automatic=False)
+        if charge["status"] == "failed":
+            raise self.decline_error(self.get("payment_intent", charge["payment_intent"]), charge)
+        return inv
+
+    def _default_pm(self, inv: dict[str, Any]) -> dict[str, Any] | None:
+        cus = self.find(inv["customer"]) or {}
+        for ref in (inv.get("default_payment_method"),
+                    (cus.get("invoice_settings") or {}).get("default_payment_method")):
+            if ref and self.find(ref):
+                return self.find(ref)
+        return None
+
+    def _invoice_pi(self, inv: dict[str, Any]) -> dict[str, Any] | None:
+        for pay in inv["payments"]["data"]:
+            if pay["is_default"]:
+                return self.find(pay["payment"]["payment_intent"])
+        return None
+
+    def attempt_payment(self, inv: dict[str, Any], pm: dict[str, Any], automatic: bool) -> dict[str, Any]:
+        pi = self._invoice_pi(inv)
+        if pi is None or pi["status"] in ("succeeded", "canceled"):
+            raise InvalidRequest("This invoice has no payment to collect.", code="invoice_payment_intent_requires_action")
+        pi.update(amount=inv["amount_remaining"], payment_method=pm["id"], status="requires_confirmation")
+        inv["attempt_count"] += 1
+        inv["attempted"] = True
+        charge = self._charge(pi, pm)
+        if charge["status"] == "succeeded":
+            self._mark_paid(inv, pi)
+        else:
+            inv["next_payment_attempt"] = None
+            if inv["collection_method"] == "charge_automatically" and inv["auto_advance"]:
+                self._plan_retry(inv, pm, charge)
+            self.emit("invoice.payment_failed", inv)
+        return charge
+
+    def _mark_paid(self, inv: dict[str, Any], pi: dict[str, Any] | None, out_of_band: bool = False) -> None:
+        now = self.now()
+        paid = inv["amount_remaining"]
+        inv.update(status="paid", amount_paid=inv["amount_paid"] + paid, amount_remaining=0,
+                   next_payment_attempt=None, auto_advance=False)
+        inv["status_transitions"]["paid_at"] = now
+        for pay in inv["payments"]["data"]:
+            if pay["is_default"]:
+                if pi is not None:
+                    pay.update(status="paid", amount_paid=paid)
+                    pay["status_transitions"]["paid_at"] = now
+                else:
+                    pay["status"] = "canceled"
+                    pay["status_transitions"]["canceled_at"] = now
+        if pi is not None:
+            self.emit("invoice_payment.paid", inv["payments"]["data"][0])
+        self.emit("invoice.paid", inv)
+        if not out_of_band:
+            self.emit("invoice.payment_succeeded", inv)
+
+    # ---- other transitions -------------------------------------------------------------------------
+    def void_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+        if inv["status"] not in ("open", "uncollectible"):
+            raise InvalidRequest(f"You can only pass in open or uncollectible invoices. This invoice is {inv['status']}.",
+                                 code="invoice_not_editable")
+        now = self.now()
+        inv.update(status="void", next_payment_attempt=None, auto_advance=False, amount_remaining=0)
+        inv["status_transitions"]["voided_at"] = now
+        pi = self._invoice_pi(inv)
+        if pi and pi["status"] not in ("succeeded", "canceled"):
+            pi.update(status="canceled", canceled_at=now, cancellation_reason="void_invoice")
+        for pay in inv["payments"]["data"]:
+            if pay["status"] == "open":
+                pay["status"] = "canceled"
+                pay["status_transitions"]["canceled_at"] = now
+        self.emit("invoice.voided", inv)
+        return inv
+
+    def mark_uncollectible(self, inv: dict[str, Any]) -> dict[str, Any]:
+        if inv["status"] != "open":
+            raise InvalidRequest(f"You can only mark open invoices as uncollectible. This invoice is {inv['status']}.",
+                                 code="invoice_not_editable")
+        inv.update(status="uncollectible", next_payment_attempt=None)
+        inv["status_transitions"]["marked_uncollectible_at"] = self.now()
+        self.emit("invoice.marked_uncollectible", inv)
+        return inv
+
+    def send_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+        if inv["status"] == "draft":
+            self.finalize_invoice(inv, {"auto_advance": "false"})
+        if inv["status"] not in ("open", "uncollectible", "paid"):
+            raise InvalidRequest("You can only send open invoices.", code="invoice_not_editable")
+        self.emit("invoice.sent", inv)
+        return inv
+
+    # ---- hosted invoice page --------------------------------------------------------------------------
+    def invoice_by_token(self, token: str) -> dict[str, Any] | None:
+        iid = self.d["hosted"].get(token)
+        return self.find(iid) if iid else None
+
+    def pay_hosted(self, inv: dict[str, Any], card: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """What the hosted invoice page does with a card: (invoice, error body or None)."""
+        if inv["status"] not in ("open", "uncollectible"):
+            raise InvalidRequest(f"This invoice is {inv['status']} and cannot be paid.", code="invoice_not_editable")
+        try:
+            pm = self.resolve_pm(card.replace(" ", ""), param="card")
+        except Exception:
+            pm = self.create_payment_method({"type": "card", "card": {"number": card}})
+        pm["customer"] = pm["customer"] or inv["customer"]
+        charge = self.attempt_payment(inv, pm, automatic=False)
+        if charge["status"] == "failed":
+            return inv, self.decline_error(self.get("payment_intent", charge["payment_intent"]), charge).body()
+        return inv, None
+
+    # ---- scheduled work ----------------------------------------------------------------------------------
+    def _schedule(self, when: int, kind: str, iid: str, **extra: Any) -> None:
+        from datetime import datetime, timezone
+        at = datetime.fromtimestamp(when, tz=timezone.utc)
+        if at < self.clock.now():
+            at = self.clock.now()
+        self.clock.schedule(at, lambda: self.run_job(kind, iid, **extra), name=f"stripe {kind} {iid}",
+                            owner=self.sim.name)
+
+    def run_job(self, kind: str, iid: str, **extra: Any) -> None:
+        with self.lock:
+            self._request_ctx = None
+            inv = self.find(iid)
+            if not inv or inv.get("deleted"):
+                return
+            if kind == "auto_finalize" and inv["status"] == "draft" and inv["auto_advance"]:
+                self.finalize_invoice(inv)
+            elif kind == "overdue" and inv["status"] == "open" and inv["due_date"] and inv["due_date"] <= self.now():
+                self.emit("invoice.overdue", inv)
+            elif kind in ("auto_pay", "retry") and inv["status"] == "open" and inv["auto_advance"]:
+                if kind == "retry" and inv["attempt_count"] != extra.get("after_attempt"):
+                    return  # someone paid or retried in between
+                pm = self._default_pm(inv) or self.find(extra.get("pm"))
+                if pm is None:
+                    self.emit("invoice.payment_failed", inv)
+                    return
+                self.attempt_payment(inv, pm, automatic=True)
+
+    def dunning(self) -> dict[str, Any]:
+        return dict(DEFAULT_DUNNING, **self.options.get("dunning", {}), **self.d["settings"].get("dunning", {}))
+
+    def _plan_retry(self, inv: dict[str, Any], pm: dict[str, Any], charge: dict[str, Any]) -> None:
+        cfg = self.dunning()
+        info = self.internal(inv["id"])
+        first = info.setdefault("first_failure", self.now())
+        retries_done = inv["attempt_count"] - 1
+        hard = self.internal(charge["id"]).get("hard")
+        if hard or retries_done >= int(cfg["retries"]):
+            if cfg["final"] == "uncollectible":
+                self.mark_uncollectible(inv)
+            return
+        step = int(cfg["window_days"]) * 86400 / int(cfg["retries"])
+        when = int(first + step * (retries_done + 1))
+        inv["next_payment_attempt"] = when
+        self._schedule(when, "retry", inv["id"], after_attempt=inv["attempt_count"], pm=pm["id"])
+
+    def set_dunning(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        out = self.dunning()
+        for key in ("retries", "window_days"):
+            if key in cfg:
+                if not isinstance(cfg[key], (int, float)) or cfg[key] < (0 if key == "retries" else 1):
+                    raise ValueError(f"{key} must be a positive number")
+                out[key] = cfg[key]
+        if "final" in cfg:
+            if cfg["final"] not in ("past_due", "uncollectible"):
+                raise ValueError("final must be past_due or uncollectible")
+            out["final"] = cfg["final"]
+        self.d["settings"]["dunning"] = out
+        return out

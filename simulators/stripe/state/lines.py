@@ -1,0 +1,296 @@
+"""Invoice items, invoice line items, external tax amounts and invoice totals.
+
+External tax (the integration brings AvaTax amounts): Stripe's mechanism for "taxes calculated
+elsewhere" is ``tax_amounts[]`` on an invoice line item, set while the invoice is a draft through
+``POST /v1/invoices/{invoice}/lines/{line_item_id}`` (or in bulk ``/update_lines``, or with
+``/add_lines``). Each entry is ``{amount, taxable_amount, tax_rate_data{display_name, inclusive,
+percentage, ...}, taxability_reason}``; Stripe finds or creates an archived TaxRate per distinct
+``tax_rate_data`` and renders the line's ``taxes[]`` (type ``tax_rate_details``) and the invoice's
+``total_taxes[]``. Source: stripe-python 16.1.0 ``params/_invoice_line_item_update_params.py`` and
+``_invoice_line_item_service.py`` (docstring: "Some fields, such as tax_amounts, only live on the
+invoice line item"). Exclusive taxes add to ``total``; inclusive ones are inside the line amount.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import params as P
+from ..errors import InvalidRequest, InvoiceStateError
+from .base import Base
+
+NOT_EDITABLE = ("This invoice is no longer editable. You can only change the line items of a draft invoice.")
+
+
+class LinesMixin(Base):
+    # ---- invoice items ---------------------------------------------------------------------
+    def create_invoice_item(self, params: dict[str, Any]) -> dict[str, Any]:
+        customer = self.get("customer", P.string(params, "customer", required=True), param="customer")
+        inv = None
+        if params.get("invoice"):
+            inv = self.get("invoice", params["invoice"], param="invoice")
+            if inv["customer"] != customer["id"]:
+                raise InvalidRequest("The invoice belongs to a different customer.", param="invoice")
+            self.require_draft(inv)
+        amount, quantity, unit, price = self._amount_fields(params)
+        currency = P.string(params, "currency") or (price or {}).get("currency") or (inv or {}).get("currency")
+        if not currency:
+            raise InvalidRequest("Missing required param: currency.", param="currency", code="parameter_missing")
+        currency = currency.lower()
+        if inv and currency != inv["currency"]:
+            raise InvalidRequest(f"The currency of this invoice item ({currency}) does not match the invoice's "
+                                 f"currency ({inv['currency']}).", param="currency")
+        now = self.now()
+        period = params.get("period") if isinstance(params.get("period"), dict) else {}
+        ii = {
+            "id": self.new_id("ii"), "object": "invoiceitem", "amount": amount, "currency": currency,
+            "customer": customer["id"], "date": now, "description": P.string(params, "description"),
+            "discountable": P.boolean(params, "discountable", default=True), "discounts": [],
+            "invoice": inv["id"] if inv else None, "livemode": False, "metadata": P.metadata(params),
+            "net_amount": amount, "parent": None,
+            "period": {"end": P.integer(period, "end", default=now, label="period[end]"),
+                       "start": P.integer(period, "start", default=now, label="period[start]")},
+            "pricing": self._pricing(price, unit), "proration": False, "quantity": quantity, "tax_rates": [],
+            "test_clock": customer.get("test_clock"),
+        }
+        self.put(ii)
+        if inv:
+            self._add_line_for_item(inv, ii)
+            self.recompute(inv)
+        self.emit("invoiceitem.created", ii)
+        return ii
+
+    def _amount_fields(self, params: dict[str, Any]) -> tuple[int, int, str, dict[str, Any] | None]:
+        quantity = P.integer(params, "quantity", default=1, minimum=0)
+        pricing = params.get("pricing") if isinstance(params.get("pricing"), dict) else {}
+        price_id = pricing.get("price") or params.get("price")
+        price = self.get("price", price_id, param="pricing[price]") if price_id else None
+        if price is not None:
+            unit = price["unit_amount_decimal"]
+            return price["unit_amount"] * quantity, quantity, unit, price
+        if params.get("amount") not in (None, ""):
+            amount = P.integer(params, "amount")
+            return amount, quantity, str(amount // quantity if quantity else amount), None
+        if params.get("unit_amount_decimal") not in (None, ""):
+            unit = str(params["unit_amount_decimal"])
+            from decimal import ROUND_HALF_UP, Decimal
+            amount = int((Decimal(unit) * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            return amount, quantity, unit, None
+        raise InvalidRequest("You must specify either `amount`, `pricing.price` or `unit_amount_decimal`.",
+                             param="amount", code="parameter_missing")
+
+    @staticmethod
+    def _pricing(price: dict[str, Any] | None, unit: str) -> dict[str, Any]:
+        return {"price_details": {"price": price["id"], "product": price["product"]} if price else None,
+                "type": "price_details" if price else None, "unit_amount_decimal": unit}
+
+    def update_invoice_item(self, ii: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        inv = self.find(ii["invoice"]) if ii["invoice"] else None
+        if inv:
+            self.require_draft(inv)
+        self._apply_amounts(ii, params)
+        if "description" in params:
+            ii["description"] = params["description"] or None
+        ii["metadata"] = P.metadata(params, ii["metadata"])
+        if inv:
+            line = self._line_for_item(inv, ii["id"])
+            if line:
+                line.update(amount=ii["amount"], description=ii["description"], quantity=ii["quantity"],
+                            pricing=ii["pricing"], metadata=dict(ii["metadata"]))
+            self.recompute(inv)
+        self.emit("invoiceitem.updated", ii)
+        return ii
+
+    def _apply_amounts(self, ii: dict[str, Any], params: dict[str, Any]) -> None:
+        if any(k in params for k in ("amount", "quantity", "unit_amount_decimal", "pricing", "price")):
+            merged = {"quantity": str(ii["quantity"])}
+            if not any(k in params for k in ("amount", "unit_amount_decimal", "pricing", "price")):
+                merged["unit_amount_decimal"] = ii["pricing"]["unit_amount_decimal"]
+                if ii["pricing"]["price_details"]:
+                    merged["pricing"] = {"price": ii["pricing"]["price_details"]["price"]}
+            merged.update(params)
+            amount, quantity, unit, price = self._amount_fields(merged)
+            ii.update(amount=amount, net_amount=amount, quantity=quantity, pricing=self._pricing(price, unit))
+
+    def delete_invoice_item(self, ii: dict[str, Any]) -> dict[str, Any]:
+        inv = self.find(ii["invoice"]) if ii["invoice"] else None
+        if inv:
+            self.require_draft(inv)
+            line = self._line_for_item(inv, ii["id"])
+            if line:
+                inv["lines"]["data"].remove(line)
+                self.d["objects"].pop(line["id"], None)
+            self.recompute(inv)
+        gone = {"id": ii["id"], "object": "invoiceitem", "deleted": True}
+        self.d["objects"][ii["id"]] = gone
+        self.emit("invoiceitem.deleted", ii)
+        return gone
+
+    # ---- lines -------------------------------------------------------------------------------
+    def require_draft(self, inv: dict[str, Any]) -> None:
+        if inv["status"] != "draft":
+            raise InvoiceStateError(NOT_EDITABLE)
+
+    def _add_line_for_item(self, inv: dict[str, Any], ii: dict[str, Any]) -> dict[str, Any]:
+        line = {
+            "id": self.new_id("il"), "object": "line_item", "amount": ii["amount"], "currency": ii["currency"],
+            "description": ii["description"], "discount_amounts": [], "discountable": ii["discountable"],
+            "discounts": [], "invoice": inv["id"], "livemode": False, "metadata": dict(ii["metadata"]),
+            "parent": {"invoice_item_details": {"invoice_item": ii["id"], "proration": False,
+                                                "proration_details": {"credited_items": None},
+                                                "subscription": None},
+                       "subscription_item_details": None, "type": "invoice_item_details"},
+            "period": dict(ii["period"]), "pretax_credit_amounts": [], "pricing": ii["pricing"],
+            "quantity": ii["quantity"], "subscription": None, "subtotal": ii["amount"], "taxes": [],
+        }
+        ii["invoice"] = inv["id"]
+        inv["lines"]["data"].append(line)
+        self.d["objects"][line["id"]] = line
+        return line
+
+    def _line_for_item(self, inv: dict[str, Any], ii_id: str) -> dict[str, Any] | None:
+        for line in inv["lines"]["data"]:
+            if line["parent"]["invoice_item_details"]["invoice_item"] == ii_id:
+                return line
+        return None
+
+    def get_line(self, inv: dict[str, Any], line_id: Any, param: str = "line_item_id") -> dict[str, Any]:
+        for line in inv["lines"]["data"]:
+            if line["id"] == line_id:
+                return line
+        raise InvalidRequest(f"No such invoice line item: '{line_id}'", param=param, code="resource_missing",
+                             status=404)
+
+    def update_line(self, inv: dict[str, Any], line: dict[str, Any], params: dict[str, Any],
+                    label: str = "") -> dict[str, Any]:
+        self.require_draft(inv)
+        ii = self.find(line["parent"]["invoice_item_details"]["invoice_item"])
+        if ii is not None:
+            self._apply_amounts(ii, params)
+            if "description" in params:
+                ii["description"] = params["description"] or None
+            line.update(amount=ii["amount"], subtotal=ii["amount"], description=ii["description"],
+                        quantity=ii["quantity"], pricing=ii["pricing"])
+        line["metadata"] = P.metadata(params, line["metadata"])
+        if "tax_amounts" in params:
+            line["taxes"] = self._taxes(params["tax_amounts"], f"{label}tax_amounts")
+        self.recompute(inv)
+        return line
+
+    def update_lines(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        self.require_draft(inv)
+        lines = params.get("lines")
+        if not isinstance(lines, list) or not lines:
+            raise InvalidRequest("Missing required param: lines.", param="lines", code="parameter_missing")
+        for i, spec in enumerate(lines):
+            if not isinstance(spec, dict) or not spec.get("id"):
+                raise InvalidRequest(f"Missing required param: lines[{i}][id].", param=f"lines[{i}][id]",
+                                     code="parameter_missing")
+            self.update_line(inv, self.get_line(inv, spec["id"], f"lines[{i}][id]"), spec, f"lines[{i}][")
+        inv["metadata"] = P.metadata(params, inv["metadata"])
+        return inv
+
+    def add_lines(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        self.require_draft(inv)
+        lines = params.get("lines")
+        if not isinstance(lines, list) or not lines:
+            raise InvalidRequest("Missing required param: lines.", param="lines", code="parameter_missing")
+        for i, spec in enumerate(lines):
+            if not isinstance(spec, dict):
+                raise InvalidRequest("Invalid object", param=f"lines[{i}]")
+            if spec.get("invoice_item"):
+                ii = self.get("invoiceitem", spec["invoice_item"], param=f"lines[{i}][invoice_item]")
+                if ii["invoice"] and ii["invoice"] != inv["id"]:
+                    raise InvalidRequest("This invoice item is already on another invoice.",
+                                         param=f"lines[{i}][invoice_item]")
+                line = self._line_for_item(inv, ii["id"]) or self._add_line_for_item(inv, ii)
+            else:
+                item_params = {k: v for k, v in spec.items() if k not in ("tax_amounts", "metadata")}
+                item_params.update(customer=inv["customer"], invoice=inv["id"], currency=inv["currency"])
+                ii = self.create_invoice_item(item_params)
+                line = self._line_for_item(inv, ii["id"])
+            if "tax_amounts" in spec or "metadata" in spec:
+                self.update_line(inv, line, {k: spec[k] for k in ("tax_amounts", "metadata") if k in spec},
+                                 f"lines[{i}][")
+        self.recompute(inv)
+        return inv
+
+    def _taxes(self, raw: Any, label: str) -> list[dict[str, Any]]:
+        if raw == "" or raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise InvalidRequest("Invalid array", param=label)
+        if len(raw) > 20:
+            raise InvalidRequest("You can pass at most 20 tax amounts.", param=label)
+        out = []
+        for i, ta in enumerate(raw):
+            where = f"{label}[{i}]"
+            if not isinstance(ta, dict):
+                raise InvalidRequest("Invalid object", param=where)
+            amount = P.integer(ta, "amount", required=True, minimum=0, label=f"{where}[amount]")
+            taxable = P.integer(ta, "taxable_amount", required=True, label=f"{where}[taxable_amount]")
+            rate = self._tax_rate(ta.get("tax_rate_data"), f"{where}[tax_rate_data]")
+            out.append({"amount": amount, "tax_behavior": "inclusive" if rate["inclusive"] else "exclusive",
+                        "tax_rate_details": {"tax_rate": rate["id"]},
+                        "taxability_reason": P.string(ta, "taxability_reason", default="standard_rated"),
+                        "taxable_amount": taxable, "type": "tax_rate_details"})
+        return out
+
+    def _tax_rate(self, data: Any, label: str) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise InvalidRequest(f"Missing required param: {label}.", param=label, code="parameter_missing")
+        name = P.string(data, "display_name", required=True, label=f"{label}[display_name]")
+        inclusive = P.boolean(data, "inclusive", label=f"{label}[inclusive]")
+        if inclusive is None:
+            raise InvalidRequest(f"Missing required param: {label}[inclusive].", param=f"{label}[inclusive]",
+                                 code="parameter_missing")
+        if data.get("percentage") in (None, ""):
+            raise InvalidRequest(f"Missing required param: {label}[percentage].", param=f"{label}[percentage]",
+                                 code="parameter_missing")
+        from decimal import Decimal, InvalidOperation
+        try:
+            pct = Decimal(str(data["percentage"]))
+        except InvalidOperation:
+            raise InvalidRequest(f"Invalid decimal: {data['percentage']}", param=f"{label}[percentage]")
+        if not 0 <= pct <= 100 or -pct.as_tuple().exponent > 4:
+            raise InvalidRequest("The percentage must be between 0 and 100 with at most 4 decimal places.",
+                                 param=f"{label}[percentage]")
+        key = json.dumps({k: str(v) for k, v in sorted(data.items())})
+        existing = self.d["tax_rates"].get(key)
+        if existing:
+            return self.d["objects"][existing]
+        rate = {
+            "id": self.new_id("txr"), "object": "tax_rate", "active": False, "country": data.get("country"),
+            "created": self.now(), "description": data.get("description"), "display_name": name,
+            "effective_percentage": float(pct), "flat_amount": None, "inclusive": inclusive,
+            "jurisdiction": data.get("jurisdiction"), "jurisdiction_level": data.get("jurisdiction_level"),
+            "livemode": False, "metadata": {}, "percentage": float(pct), "rate_type": "percentage",
+            "state": data.get("state"), "tax_type": data.get("tax_type"),
+        }
+        self.put(rate)
+        self.d["tax_rates"][key] = rate["id"]
+        return rate
+
+    # ---- totals ------------------------------------------------------------------------------
+    def recompute(self, inv: dict[str, Any]) -> None:
+        """Integer minor units throughout: total = subtotal + exclusive taxes."""
+        lines = inv["lines"]["data"]
+        subtotal = sum(line["amount"] for line in lines)
+        exclusive = inclusive = 0
+        agg: dict[tuple, dict[str, Any]] = {}
+        for line in lines:
+            for tax in line["taxes"]:
+                if tax["tax_behavior"] == "inclusive":
+                    inclusive += tax["amount"]
+                else:
+                    exclusive += tax["amount"]
+                key = (tax["tax_rate_details"]["tax_rate"], tax["tax_behavior"], tax["taxability_reason"])
+                slot = agg.setdefault(key, dict(tax, amount=0, taxable_amount=0))
+                slot["amount"] += tax["amount"]
+                slot["taxable_amount"] += tax["taxable_amount"]
+        total = subtotal + exclusive
+        inv.update(subtotal=subtotal, subtotal_excluding_tax=subtotal - inclusive,
+                   total_excluding_tax=subtotal - inclusive, total=total, total_taxes=list(agg.values()))
+        inv["amount_due"] = max(0, total) if inv["status"] in ("draft", "open") else inv["amount_due"]
+        inv["amount_remaining"] = max(0, inv["amount_due"] - inv["amount_paid"])
+        inv["lines"]["total_count"] = len(lines)
