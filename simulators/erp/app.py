@@ -1,0 +1,51 @@
+"""The fake ERP (NetSuite REST shape): ``create_app`` wires state, auth, routes and the core pipeline.
+
+Options: ``revenue_delay`` (simulated seconds before revenue arrangements are created; 0 = at once),
+``auto_close`` ({"lagDays": N} to close each month on the simulated clock), ``oauth_max_skew``
+(seconds; off by default), ``credentials`` (override the defaults in DESIGN.md), ``catalog`` (path).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+
+from ..core.sim import Sim, Vendor, install
+from .auth import Authenticator
+from .control import erp_blueprint
+from .errors import fault_error, render_error, violation_error
+from .routes import register
+from .state import ErpState
+
+SCHEMAS = Path(__file__).with_name("schemas")
+LATENCY_PROFILES = {
+    "netsuite": {"*": {"kind": "lognormal", "median_ms": 450, "sigma": 0.5},
+                 "suiteql.query": {"kind": "lognormal", "median_ms": 700, "sigma": 0.6}},
+}
+
+
+def _read_body():
+    if not request.get_data():
+        return {}
+    return request.get_json(silent=True, force=True)
+
+
+def create_app(clock=None, seed=0, validation="strict", live=False, revenue_delay: float = 0,
+               auto_close: dict | None = None, oauth_max_skew: float | None = None,
+               credentials: dict | None = None, catalog: str | None = None, **_ignored) -> Flask:
+    app = Flask("simulators.erp")
+    auth_holder: dict = {}
+    vendor = Vendor(name="erp", render_error=render_error, fault_error=fault_error,
+                    violation_error=violation_error, authenticate=lambda: auth_holder["auth"](),
+                    read_body=_read_body, latency_profiles=LATENCY_PROFILES)
+    sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation)
+    authenticator = Authenticator(sim.clock, credentials, max_skew=oauth_max_skew)
+    auth_holder["auth"] = authenticator
+    sim.on_reset(authenticator.reset)
+    state = ErpState(sim, catalog=catalog, revenue_delay=revenue_delay, auto_close=auto_close,
+                     account=authenticator.creds["account"])
+    app.extensions["erp_state"] = state
+    register(app, state)
+    app.register_blueprint(erp_blueprint(state))
+    install(app, sim)
+    return app
