@@ -173,8 +173,8 @@ class OrdersMixin:
                 if "amount" in raw and "rate" not in raw:
                     merged.pop("rate", None)
                 new = self._build_line(merged, current["line"], path)
-                by_line[current["line"]].clear()
-                by_line[current["line"]].update(new)
+                current.clear()
+                current.update(new)
             else:
                 rec["items"].append(self._build_line(raw, max(by_line, default=0) + 1, path))
                 by_line[rec["items"][-1]["line"]] = rec["items"][-1]
