@@ -153,6 +153,16 @@ class Database:
             del self._tx.changes[mark_c:]
             raise
 
+    def mark(self) -> tuple[int, int]:
+        return len(self._tx.undo), len(self._tx.changes)
+
+    def rollback_to(self, mark: tuple[int, int]) -> None:
+        mark_u, mark_c = mark
+        for fn in reversed(self._tx.undo[mark_u:]):
+            fn()
+        del self._tx.undo[mark_u:]
+        del self._tx.changes[mark_c:]
+
     def _record_change(self, ch: Change) -> None:
         self._tx.changes.append(ch)
 

@@ -1,0 +1,94 @@
+"""The fake Salesforce: ``create_app`` wires the vendor hooks, the org state and the routes.
+
+In-process it answers for login.salesforce.com, test.salesforce.com and *.my.salesforce.com;
+live it serves HTTPS on 8701 (the harness's trustme certificate), and every login returns the
+fake's own https://127.0.0.1:<port> as instance_url.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+
+from simulators.core.sim import Sim, Vendor, install
+
+from . import control, errors as E
+from . import routes_apex, routes_auth, routes_composite, routes_query, routes_sobjects
+from .state import Org
+
+SCHEMA_DIR = Path(__file__).with_name("schemas")
+PUBLIC = frozenset({"auth.soap_login", "auth.oauth_token", "auth.revoke", "versions", "apex.site", "unknown"})
+
+
+def _token() -> str | None:
+    auth = request.headers.get("Authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() in ("bearer", "oauth") and value:
+        return value.strip()
+    return request.headers.get("X-SFDC-Session")
+
+
+def create_app(clock=None, seed=0, validation: str = "strict", live: bool = False, **options) -> Flask:
+    app = Flask(__name__)
+    app.url_map.strict_slashes = False
+
+    def authenticate() -> str | None:
+        session = org.sessions.check(_token())
+        if session is None:
+            raise E.InvalidSessionId("Session expired or invalid")
+        used = org.count_api_call()
+        if org.settings.get("enforce_api_limit") and used > org.settings["api_daily_max"]:
+            raise E.RequestLimitExceeded("TotalRequests Limit exceeded.")
+        g.sf_session = session
+        return session.get("client_id") or session["user"]
+
+    def violation(v) -> E.SalesforceError:
+        first = v.errors[0] if v.errors else {"message": "invalid request"}
+        where = f" at {first['path']}" if first.get("path") else ""
+        return E.JsonParserError(f"{first['message']}{where}")
+
+    vendor = Vendor(
+        name="salesforce", render_error=E.render, fault_error=E.from_fault, violation_error=violation,
+        authenticate=authenticate, public_operations=PUBLIC,
+        latency_profiles={"typical": {"*": {"kind": "lognormal", "median_ms": 180, "sigma": 0.5},
+                                      "query.*": {"kind": "lognormal", "median_ms": 250, "sigma": 0.6}}},
+        operation_attrs=lambda: {"sobject": (request.view_args or {}).get("sobject", "")},
+    )
+    sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMA_DIR, validation=validation)
+    org = Org(sim, live=live)
+    for key, value in options.items():
+        if key in org.settings:
+            org.settings[key] = value
+    app.extensions["salesforce"] = org
+
+    @app.before_request
+    def _base_url():
+        # Live: instance_url and outbound-message URLs name the fake's own address.
+        if live and not request.path.startswith("/_sim"):
+            org.settings["base_url"] = f"https://{request.host}"
+
+    install(app, sim)
+
+    routes_auth.register(app, org)
+    routes_sobjects.register(app, org)
+    routes_query.register(app, org)
+    routes_composite.register(app, org)
+    routes_apex.register(app, org)
+    control.register(app, org)
+
+    @app.after_request
+    def _limit_info(resp):
+        if request.path.startswith("/services/data") or request.path.startswith("/services/apexrest"):
+            resp.headers["Sforce-Limit-Info"] = org.limit_info()
+        return resp
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return E.render(E.NotFound("The requested resource does not exist"))
+
+    @app.errorhandler(405)
+    def _method(exc):
+        return E.render(E.MethodNotAllowed(f"HTTP Method '{request.method}' not allowed. Allowed are "
+                                           f"{', '.join(sorted(getattr(exc, 'valid_methods', None) or []))}"))
+
+    return app

@@ -1,0 +1,73 @@
+"""SOQL: ``query``, ``queryAll`` and ``query/<locator>`` with real paging.
+
+Page size: 2000 by default; ``Sforce-Query-Options: batchSize=N`` (clamped to 200..2000 as the
+real API does); ``/_sim/salesforce/settings {"query_batch_size": N}`` forces any size for tests.
+``nextRecordsUrl`` is a path (``/services/data/v59.0/query/01gxx...-2000``), which clients
+prefix with the instance URL. A locator is single-use per page position, valid until reset.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Flask, request
+
+from simulators.core.sim import json_response
+
+from . import errors as E
+
+P = "/services/data/v<version>"
+
+
+def batch_size(org) -> int:
+    forced = org.settings.get("query_batch_size")
+    if forced:
+        return max(int(forced), 1)
+    m = re.search(r"batchSize\s*=\s*(\d+)", request.headers.get("Sforce-Query-Options", ""))
+    if m:
+        return min(max(int(m.group(1)), 200), 2000)
+    return 2000
+
+
+def register(app: Flask, org) -> None:
+    cursors = lambda: org.store.data["cursors"]  # noqa: E731
+
+    def page(version: str, records: list, total: int, start: int, size: int, locator: str | None) -> dict:
+        chunk = records[start:start + size]
+        done = start + size >= len(records)
+        out = {"totalSize": total, "done": done, "records": chunk}
+        if not done:
+            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{start + size}"
+        return out
+
+    def run(version: str, include_deleted: bool):
+        q = request.args.get("q") or request.args.get("explain")
+        if not q:
+            raise E.MalformedQuery("A query string must be provided", code="MALFORMED_QUERY")
+        records, total = org.engine.run(q, include_deleted=include_deleted, version=version)
+        size = batch_size(org)
+        locator = None
+        if len(records) > size:
+            n = org.sim.ids.counter("sf:01g")
+            locator = f"01g5g{n:010d}"
+            cursors()[locator] = {"records": records, "total": total}
+            if len(cursors()) > 500:  # bounded, like server-side cursors
+                cursors().pop(next(iter(cursors())))
+        return json_response(page(version, records, total, 0, size, locator))
+
+    def query(version):
+        return run(version, False)
+
+    def query_all(version):
+        return run(version, True)
+
+    def query_more(version, locator):
+        base, _, offset = locator.rpartition("-")
+        cursor = cursors().get(base)
+        if cursor is None or not offset.isdigit():
+            raise E.InvalidQueryLocator("invalid query locator")
+        return json_response(page(version, cursor["records"], cursor["total"], int(offset), batch_size(org), base))
+
+    app.add_url_rule(f"{P}/query", endpoint="query.run", view_func=query, methods=["GET"])
+    app.add_url_rule(f"{P}/queryAll", endpoint="query.all", view_func=query_all, methods=["GET"])
+    app.add_url_rule(f"{P}/query/<locator>", endpoint="query.more", view_func=query_more, methods=["GET"])
+    app.add_url_rule(f"{P}/queryAll/<locator>", endpoint="query.all_more", view_func=query_more, methods=["GET"])
