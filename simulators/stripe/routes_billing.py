@@ -152,7 +152,7 @@ def hosted_page(st: S, token: str, message: str = "", status: int = 200) -> Resp
                 f"<body><h1>Invoice {html.escape(inv['number'] or '')}</h1><p id=\"status\">{inv['status']}</p>"
                 f"<p>{html.escape(message)}</p><table>{rows}</table>"
                 f"<p>Subtotal {_money(inv['subtotal'], inv['currency'])}</p>"
-                f"<p>Tax {_money(inv['total'] - inv['subtotal_excluding_tax'] - (inv['subtotal'] - inv['subtotal_excluding_tax']), inv['currency'])}</p>"
+                f"<p>Tax {_money(inv['total'] - inv['subtotal_excluding_tax'], inv['currency'])}</p>"
                 f"<p>Amount due {_money(inv['amount_due'], inv['currency'])}</p>"
                 f"<p>Amount remaining <span id=\"remaining\">{_money(inv['amount_remaining'], inv['currency'])}</span></p>"
                 f"{form}</body></html>")

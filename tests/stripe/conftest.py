@@ -1,0 +1,85 @@
+"""Helpers for the Stripe fake's tests: an SDK client bound to the fake and a webhook receiver
+that verifies every delivery with the SDK's own ``construct_event``."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import stripe
+from flask import Flask, request
+
+from simulators.harness import InProcessHarness, LiveHarness
+from tests.conftest import free_port
+
+KEY = "sk_test_o2c"
+RECEIVER_HOST = "hooks.o2c.test"
+
+
+def client_for(base: str, retries: int = 0) -> stripe.StripeClient:
+    return stripe.StripeClient(KEY, base_addresses={"api": base, "files": base}, max_network_retries=retries)
+
+
+class Receiver:
+    """A webhook receiver: verifies Stripe-Signature and records events; can be told to fail."""
+
+    def __init__(self):
+        self.secret: str | None = None
+        self.events: list[dict] = []
+        self.headers: list[str] = []
+        self.fail_next = 0
+        self.lock = threading.Lock()
+        self.app = Flask("receiver")
+        self.app.add_url_rule("/stripe", view_func=self._hook, methods=["POST"])
+
+    def _hook(self):
+        payload = request.get_data()
+        header = request.headers.get("Stripe-Signature", "")
+        # tolerance=None: the simulated clock's t is not wall-clock time; freshness is checked by the tests
+        event = stripe.Webhook.construct_event(payload, header, self.secret, tolerance=None)
+        with self.lock:
+            self.headers.append(header)
+            if self.fail_next:
+                self.fail_next -= 1
+                return "boom", 500
+            self.events.append(event.to_dict())
+        return "", 200
+
+    def types(self) -> list[str]:
+        return [e["type"] for e in self.events]
+
+
+@pytest.fixture
+def harness():
+    """Only the Stripe fake (other fakes may be mid-build); same shape as tests/conftest.py's."""
+    with InProcessHarness(["stripe"]) as h:
+        yield h
+
+
+@pytest.fixture(scope="session")
+def live_session(tmp_path_factory):
+    h = LiveHarness(["stripe"], ports={"stripe": free_port()}, run_dir=tmp_path_factory.mktemp("o2c-stripe"))
+    h.start()
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def live(live_session):
+    live_session.reset()
+    live_session.sync_clocks()
+    return live_session
+
+
+@pytest.fixture
+def sc(harness):
+    return client_for(harness.url("stripe"))
+
+
+@pytest.fixture
+def receiver(harness, sc):
+    r = Receiver()
+    harness.add_app("receiver", r.app, [RECEIVER_HOST])
+    we = sc.v1.webhook_endpoints.create({"url": f"https://{RECEIVER_HOST}/stripe", "enabled_events": ["*"]})
+    r.secret = we.secret
+    r.endpoint_id = we.id
+    return r
