@@ -307,7 +307,7 @@ class Query:
         items = self.select.children
         if len(items) == 1 and _is_count(items[0].children[0]):
             name = _alias(items[0]) or "expr1"
-            return [{name: len(envs)}]
+            return [{name: Decimal(len(envs))}]
         out = []
         for env in envs:
             row = {}
