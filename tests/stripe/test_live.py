@@ -1,0 +1,56 @@
+"""Live smoke: the same SDK calls against the fake served by gunicorn on a loopback port."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+import stripe
+from werkzeug.serving import make_server
+
+from tests.conftest import free_port
+
+from .conftest import Receiver, client_for
+
+
+@pytest.fixture
+def live_receiver():
+    r = Receiver()
+    server = make_server("127.0.0.1", free_port(), r.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    r.url = f"http://127.0.0.1:{server.server_port}/stripe"
+    yield r
+    server.shutdown()
+
+
+def test_live_invoice_paid_and_webhook_verified(live, live_receiver):
+    sc = client_for(live.url("stripe"))
+    we = sc.v1.webhook_endpoints.create({"url": live_receiver.url, "enabled_events": ["invoice.paid"]})
+    live_receiver.secret = we.secret
+    cus = sc.v1.customers.create({"email": "ap@acme.test"})
+    inv = sc.v1.invoices.create({"customer": cus.id})
+    sc.v1.invoice_items.create({"customer": cus.id, "invoice": inv.id, "amount": 2500, "currency": "usd"})
+    fin = sc.v1.invoices.finalize_invoice(inv.id)
+    assert fin.hosted_invoice_url.startswith(live.url("stripe"))
+    assert requests.get(fin.invoice_pdf).content.startswith(b"%PDF")
+    paid = sc.v1.invoices.pay(inv.id, {"payment_method": "pm_card_visa"})
+    assert paid.status == "paid"
+    live.wait_until(lambda: live_receiver.events, timeout=10, what="invoice.paid delivery")
+    assert live_receiver.types() == ["invoice.paid"]
+    assert live_receiver.events[0]["data"]["object"]["id"] == inv.id
+
+
+def test_live_decline_and_idempotency(live):
+    sc = client_for(live.url("stripe"))
+    cus = sc.v1.customers.create()
+    inv = sc.v1.invoices.create({"customer": cus.id})
+    sc.v1.invoice_items.create({"customer": cus.id, "invoice": inv.id, "amount": 900, "currency": "usd"})
+    with pytest.raises(stripe.CardError) as exc:
+        sc.v1.invoices.pay(inv.id, {"payment_method": "pm_card_chargeDeclinedInsufficientFunds"})
+    assert exc.value.error.decline_code == "insufficient_funds"
+    a = sc.v1.customers.create({"name": "x"}, {"idempotency_key": "live-1"})
+    b = sc.v1.customers.create({"name": "x"}, {"idempotency_key": "live-1"})
+    assert a.id == b.id
+    with pytest.raises(stripe.IdempotencyError):
+        sc.v1.customers.create({"name": "y"}, {"idempotency_key": "live-1"})
