@@ -29,7 +29,7 @@ import requests
 
 from .core.clock import SimClock, iso, parse_duration, parse_instant
 from .core.transport import InProcessRouter
-from .registry import FAKES, available, create
+from .registry import FAKES, SERVICES, available, create
 
 RUN_DIR = Path(os.environ.get("O2C_HOME", ".o2c"))
 
@@ -109,15 +109,20 @@ class _Base:
 
 class InProcessHarness(_Base):
     def __init__(self, fakes: Iterable[str] | None = None, seed: int | str = 0, start: datetime | None = None,
-                 validation: str = "strict", **fake_options: dict[str, Any]):
+                 validation: str = "strict", integration: dict[str, Any] | None = None,
+                 **fake_options: dict[str, Any]):
+        """``integration``: settings for the reference integration (e.g. ``{"payment_sync": "polling"}``);
+        None leaves it out, so a user's own integration can be tested instead."""
         self.clock = SimClock(start) if start else SimClock()
         self.names = list(fakes) if fakes is not None else available()
+        if integration is not None:
+            self.names.append("integration")
         self.apps = {name: create(name, clock=self.clock, seed=seed, validation=validation,
-                                  **fake_options.get(name, {}))
+                                  **(integration if name == "integration" else fake_options.get(name, {})))
                      for name in self.names}
         self.router = InProcessRouter()
         for name, app in self.apps.items():
-            self.router.add(FAKES[name].hosts, app)
+            self.router.add(SERVICES[name].hosts, app)
         self._session = requests.Session()
         self.mode = "in-process"
 
@@ -140,7 +145,7 @@ class InProcessHarness(_Base):
         self.stop()
 
     def url(self, name: str) -> str:
-        return FAKES[name].inprocess_url
+        return SERVICES[name].inprocess_url
 
     def sim(self, name: str):
         return self.apps[name].extensions["sim"]
@@ -166,9 +171,13 @@ class LiveHarness(_Base):
 
     def __init__(self, fakes: Iterable[str] | None = None, seed: int | str = 0, ports: dict[str, int] | None = None,
                  run_dir: Path = RUN_DIR, validation: str = "strict", clock_mode: str = "frozen",
-                 rate: float = 1.0, start: datetime | None = None, engine: str = "gunicorn", threads: int = 8):
+                 rate: float = 1.0, start: datetime | None = None, engine: str = "gunicorn", threads: int = 8,
+                 integration: dict[str, Any] | None = None):
         self.names = list(fakes) if fakes is not None else available()
-        self.ports = {name: (ports or {}).get(name, FAKES[name].port) for name in self.names}
+        self.integration = integration
+        if integration is not None:
+            self.names.append("integration")
+        self.ports = {name: (ports or {}).get(name, SERVICES[name].port) for name in self.names}
         self.run_dir = Path(run_dir)
         self.seed, self.validation, self.engine, self.threads = seed, validation, engine, threads
         self.clock_mode, self.rate, self.start_at = clock_mode, rate, start
@@ -195,7 +204,7 @@ class LiveHarness(_Base):
         return certfile, keyfile
 
     def url(self, name: str) -> str:
-        scheme = "https" if FAKES[name].tls else "http"
+        scheme = "https" if SERVICES[name].tls else "http"
         return f"{scheme}://127.0.0.1:{self.ports[name]}"
 
     def control(self, name: str) -> ControlClient:
@@ -211,8 +220,10 @@ class LiveHarness(_Base):
                 cmd = [sys.executable, "-m", "simulators.core.server", name, "--port", str(self.ports[name]),
                        "--seed", str(self.seed), "--validation", self.validation, "--engine", self.engine,
                        "--threads", str(self.threads)]
-                if FAKES[name].tls:
+                if SERVICES[name].tls:
                     cmd += ["--certfile", str(certfile), "--keyfile", str(keyfile)]
+                if name == "integration":
+                    cmd += ["--config", str(self._integration_config())]
                 log = open(logs / f"{name}.log", "wb")
                 self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                                     start_new_session=True)
@@ -224,6 +235,18 @@ class LiveHarness(_Base):
             self.stop()
             raise
         return self
+
+    def _integration_config(self) -> Path:
+        settings = {"salesforce_url": self.url("salesforce") if "salesforce" in self.ports else None,
+                    "stripe_url": self.url("stripe") if "stripe" in self.ports else None,
+                    "avalara_url": self.url("avalara") if "avalara" in self.ports else None,
+                    "erp_url": self.url("erp") if "erp" in self.ports else None,
+                    "own_url": self.url("integration"), "ca_bundle": str(self.ca_path)}
+        settings = {k: v for k, v in settings.items() if v is not None}
+        settings.update(self.integration or {})
+        path = self.run_dir / "integration.json"
+        path.write_text(json.dumps(settings, indent=2))
+        return path
 
     def _await_health(self, name: str, timeout: float = 30.0) -> None:
         deadline = _wall.monotonic() + timeout

@@ -34,9 +34,14 @@ FAKES: dict[str, FakeSpec] = {
 }
 
 
+# Not a fake, but served the same way (same skeleton, same /_sim control plane).
+INTEGRATION = FakeSpec("integration", "simulators.integration.app", INTEGRATION_PORT, ("integration.o2c.test",))
+SERVICES: dict[str, FakeSpec] = {**FAKES, "integration": INTEGRATION}
+
+
 def create(name: str, **kw):
     """Build a fake's Flask app: ``create_app(clock=None, seed=0, validation='strict', live=False, ...)``."""
-    module = importlib.import_module(FAKES[name].module)
+    module = importlib.import_module(SERVICES[name].module)
     return module.create_app(**kw)
 
 

@@ -84,10 +84,10 @@ def serve(app, host: str, port: int, threads: int = 8, certfile: str | None = No
 
 
 def main(argv=None) -> None:
-    from ..registry import FAKES, create
+    from ..registry import SERVICES, create
 
     p = argparse.ArgumentParser(description="Serve one fake on loopback")
-    p.add_argument("fake", choices=sorted(FAKES))
+    p.add_argument("fake", choices=sorted(SERVICES))
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--seed", default="0")

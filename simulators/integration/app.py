@@ -1,0 +1,162 @@
+"""The reference integration as a web service: it receives Salesforce Outbound Messages and
+Stripe webhooks, runs its work on the shared simulated clock, and shows its own state (dead
+letters, counters, settings) under ``/_integration``. It also carries the core ``/_sim`` control
+plane so the harness can drive its clock in live mode like any fake.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+import requests
+from flask import Flask, Response, request
+
+from ..core.clock import SimClock
+from ..core.errors import SimError
+from ..core.sim import Sim, Vendor, install, json_response
+from .clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
+from .config import Config
+from .flows import Flows
+from .jobs import WorkQueue
+from .payments import Payments
+
+ACK = (b'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/'
+       b'envelope/"><soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">'
+       b"<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>")
+NOTIFICATION = re.compile(rb"<(?:\w+:)?sObject[^>]*>(.*?)</(?:\w+:)?sObject>", re.S)
+FIELD = lambda name: re.compile(rb"<(?:\w+:)?%s>([^<]*)</(?:\w+:)?%s>" % (name, name))  # noqa: E731
+ID, STATUS = FIELD(b"Id"), FIELD(b"Status")
+
+
+class IntegrationError(SimError):
+    def body(self):
+        return {"error": self.message}
+
+
+def _state() -> dict[str, Any]:
+    return {"pending": {}, "dead": [], "events_seen": {}, "poll_watermark": 0, "webhook_secret": None,
+            "webhook_endpoint": None, "installed": False, "notifications": 0,
+            "stats": {"done": 0, "retries": 0, "dead": 0, "webhooks_rejected": 0, "duplicates_ignored": 0,
+                      "polls": 0}}
+
+
+class Integration:
+    def __init__(self, sim: Sim, config: Config):
+        self.sim = sim
+        self.config = config
+        self.store = sim.store(_state)
+        self.queue = WorkQueue(sim, config, self.store)
+        self.connect()
+
+    def connect(self) -> None:
+        self.sf = SalesforceConn(self.config)
+        self.gw = StripeConn(self.config)
+        self.tax = AvaTaxConn(self.config)
+        self.erp = ErpConn(self.config)
+        self.flows = Flows(self)
+        self.payments = Payments(self)
+
+    def now(self) -> datetime:
+        return self.sim.now()
+
+    def today(self) -> date:
+        return self.sim.now().date()
+
+    def install(self) -> dict[str, Any]:
+        """Deploy: register the Stripe webhook endpoint (webhook mode), configure the Salesforce
+        Outbound Message for Order activation (setup metadata, done through the fake's control
+        plane as an admin would in Setup), and start polling (polling mode)."""
+        c = self.config
+        self.store.data["installed"] = True
+        sf_control = requests.post(f"{c.salesforce_url}/_sim/salesforce/outbound-messages", json={
+            "object": "Order", "url": f"{c.own_url}/salesforce/outbound", "field": "Status",
+            "values": ["Activated", "Cancelled"], "name": "O2C_Order_Activated"},
+            verify=c.ca_bundle or True, timeout=c.http_timeout)
+        sf_control.raise_for_status()
+        if c.payment_sync == "webhook":
+            self.payments.ensure_webhook_endpoint()
+        else:
+            self.schedule_poll()
+        return {"installed": True, "payment_sync": c.payment_sync, "system_of_record": c.system_of_record}
+
+    def schedule_poll(self) -> None:
+        if not any(j.name == "integration poll" for j in self.sim.clock.pending(owner=self.sim.name)):
+            self.sim.clock.schedule(self.config.poll_interval, lambda: self.queue.submit("poll", "events"),
+                                    name="integration poll", owner=self.sim.name)
+
+    def on_notification(self, body: bytes) -> int:
+        n = 0
+        for sobject in NOTIFICATION.findall(body):
+            ids, statuses = ID.findall(sobject), STATUS.findall(sobject)
+            if not ids:
+                continue
+            order_id = ids[0].decode()
+            status = statuses[0].decode() if statuses else "Activated"
+            kind = "cancel" if status == "Cancelled" else "order"
+            self.queue.submit(kind, order_id, {"order_id": order_id})
+            n += 1
+        self.store.data["notifications"] += n
+        return n
+
+    def status(self) -> dict[str, Any]:
+        d = self.store.data
+        return {"config": self.config.public(), "installed": d["installed"], "pending": len(d["pending"]),
+                "dead_letters": len(d["dead"]), "events_seen": len(d["events_seen"]),
+                "notifications": d["notifications"], "stats": d["stats"], "poll_watermark": d["poll_watermark"]}
+
+
+def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: str = "off", live: bool = False,
+               **settings: Any) -> Flask:
+    config = Config()
+    config.update(settings)
+    app = Flask("integration")
+    vendor = Vendor(name="integration", render_error=lambda e: json_response(e.body(), e.status),
+                    fault_error=lambda spec: IntegrationError(spec.get("message", "fault"), status=spec.get("status", 503)),
+                    violation_error=lambda v: IntegrationError(str(v)))
+    sim = Sim(vendor, clock=clock, seed=seed, validation="off")
+    integ = Integration(sim, config)
+    app.extensions["integration"] = integ
+
+    @app.post("/webhooks/stripe", endpoint="webhooks.stripe")
+    def stripe_webhook():
+        status, text = integ.payments.receive_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+        return json_response({"received": status == 200, "detail": text}, status)
+
+    @app.post("/salesforce/outbound", endpoint="salesforce.outbound")
+    def outbound_message():
+        integ.on_notification(request.get_data())
+        return Response(ACK, status=200, mimetype="text/xml")
+
+    @app.get("/_integration/status", endpoint="_integration.status")
+    def status():
+        return json_response(integ.status())
+
+    @app.get("/_integration/dead-letters", endpoint="_integration.dead")
+    def dead_letters():
+        return json_response({"dead_letters": integ.store.data["dead"]})
+
+    @app.post("/_integration/dead-letters/retry", endpoint="_integration.retry")
+    def retry_dead():
+        return json_response({"resubmitted": integ.queue.retry_dead((request.get_json(silent=True) or {}).get("id"))})
+
+    @app.get("/_integration/pending", endpoint="_integration.pending")
+    def pending():
+        return json_response({"pending": list(integ.store.data["pending"].values())})
+
+    @app.post("/_integration/config", endpoint="_integration.config")
+    def set_config():
+        try:
+            config.update(request.get_json(silent=True) or {})
+        except ValueError as exc:
+            return json_response({"error": str(exc)}, 400)
+        integ.connect()
+        return json_response(config.public())
+
+    @app.post("/_integration/install", endpoint="_integration.install")
+    def do_install():
+        return json_response(integ.install())
+
+    install(app, sim)
+    sim.on_reset(lambda: None)
+    return app

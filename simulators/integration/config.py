@@ -1,0 +1,67 @@
+"""Integration settings: where the systems are, how to sync payments, which system bills."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PAYMENT_SYNC = ("webhook", "polling")
+SYSTEMS_OF_RECORD = ("erp", "salesforce")
+
+
+@dataclass
+class Config:
+    payment_sync: str = "webhook"          # webhook | polling
+    poll_interval: float = 300.0           # simulated seconds between /v1/events polls
+    system_of_record: str = "erp"          # erp | salesforce (Revenue-Cloud style)
+    terms_days: int = 30                   # Net 30
+    bill_on_activation: bool = True        # bill as soon as the sales order exists; else on a billing run
+    billing_run_hour: int = 2              # daily billing run (UTC hour) when not billing on activation
+    company_code: str = "DEFAULT"          # AvaTax company
+    currency: str = "usd"
+    # Where the systems are (in-process defaults: the vendors' real hostnames).
+    salesforce_url: str = "https://o2c.my.salesforce.com"
+    salesforce_login: str = "https://login.salesforce.com"
+    stripe_url: str = "https://api.stripe.com"
+    avalara_url: str = "https://sandbox-rest.avatax.com"
+    erp_url: str = "https://o2c-sb1.suitetalk.api.netsuite.com"
+    own_url: str = "https://integration.o2c.test"   # where webhooks and notifications reach us
+    ca_bundle: str | None = None           # the harness CA for the HTTPS fakes (live)
+    # Credentials (the harness defaults).
+    sf_username: str = "integration@o2c.test"
+    sf_password: str = "o2c-password"
+    sf_token: str = "O2CTOKEN"
+    sf_client_id: str = "o2c-client-id"
+    sf_client_secret: str = "o2c-client-secret"
+    stripe_key: str = "sk_test_o2c_integration"
+    avalara_account: str = "123456"
+    avalara_license: str = "o2c-license-key"
+    erp_account: str = "O2C_SB1"
+    erp_consumer_key: str = "o2c-consumer-key"
+    erp_consumer_secret: str = "o2c-consumer-secret"
+    erp_token_id: str = "o2c-token-id"
+    erp_token_secret: str = "o2c-token-secret"
+    # Robustness
+    retry_schedule: list[float] = field(default_factory=lambda: [2, 4, 8, 16, 32, 64, 128, 300, 600, 1800])
+    http_timeout: float = 30.0
+
+    def validate(self) -> None:
+        if self.payment_sync not in PAYMENT_SYNC:
+            raise ValueError(f"payment_sync must be one of {PAYMENT_SYNC}")
+        if self.system_of_record not in SYSTEMS_OF_RECORD:
+            raise ValueError(f"system_of_record must be one of {SYSTEMS_OF_RECORD}")
+        if self.poll_interval <= 0:
+            raise ValueError("poll_interval must be positive")
+
+    def update(self, changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            if key not in self.__dataclass_fields__:
+                raise ValueError(f"unknown setting {key!r}")
+            setattr(self, key, value)
+        self.validate()
+
+    def public(self) -> dict[str, Any]:
+        out = asdict(self)
+        for secret in ("sf_password", "sf_token", "sf_client_secret", "stripe_key", "avalara_license",
+                       "erp_consumer_secret", "erp_token_secret"):
+            out[secret] = "***"
+        return out

@@ -1,0 +1,235 @@
+"""Order to invoice: Salesforce order activated -> ERP customer and sales order, AvaTax estimate ->
+ERP invoice, AvaTax SalesInvoice committed under the invoice number, tax on the ERP invoice ->
+mirror in Salesforce and a payable Stripe invoice. With Salesforce as system of record the
+invoice originates in Salesforce (Revenue-Cloud style) and is posted to the ERP.
+
+Every step is idempotent (upserts by external id, Stripe idempotency keys, look-before-create),
+so a retried job never doubles anything.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ..core.jsonutil import money
+from .jobs import Permanent
+
+ORDER_SOQL = (
+    "SELECT Id, OrderNumber, Order_Key__c, Status, AccountId, EffectiveDate, ShippingStreet, ShippingCity, "
+    "ShippingState, ShippingPostalCode, ShippingCountry, ERP_Sales_Order_Id__c, Account.Name, "
+    "Account.Customer_Key__c, Account.Email__c, Account.Tax_Exemption_No__c, Account.Entity_Use_Code__c, "
+    "Account.Stripe_Customer_Id__c, Account.BillingStreet, Account.BillingCity, Account.BillingState, "
+    "Account.BillingPostalCode, Account.BillingCountry, "
+    "(SELECT Id, Quantity, UnitPrice, TotalPrice, ServiceDate, EndDate, Product2.ProductCode, Product2.Name, "
+    "Product2.Tax_Code__c FROM OrderItems ORDER BY Id) FROM Order WHERE Id = '{id}'"
+)
+
+
+def dec(value: Any) -> Decimal:
+    return money(str(value if value is not None else 0))
+
+
+def cents(value: Decimal) -> int:
+    return int((value * 100).to_integral_value())
+
+
+class Flows:
+    def __init__(self, app):
+        self.app = app
+        self.sf, self.erp, self.tax, self.gw = app.sf, app.erp, app.tax, app.gw
+        self.config = app.config
+        q = app.queue
+        q.handler("order")(self.sync_order)
+        q.handler("bill")(self.bill_order)
+        q.handler("publish")(self.publish_invoice)
+        q.handler("cancel")(self.cancel_order)
+
+    # ---- reading the order --------------------------------------------------------------
+    def load_order(self, order_id: str) -> dict[str, Any]:
+        rows = self.sf.query(ORDER_SOQL.format(id=order_id.replace("'", "")))
+        if not rows:
+            raise Permanent(f"order {order_id} not found in Salesforce")
+        order = rows[0]
+        order["key"] = order.get("Order_Key__c") or order["Id"]
+        order["lines"] = (order.get("OrderItems") or {}).get("records", [])
+        if not order["lines"]:
+            raise Permanent(f"order {order['key']} has no lines")
+        acct = order.get("Account") or {}
+        if not acct.get("Customer_Key__c"):
+            raise Permanent(f"account of order {order['key']} has no Customer_Key__c")
+        return order
+
+    @staticmethod
+    def ship_to(order: dict[str, Any]) -> dict[str, Any]:
+        acct = order["Account"]
+        pick = lambda o, a: order.get(o) or acct.get(a) or ""  # noqa: E731
+        return {"line1": pick("ShippingStreet", "BillingStreet"), "city": pick("ShippingCity", "BillingCity"),
+                "region": pick("ShippingState", "BillingState"), "postalCode": pick("ShippingPostalCode", "BillingPostalCode"),
+                "country": pick("ShippingCountry", "BillingCountry") or "US"}
+
+    def tax_model(self, order: dict[str, Any], doc_type: str, code: str, commit: bool,
+                  amounts: list[Decimal] | None = None) -> dict[str, Any]:
+        acct = order["Account"]
+        model = {
+            "type": doc_type, "code": code, "companyCode": self.config.company_code,
+            "date": self.app.today().isoformat(), "customerCode": acct["Customer_Key__c"], "commit": commit,
+            "currencyCode": self.config.currency.upper(), "addresses": {"shipTo": self.ship_to(order)},
+            "lines": [{"number": str(i), "itemCode": l["Product2"]["ProductCode"],
+                       "quantity": float(l["Quantity"]),
+                       "amount": float(amounts[i - 1] if amounts else dec(l["TotalPrice"])),
+                       "taxCode": l["Product2"].get("Tax_Code__c") or "P0000000"}
+                      for i, l in enumerate(order["lines"], start=1)],
+        }
+        if acct.get("Tax_Exemption_No__c"):
+            model["exemptionNo"] = acct["Tax_Exemption_No__c"]
+        if acct.get("Entity_Use_Code__c"):
+            model["entityUseCode"] = acct["Entity_Use_Code__c"]
+        return model
+
+    # ---- step 1: order -> ERP ---------------------------------------------------------------
+    def sync_order(self, payload: dict[str, Any]) -> None:
+        order = self.load_order(payload["order_id"])
+        if order["Status"] == "Cancelled":
+            self.app.queue.submit("cancel", order["Id"], {"order_id": order["Id"]})
+            return
+        acct = order["Account"]
+        self.erp.upsert("customer", acct["Customer_Key__c"], {
+            "companyName": acct["Name"], "email": acct.get("Email__c"), "isPerson": False,
+            "externalId": acct["Customer_Key__c"]})
+        estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
+        line_tax = [dec(l["tax"]) for l in estimate["lines"]]
+        so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
+        if so is None:
+            so_id = self.erp.create("salesOrder", {
+                "externalId": order["key"], "entity": {"externalId": acct["Customer_Key__c"]},
+                "orderStatus": {"id": "B"}, "otherRefNum": order.get("OrderNumber"),
+                "shippingAddress": self.ship_to(order),
+                "item": {"items": [{"item": {"externalId": l["Product2"]["ProductCode"]}, "quantity": float(l["Quantity"]),
+                                    "rate": float(dec(l["UnitPrice"])), "custcol_ava_taxamount": float(t)}
+                                   for l, t in zip(order["lines"], line_tax)]}})
+        else:
+            so_id = str(so["id"])
+        self.sf.update("Order", order["Id"], {"ERP_Sales_Order_Id__c": so_id, "Tax_Status__c": "Estimated",
+                                              "Estimated_Tax__c": float(dec(estimate["totalTax"]))})
+        if self.config.bill_on_activation:
+            self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"]})
+
+    # ---- step 2: bill -------------------------------------------------------------------------
+    def bill_order(self, payload: dict[str, Any]) -> None:
+        order = self.load_order(payload["order_id"])
+        if order["Status"] == "Cancelled":
+            return
+        if self.config.system_of_record == "salesforce":
+            self._bill_in_salesforce(order)
+            return
+        inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
+        if inv is None:
+            estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
+            self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
+                "externalId": order["key"],
+                "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": float(dec(l["tax"]))}
+                                   for i, l in enumerate(estimate["lines"], start=1)]}})
+            inv = self.erp.get("invoice", f"eid:{order['key']}")
+        self._commit_tax(order, inv)
+        self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]})
+
+    def _commit_tax(self, order: dict[str, Any], inv: dict[str, Any]) -> dict[str, Any]:
+        code = inv["tranId"]
+        doc = self.tax.get(code)
+        if doc is None or doc["status"] not in ("Committed",):
+            amounts = [dec(l["amount"]) for l in _lines(inv)]
+            doc = self.tax.create(self.tax_model(order, "SalesInvoice", code, True, amounts))
+        if dec(doc["totalTax"]) != dec(inv["taxTotal"]):
+            raise Permanent(f"committed tax {doc['totalTax']} for {code} differs from the ERP invoice's "
+                            f"{inv['taxTotal']}: not publishing a wrong invoice")
+        if inv.get("custbody_ava_doc_code") != code:
+            self.erp.patch("invoice", str(inv["id"]), {"custbody_ava_doc_code": code})
+        return doc
+
+    def _bill_in_salesforce(self, order: dict[str, Any]) -> None:
+        """Revenue-Cloud style: the invoice is created in Salesforce, then posted to the ERP."""
+        existing = self.sf.query(f"SELECT Id, Name FROM blng__Invoice__c WHERE blng__Order__c = '{order['Id']}'")
+        estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
+        subtotal = sum((dec(l["TotalPrice"]) for l in order["lines"]), Decimal("0"))
+        tax = dec(estimate["totalTax"])
+        today = self.app.today()
+        due = today.fromordinal(today.toordinal() + self.config.terms_days)
+        if not existing:
+            result = self.sf.call(lambda sf: sf.blng__Invoice__c.create({
+                "blng__Account__c": order["AccountId"], "blng__Order__c": order["Id"],
+                "blng__InvoiceDate__c": today.isoformat(), "blng__DueDate__c": due.isoformat(),
+                "blng__InvoiceStatus__c": "Posted", "blng__PaymentStatus__c": "Unpaid",
+                "blng__Subtotal__c": float(subtotal), "blng__TaxAmount__c": float(tax),
+                "blng__TotalAmount__c": float(subtotal + tax), "blng__Balance__c": float(subtotal + tax),
+                "Source_System__c": "Salesforce"}))
+            existing = self.sf.query(f"SELECT Id, Name FROM blng__Invoice__c WHERE Id = '{result['id']}'")
+        sf_inv = existing[0]
+        doc = self.tax.get(sf_inv["Name"])
+        if doc is None or doc["status"] != "Committed":
+            doc = self.tax.create(self.tax_model(order, "SalesInvoice", sf_inv["Name"], True))
+        inv = self.erp.get("invoice", f"eid:{sf_inv['Id']}", allow_missing=True)
+        if inv is None:
+            self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
+                "externalId": sf_inv["Id"], "custbody_ava_doc_code": sf_inv["Name"], "otherRefNum": sf_inv["Name"],
+                "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": float(dec(l["tax"]))}
+                                   for i, l in enumerate(doc["lines"], start=1)]}})
+            inv = self.erp.get("invoice", f"eid:{sf_inv['Id']}")
+        self.sf.update("blng__Invoice__c", sf_inv["Id"], {"ERP_Invoice_Id__c": str(inv["id"]),
+                                                          "ERP_Document_Number__c": inv["tranId"],
+                                                          "AvaTax_Document_Code__c": sf_inv["Name"]})
+        self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]})
+
+    # ---- step 3: mirror + Stripe ---------------------------------------------------------------
+    def publish_invoice(self, payload: dict[str, Any]) -> None:
+        order = self.load_order(payload["order_id"])
+        sor_sf = self.config.system_of_record == "salesforce"
+        if sor_sf:
+            sf_inv = self.sf.query(f"SELECT Id, Name, ERP_Invoice_Id__c FROM blng__Invoice__c "
+                                   f"WHERE blng__Order__c = '{order['Id']}'")[0]
+            inv = self.erp.get("invoice", f"eid:{sf_inv['Id']}")
+        else:
+            inv = self.erp.get("invoice", f"eid:{order['key']}")
+        lines = _lines(inv)
+        mirror_fields = {
+            "blng__Account__c": order["AccountId"], "blng__Order__c": order["Id"],
+            "blng__InvoiceDate__c": str(inv["tranDate"])[:10], "blng__DueDate__c": str(inv["dueDate"])[:10],
+            "blng__InvoiceStatus__c": "Posted", "blng__Subtotal__c": float(dec(inv["subtotal"])),
+            "blng__TaxAmount__c": float(dec(inv["taxTotal"])), "blng__TotalAmount__c": float(dec(inv["total"])),
+            "ERP_Document_Number__c": inv["tranId"], "AvaTax_Document_Code__c": inv.get("custbody_ava_doc_code")
+            or inv["tranId"], "Source_System__c": "Salesforce" if sor_sf else "ERP",
+        }
+        existing = self.sf.query(f"SELECT Id, blng__PaymentStatus__c, Stripe_Invoice_Id__c FROM blng__Invoice__c "
+                                 f"WHERE ERP_Invoice_Id__c = '{inv['id']}'")
+        if not existing:
+            mirror_fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": float(dec(inv["total"]))})
+        self.sf.upsert("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), mirror_fields)
+        mirror = self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))
+        for l in lines:
+            self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", f"{inv['id']}-{l['line']}", {
+                "blng__Invoice__c": mirror["Id"], "blng__Quantity__c": float(l["quantity"]),
+                "blng__UnitPrice__c": float(dec(l["rate"])), "blng__Subtotal__c": float(dec(l["amount"])),
+                "blng__TaxAmount__c": float(dec(l.get("taxAmount", 0))),
+                "blng__TotalAmount__c": float(dec(l["amount"]) + dec(l.get("taxAmount", 0)))})
+        stripe_inv = self.app.payments.ensure_stripe_invoice(order, inv, lines, mirror["Id"])
+        self.sf.update("blng__Invoice__c", mirror["Id"], {"Stripe_Invoice_Id__c": stripe_inv["id"],
+                                                          "Hosted_Invoice_URL__c": stripe_inv.get("hosted_invoice_url")})
+        self.sf.update("Order", order["Id"], {"Billing_Status__c": "Invoiced"})
+
+    # ---- cancellation ----------------------------------------------------------------------------
+    def cancel_order(self, payload: dict[str, Any]) -> None:
+        order = self.load_order(payload["order_id"])
+        so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
+        inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
+        if inv is not None:
+            doc = self.tax.get(inv["tranId"])
+            if doc is not None and doc["status"] != "Cancelled":
+                self.tax.void(inv["tranId"])
+            self.app.payments.void_for_invoice(inv)
+        elif so is not None and so.get("status", {}).get("id", so.get("status")) not in ("C", "Cancelled"):
+            self.erp.patch("salesOrder", f"eid:{order['key']}", {"orderStatus": {"id": "C"}})
+        self.sf.update("Order", order["Id"], {"Billing_Status__c": "Cancelled"})
+
+
+def _lines(inv: dict[str, Any]) -> list[dict[str, Any]]:
+    items = inv.get("item", {})
+    return items.get("items", []) if isinstance(items, dict) else list(items or [])

@@ -1,0 +1,275 @@
+"""Stripe side of the integration: the payable invoice, and payment status flowing back.
+
+Payment events arrive by signed webhook (verified with the SDK's ``construct_event``, stale or
+forged ones refused, duplicates ignored by event id) or by polling ``/v1/events`` every N
+simulated seconds from a ``created`` watermark. Either way the integration re-reads the current
+state from Stripe before acting (fetch-on-notify), so out-of-order delivery cannot move a
+record backwards. Effects are idempotent: the ERP payment's external id is the charge id, the
+Salesforce payment is upserted by charge id.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import stripe
+
+from ..core.clock import iso
+from .flows import cents, dec
+from .jobs import Permanent
+
+EVENTS = ["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.voided",
+          "invoice.marked_uncollectible", "charge.refunded", "charge.dispute.created", "invoice.finalized"]
+
+
+def _obj(x: Any) -> dict[str, Any]:
+    return x.to_dict() if hasattr(x, "to_dict") else dict(x)
+
+
+class Payments:
+    def __init__(self, app):
+        self.app = app
+        self.gw, self.sf, self.erp, self.tax = app.gw, app.sf, app.erp, app.tax
+        self.config = app.config
+        app.queue.handler("stripe_event")(self.handle_event)
+        app.queue.handler("poll")(self.poll)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.app.store.data
+
+    # ---- invoice in Stripe -----------------------------------------------------------------
+    def ensure_customer(self, order: dict[str, Any]) -> str:
+        acct = order["Account"]
+        if acct.get("Stripe_Customer_Id__c"):
+            return acct["Stripe_Customer_Id__c"]
+        cus = self.gw.call(lambda c: c.customers.create(params={
+            "name": acct["Name"], "email": acct.get("Email__c") or None,
+            "metadata": {"customer_key": acct["Customer_Key__c"], "sf_account_id": order["AccountId"]}},
+            options={"idempotency_key": f"o2c-cus-{acct['Customer_Key__c']}"}))
+        self.sf.update("Account", order["AccountId"], {"Stripe_Customer_Id__c": cus.id})
+        return cus.id
+
+    def ensure_stripe_invoice(self, order: dict[str, Any], inv: dict[str, Any], lines: list[dict[str, Any]],
+                              mirror_id: str) -> dict[str, Any]:
+        customer = self.ensure_customer(order)
+        erp_id = str(inv["id"])
+        key = f"o2c-inv-{erp_id}"
+        si = self.gw.call(lambda c: c.invoices.create(params={
+            "customer": customer, "collection_method": "send_invoice", "days_until_due": self.config.terms_days,
+            "currency": self.config.currency, "auto_advance": False, "pending_invoice_items_behavior": "exclude",
+            "description": f"Invoice {inv['tranId']}",
+            "metadata": {"erp_invoice_id": erp_id, "erp_document_number": inv["tranId"],
+                         "sf_invoice_id": mirror_id, "order_key": order["key"]}},
+            options={"idempotency_key": key}))
+        si = _obj(self.gw.call(lambda c: c.invoices.retrieve(si.id)))
+        if si["status"] == "draft":
+            self._fill_draft(si, customer, inv, lines)
+            si = _obj(self.gw.call(lambda c: c.invoices.finalize_invoice(
+                si["id"], params={"auto_advance": False}, options={"idempotency_key": f"{key}-finalize"})))
+        expected = cents(dec(inv["total"]))
+        if si["total"] != expected:
+            raise Permanent(f"Stripe invoice {si['id']} totals {si['total']} cents, ERP invoice {inv['tranId']} "
+                            f"{expected} cents")
+        return si
+
+    def _fill_draft(self, si: dict[str, Any], customer: str, inv: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+        have = {l.get("metadata", {}).get("erp_line") for l in si["lines"]["data"]}
+        for l in lines:
+            if str(l["line"]) in have:
+                continue
+            self.gw.call(lambda c: c.invoice_items.create(params={
+                "customer": customer, "invoice": si["id"], "currency": self.config.currency,
+                "amount": cents(dec(l["amount"])), "description": f"line {l['line']}",
+                "metadata": {"erp_line": str(l["line"])}},
+                options={"idempotency_key": f"o2c-ii-{inv['id']}-{l['line']}"}))
+        current = _obj(self.gw.call(lambda c: c.invoices.retrieve(si["id"])))
+        by_line = {l["metadata"].get("erp_line"): l for l in current["lines"]["data"]}
+        for l in lines:
+            tax = dec(l.get("taxAmount", 0))
+            line_item = by_line.get(str(l["line"]))
+            if line_item is None or tax == 0:
+                continue
+            pct = (tax / dec(l["amount"]) * 100).quantize(Decimal("0.0001")) if dec(l["amount"]) else Decimal("0")
+            self.gw.call(lambda c: c.invoices.line_items.update(si["id"], line_item["id"], params={
+                "tax_amounts": [{"amount": cents(tax), "taxable_amount": cents(dec(l["amount"])),
+                                 "tax_rate_data": {"display_name": "Sales tax (AvaTax)", "inclusive": False,
+                                                   "percentage": float(pct), "jurisdiction": inv.get("tranId")}}]}))
+
+    def void_for_invoice(self, inv: dict[str, Any]) -> None:
+        sid = self._stripe_invoice_for(str(inv["id"]))
+        if sid is None:
+            return
+        si = _obj(self.gw.call(lambda c: c.invoices.retrieve(sid)))
+        if si["status"] == "open":
+            self.gw.call(lambda c: c.invoices.void_invoice(sid, options={"idempotency_key": f"o2c-void-{sid}"}))
+        elif si["status"] == "draft":
+            self.gw.call(lambda c: c.invoices.delete(sid))
+
+    def _stripe_invoice_for(self, erp_id: str) -> str | None:
+        rows = self.sf.query(f"SELECT Stripe_Invoice_Id__c FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{erp_id}'")
+        return rows[0]["Stripe_Invoice_Id__c"] if rows and rows[0].get("Stripe_Invoice_Id__c") else None
+
+    # ---- events in --------------------------------------------------------------------------
+    def ensure_webhook_endpoint(self) -> None:
+        if self.data.get("webhook_secret"):
+            return
+        ep = self.gw.call(lambda c: c.webhook_endpoints.create(params={
+            "url": f"{self.config.own_url}/webhooks/stripe", "enabled_events": EVENTS,
+            "description": "o2c reference integration"}))
+        self.data["webhook_secret"] = ep.secret
+        self.data["webhook_endpoint"] = ep.id
+
+    def receive_webhook(self, payload: bytes, signature: str | None) -> tuple[int, str]:
+        secret = self.data.get("webhook_secret")
+        if not secret:
+            return 503, "webhook endpoint not registered yet"
+        try:
+            event = stripe.Webhook.construct_event(payload, signature or "", secret)
+        except (ValueError, stripe.SignatureVerificationError) as exc:
+            self.data["stats"]["webhooks_rejected"] += 1
+            return 400, f"rejected: {exc}"
+        self.enqueue(event.id, event.type, event.created)
+        return 200, "ok"
+
+    def enqueue(self, event_id: str, event_type: str, created: int) -> None:
+        seen = self.data["events_seen"]
+        if event_id in seen:
+            self.data["stats"]["duplicates_ignored"] += 1
+            return
+        seen[event_id] = {"type": event_type, "created": created, "received_at": iso(self.app.now())}
+        if event_type in EVENTS:
+            self.app.queue.submit("stripe_event", event_id, {"event_id": event_id})
+
+    def poll(self, payload: dict[str, Any]) -> None:
+        """Polling mode: read /v1/events from the watermark, oldest first; reschedule."""
+        try:
+            watermark = self.data.get("poll_watermark") or 0
+            page = self.gw.call(lambda c: c.events.list(params={"created": {"gte": watermark}, "limit": 100,
+                                                                "types": EVENTS}))
+            events = [e for e in page.auto_paging_iter()]
+            for e in sorted(events, key=lambda e: (e.created, e.id)):
+                self.enqueue(e.id, e.type, e.created)
+                self.data["poll_watermark"] = max(self.data.get("poll_watermark") or 0, e.created)
+            self.data["stats"]["polls"] += 1
+        finally:
+            if self.config.payment_sync == "polling":
+                self.app.schedule_poll()
+
+    def handle_event(self, payload: dict[str, Any]) -> None:
+        event = _obj(self.gw.call(lambda c: c.events.retrieve(payload["event_id"])))
+        obj = event["data"]["object"]
+        kind = event["type"]
+        if kind.startswith("invoice."):
+            self.sync_invoice(obj["id"], event)
+        elif kind == "charge.refunded":
+            self.sync_refund(obj["id"])
+        elif kind == "charge.dispute.created":
+            self.sync_dispute(obj)
+
+    # ---- effects ------------------------------------------------------------------------------
+    def _mirror_for(self, si: dict[str, Any]) -> dict[str, Any] | None:
+        erp_id = si.get("metadata", {}).get("erp_invoice_id")
+        if not erp_id:
+            return None
+        rows = self.sf.query("SELECT Id, blng__PaymentStatus__c, blng__Balance__c, blng__TotalAmount__c, "
+                             f"Dispute_Status__c FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{erp_id}'")
+        return rows[0] if rows else None
+
+    def sync_invoice(self, stripe_invoice_id: str, event: dict[str, Any]) -> None:
+        si = _obj(self.gw.call(lambda c: c.invoices.retrieve(stripe_invoice_id)))
+        mirror = self._mirror_for(si)
+        if mirror is None:
+            return  # not one of ours
+        erp_id = si["metadata"]["erp_invoice_id"]
+        if si["status"] == "paid":
+            charge = self._charge_of(si)
+            paid_at = si.get("status_transitions", {}).get("paid_at") or event["created"]
+            amount = Decimal(si["amount_paid"]) / 100
+            self.apply_payment(erp_id, mirror, charge, amount, paid_at)
+        elif si["status"] == "void":
+            self.sf.update("blng__Invoice__c", mirror["Id"], {"blng__InvoiceStatus__c": "Cancelled"})
+        elif si["status"] == "uncollectible":
+            self.sf.update("blng__Invoice__c", mirror["Id"], {"Collections_Status__c": "Uncollectible"})
+        elif event["type"] == "invoice.payment_failed" and mirror["blng__PaymentStatus__c"] != "Paid":
+            self.sf.update("blng__Invoice__c", mirror["Id"], {"blng__Notes__c": "Last payment attempt failed"})
+
+    def _charge_of(self, si: dict[str, Any]) -> dict[str, Any] | None:
+        for pay in (si.get("payments") or {}).get("data", []):
+            pi_id = (pay.get("payment") or {}).get("payment_intent")
+            if pi_id and pay.get("status") == "paid":
+                pi = _obj(self.gw.call(lambda c: c.payment_intents.retrieve(pi_id)))
+                if pi.get("latest_charge"):
+                    return _obj(self.gw.call(lambda c: c.charges.retrieve(pi["latest_charge"])))
+        return None
+
+    def apply_payment(self, erp_id: str, mirror: dict[str, Any], charge: dict[str, Any] | None, amount: Decimal,
+                      paid_at: int) -> None:
+        ref = charge["id"] if charge else f"oob-{erp_id}"
+        existing = self.erp.request("GET", f"/record/v1/customerPayment/eid:{ref}", allow=(404,))
+        if existing.status_code == 404:
+            inv = self.erp.get("invoice", erp_id)
+            pay_amount = min(amount, dec(inv["amountRemaining"]))
+            if pay_amount > 0:
+                self.erp.create("customerPayment", {
+                    "externalId": ref, "customer": {"id": str(_ref_id(inv["entity"]))},
+                    "payment": float(pay_amount), "memo": f"Stripe {ref}",
+                    "apply": {"items": [{"doc": {"id": erp_id}, "apply": True, "amount": float(pay_amount)}]}})
+        self.sf.upsert("blng__Payment__c", "Gateway_Charge_Id__c", ref, {
+            "blng__Invoice__c": mirror["Id"], "blng__Amount__c": float(amount),
+            "blng__Status__c": "Posted", "blng__PaymentDate__c": _iso_ts(paid_at)[:10]})
+        if mirror["blng__PaymentStatus__c"] != "Paid":
+            self.sf.update("blng__Invoice__c", mirror["Id"], {
+                "blng__PaymentStatus__c": "Paid", "blng__Balance__c": 0.0, "Paid_At__c": _iso_ts(paid_at)})
+
+    def sync_refund(self, charge_id: str) -> None:
+        charge = _obj(self.gw.call(lambda c: c.charges.retrieve(charge_id)))
+        pays = self.sf.query(f"SELECT Id, blng__Invoice__c, blng__Amount__c FROM blng__Payment__c "
+                             f"WHERE Gateway_Charge_Id__c = '{charge_id}'")
+        if not pays:
+            return
+        refunded = Decimal(charge["amount_refunded"]) / 100
+        mirror_id = pays[0]["blng__Invoice__c"]
+        mirror = self.sf.query(f"SELECT Id, ERP_Invoice_Id__c, AvaTax_Document_Code__c, blng__TotalAmount__c "
+                               f"FROM blng__Invoice__c WHERE Id = '{mirror_id}'")[0]
+        erp_id = mirror["ERP_Invoice_Id__c"]
+        memo_key = f"refund-{charge_id}-{charge['amount_refunded']}"
+        existing = self.erp.request("GET", f"/record/v1/creditMemo/eid:{memo_key}", allow=(404,))
+        total = dec(mirror["blng__TotalAmount__c"])
+        full = refunded >= total
+        if existing.status_code == 404:
+            body: dict[str, Any] = {"externalId": memo_key, "memo": f"Stripe refund of {charge_id}"}
+            if not full:
+                body["amount"] = float(refunded)
+            self.erp.transform("invoice", erp_id, "creditMemo", body)
+            code = mirror.get("AvaTax_Document_Code__c")
+            if code and self.tax.get(f"{code}-R{charge['amount_refunded']}") is None:
+                pct = None if full else (refunded / total * 100).quantize(Decimal("0.01"))
+                self.tax.refund(code, f"{code}-R{charge['amount_refunded']}", self.app.today().isoformat(), pct)
+        self.sf.update("blng__Payment__c", pays[0]["Id"], {"blng__Status__c": "Refunded" if full else "Partially Refunded"})
+        self.sf.update("blng__Invoice__c", mirror_id, {"blng__PaymentStatus__c": "Refunded" if full else "Paid"})
+
+    def sync_dispute(self, dispute: dict[str, Any]) -> None:
+        charge = _obj(self.gw.call(lambda c: c.charges.retrieve(dispute["charge"])))
+        pays = self.sf.query(f"SELECT Id, blng__Invoice__c FROM blng__Payment__c WHERE Gateway_Charge_Id__c = '{charge['id']}'")
+        if pays:
+            self.sf.update("blng__Invoice__c", pays[0]["blng__Invoice__c"], {"Dispute_Status__c": dispute.get("status") or "needs_response"})
+            return
+        # a dispute on an invoice not yet marked paid here: find the invoice through the payment intent
+        for si in self.gw.call(lambda c: c.invoices.list(params={"limit": 100})).auto_paging_iter():
+            si = _obj(si)
+            if self._charge_of(si) and self._charge_of(si)["id"] == charge["id"]:
+                mirror = self._mirror_for(si)
+                if mirror:
+                    self.sf.update("blng__Invoice__c", mirror["Id"],
+                                   {"Dispute_Status__c": dispute.get("status") or "needs_response"})
+                return
+
+
+def _ref_id(value: Any) -> str:
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _iso_ts(ts: int) -> str:
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(int(ts), tz=timezone.utc).isoformat().replace("+00:00", "Z")
