@@ -208,8 +208,8 @@ class Flows:
             self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", f"{inv['id']}-{l['line']}", {
                 "blng__Invoice__c": mirror["Id"], "blng__Quantity__c": float(l["quantity"]),
                 "blng__UnitPrice__c": float(dec(l["rate"])), "blng__Subtotal__c": float(dec(l["amount"])),
-                "blng__TaxAmount__c": float(dec(l.get("taxAmount", 0))),
-                "blng__TotalAmount__c": float(dec(l["amount"]) + dec(l.get("taxAmount", 0)))})
+                "blng__TaxAmount__c": float(line_tax(l)),
+                "blng__TotalAmount__c": float(dec(l["amount"]) + line_tax(l))})
         stripe_inv = self.app.payments.ensure_stripe_invoice(order, inv, lines, mirror["Id"])
         self.sf.update("blng__Invoice__c", mirror["Id"], {"Stripe_Invoice_Id__c": stripe_inv["id"],
                                                           "Hosted_Invoice_URL__c": stripe_inv.get("hosted_invoice_url")})
@@ -228,6 +228,11 @@ class Flows:
         elif so is not None and so.get("status", {}).get("id", so.get("status")) not in ("C", "Cancelled"):
             self.erp.patch("salesOrder", f"eid:{order['key']}", {"orderStatus": {"id": "C"}})
         self.sf.update("Order", order["Id"], {"Billing_Status__c": "Cancelled"})
+
+
+def line_tax(line: dict[str, Any]) -> Decimal:
+    """The tax the ERP carries on an invoice line (the AvaTax amount, custcol_ava_taxamount)."""
+    return dec(line.get("custcol_ava_taxamount", line.get("taxAmount", 0)))
 
 
 def _lines(inv: dict[str, Any]) -> list[dict[str, Any]]:
