@@ -1,0 +1,57 @@
+"""Live smoke subset: the fake as a real HTTPS server (harness CA), through simple-salesforce."""
+from __future__ import annotations
+
+import pytest
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+from simulators.salesforce.client import live_session, oauth_token
+
+
+@pytest.fixture
+def live_sf(live):
+    base = live.url("salesforce")
+    s = live_session(base, live.ca_path)
+    return Salesforce(username="integration@o2c.test", password="o2c-password", security_token="O2CTOKEN",
+                      session=s), live
+
+
+def test_live_oauth_instance_url_is_the_fake(live):
+    base = live.url("salesforce")
+    tok = oauth_token(base, live.ca_path)
+    assert tok["instance_url"] == base
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = str(live.ca_path)
+    sf = Salesforce(instance_url=tok["instance_url"], session_id=tok["access_token"], session=s)
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 8
+
+
+def test_live_soap_login_crud_paging_and_relogin(live_sf):
+    sf, live = live_sf
+    assert sf.sf_instance == live.url("salesforce").replace("https://", "")
+    ctl = live.control("salesforce")
+    rid = sf.Account.create({"Name": "Live Co", "Customer_Key__c": "LIVE-1"})["id"]
+    assert sf.Account.get_by_custom_id("Customer_Key__c", "LIVE-1")["Id"] == rid
+    ctl.post("/salesforce/settings", {"query_batch_size": 2})
+    assert len(sf.query_all("SELECT Id FROM Account")["records"]) == 9
+    ctl.add_fault(operation="query.run", error={"code": "INVALID_SESSION_ID"}, times=1)
+    old = sf.session_id
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 9
+    assert sf.session_id != old
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.query("SELECT Id FROM Account WHERE")
+    assert exc.value.content[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_live_dunning_and_eventbus(live_sf):
+    sf, live = live_sf
+    acct = sf.query("SELECT Id FROM Account LIMIT 1")["records"][0]["Id"]
+    inv = sf.blng__Invoice__c.create({"blng__Account__c": acct, "blng__InvoiceStatus__c": "Posted",
+                                      "blng__DueDate__c": "2026-01-05", "blng__TotalAmount__c": 50})["id"]
+    live.advance("2d")
+    got = sf.query(f"SELECT Dunning_Stage__c FROM EmailMessage WHERE RelatedToId = '{inv}'")["records"]
+    assert [e["Dunning_Stage__c"] for e in got] == ["reminder"]
+    ev = live.control("salesforce").get("/salesforce/eventbus", channel="/data/blng__Invoice__ChangeEvent")["events"]
+    assert ev[0]["payload"]["ChangeEventHeader"]["changeType"] == "CREATE"
