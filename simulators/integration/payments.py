@@ -44,7 +44,7 @@ class Payments:
         acct = order["Account"]
         if acct.get("Stripe_Customer_Id__c"):
             return acct["Stripe_Customer_Id__c"]
-        cus = self.gw.call(lambda c: c.customers.create(params={
+        cus = self.gw.call(lambda c: c.v1.customers.create(params={
             "name": acct["Name"], "email": acct.get("Email__c") or None,
             "metadata": {"customer_key": acct["Customer_Key__c"], "sf_account_id": order["AccountId"]}},
             options={"idempotency_key": f"o2c-cus-{acct['Customer_Key__c']}"}))
@@ -56,17 +56,17 @@ class Payments:
         customer = self.ensure_customer(order)
         erp_id = str(inv["id"])
         key = f"o2c-inv-{erp_id}"
-        si = self.gw.call(lambda c: c.invoices.create(params={
+        si = self.gw.call(lambda c: c.v1.invoices.create(params={
             "customer": customer, "collection_method": "send_invoice", "days_until_due": self.config.terms_days,
             "currency": self.config.currency, "auto_advance": False, "pending_invoice_items_behavior": "exclude",
             "description": f"Invoice {inv['tranId']}",
             "metadata": {"erp_invoice_id": erp_id, "erp_document_number": inv["tranId"],
                          "sf_invoice_id": mirror_id, "order_key": order["key"]}},
             options={"idempotency_key": key}))
-        si = _obj(self.gw.call(lambda c: c.invoices.retrieve(si.id)))
+        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si.id)))
         if si["status"] == "draft":
             self._fill_draft(si, customer, inv, lines)
-            si = _obj(self.gw.call(lambda c: c.invoices.finalize_invoice(
+            si = _obj(self.gw.call(lambda c: c.v1.invoices.finalize_invoice(
                 si["id"], params={"auto_advance": False}, options={"idempotency_key": f"{key}-finalize"})))
         expected = cents(dec(inv["total"]))
         if si["total"] != expected:
@@ -79,12 +79,12 @@ class Payments:
         for l in lines:
             if str(l["line"]) in have:
                 continue
-            self.gw.call(lambda c: c.invoice_items.create(params={
+            self.gw.call(lambda c: c.v1.invoice_items.create(params={
                 "customer": customer, "invoice": si["id"], "currency": self.config.currency,
                 "amount": cents(dec(l["amount"])), "description": f"line {l['line']}",
                 "metadata": {"erp_line": str(l["line"])}},
                 options={"idempotency_key": f"o2c-ii-{inv['id']}-{l['line']}"}))
-        current = _obj(self.gw.call(lambda c: c.invoices.retrieve(si["id"])))
+        current = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si["id"])))
         by_line = {l["metadata"].get("erp_line"): l for l in current["lines"]["data"]}
         for l in lines:
             tax = line_tax(l)
@@ -92,7 +92,7 @@ class Payments:
             if line_item is None or tax == 0:
                 continue
             pct = (tax / dec(l["amount"]) * 100).quantize(Decimal("0.0001")) if dec(l["amount"]) else Decimal("0")
-            self.gw.call(lambda c: c.invoices.line_items.update(si["id"], line_item["id"], params={
+            self.gw.call(lambda c: c.v1.invoices.line_items.update(si["id"], line_item["id"], params={
                 "tax_amounts": [{"amount": cents(tax), "taxable_amount": cents(dec(l["amount"])),
                                  "tax_rate_data": {"display_name": "Sales tax (AvaTax)", "inclusive": False,
                                                    "percentage": float(pct), "jurisdiction": inv.get("tranId")}}]}))
@@ -101,11 +101,11 @@ class Payments:
         sid = self._stripe_invoice_for(str(inv["id"]))
         if sid is None:
             return
-        si = _obj(self.gw.call(lambda c: c.invoices.retrieve(sid)))
+        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(sid)))
         if si["status"] == "open":
-            self.gw.call(lambda c: c.invoices.void_invoice(sid, options={"idempotency_key": f"o2c-void-{sid}"}))
+            self.gw.call(lambda c: c.v1.invoices.void_invoice(sid, options={"idempotency_key": f"o2c-void-{sid}"}))
         elif si["status"] == "draft":
-            self.gw.call(lambda c: c.invoices.delete(sid))
+            self.gw.call(lambda c: c.v1.invoices.delete(sid))
 
     def _stripe_invoice_for(self, erp_id: str) -> str | None:
         rows = self.sf.query(f"SELECT Stripe_Invoice_Id__c FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{erp_id}'")
@@ -115,7 +115,7 @@ class Payments:
     def ensure_webhook_endpoint(self) -> None:
         if self.data.get("webhook_secret"):
             return
-        ep = self.gw.call(lambda c: c.webhook_endpoints.create(params={
+        ep = self.gw.call(lambda c: c.v1.webhook_endpoints.create(params={
             "url": f"{self.config.own_url}/webhooks/stripe", "enabled_events": EVENTS,
             "description": "o2c reference integration"}))
         self.data["webhook_secret"] = ep.secret
@@ -153,7 +153,7 @@ class Payments:
         """Polling mode: read /v1/events from the watermark, oldest first; reschedule."""
         try:
             watermark = self.data.get("poll_watermark") or 0
-            page = self.gw.call(lambda c: c.events.list(params={"created": {"gte": watermark}, "limit": 100,
+            page = self.gw.call(lambda c: c.v1.events.list(params={"created": {"gte": watermark}, "limit": 100,
                                                                 "types": EVENTS}))
             events = [e for e in page.auto_paging_iter()]
             for e in sorted(events, key=lambda e: (e.created, e.id)):
@@ -165,7 +165,7 @@ class Payments:
                 self.app.schedule_poll()
 
     def handle_event(self, payload: dict[str, Any]) -> None:
-        event = _obj(self.gw.call(lambda c: c.events.retrieve(payload["event_id"])))
+        event = _obj(self.gw.call(lambda c: c.v1.events.retrieve(payload["event_id"])))
         obj = event["data"]["object"]
         kind = event["type"]
         if kind.startswith("invoice."):
@@ -185,7 +185,7 @@ class Payments:
         return rows[0] if rows else None
 
     def sync_invoice(self, stripe_invoice_id: str, event: dict[str, Any]) -> None:
-        si = _obj(self.gw.call(lambda c: c.invoices.retrieve(stripe_invoice_id)))
+        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(stripe_invoice_id)))
         mirror = self._mirror_for(si)
         if mirror is None:
             return  # not one of ours
@@ -206,9 +206,9 @@ class Payments:
         for pay in (si.get("payments") or {}).get("data", []):
             pi_id = (pay.get("payment") or {}).get("payment_intent")
             if pi_id and pay.get("status") == "paid":
-                pi = _obj(self.gw.call(lambda c: c.payment_intents.retrieve(pi_id)))
+                pi = _obj(self.gw.call(lambda c: c.v1.payment_intents.retrieve(pi_id)))
                 if pi.get("latest_charge"):
-                    return _obj(self.gw.call(lambda c: c.charges.retrieve(pi["latest_charge"])))
+                    return _obj(self.gw.call(lambda c: c.v1.charges.retrieve(pi["latest_charge"])))
         return None
 
     def apply_payment(self, erp_id: str, mirror: dict[str, Any], charge: dict[str, Any] | None, amount: Decimal,
@@ -231,7 +231,7 @@ class Payments:
                 "blng__PaymentStatus__c": "Paid", "blng__Balance__c": 0.0, "Paid_At__c": _iso_ts(paid_at)})
 
     def sync_refund(self, charge_id: str) -> None:
-        charge = _obj(self.gw.call(lambda c: c.charges.retrieve(charge_id)))
+        charge = _obj(self.gw.call(lambda c: c.v1.charges.retrieve(charge_id)))
         pays = self.sf.query(f"SELECT Id, blng__Invoice__c, blng__Amount__c FROM blng__Payment__c "
                              f"WHERE Gateway_Charge_Id__c = '{charge_id}'")
         if not pays:
@@ -258,13 +258,13 @@ class Payments:
         self.sf.update("blng__Invoice__c", mirror_id, {"blng__PaymentStatus__c": "Refunded" if full else "Paid"})
 
     def sync_dispute(self, dispute: dict[str, Any]) -> None:
-        charge = _obj(self.gw.call(lambda c: c.charges.retrieve(dispute["charge"])))
+        charge = _obj(self.gw.call(lambda c: c.v1.charges.retrieve(dispute["charge"])))
         pays = self.sf.query(f"SELECT Id, blng__Invoice__c FROM blng__Payment__c WHERE Gateway_Charge_Id__c = '{charge['id']}'")
         if pays:
             self.sf.update("blng__Invoice__c", pays[0]["blng__Invoice__c"], {"Dispute_Status__c": dispute.get("status") or "needs_response"})
             return
         # a dispute on an invoice not yet marked paid here: find the invoice through the payment intent
-        for si in self.gw.call(lambda c: c.invoices.list(params={"limit": 100})).auto_paging_iter():
+        for si in self.gw.call(lambda c: c.v1.invoices.list(params={"limit": 100})).auto_paging_iter():
             si = _obj(si)
             if self._charge_of(si) and self._charge_of(si)["id"] == charge["id"]:
                 mirror = self._mirror_for(si)
