@@ -26,7 +26,9 @@ def call_wsgi(app, prepared: requests.PreparedRequest):
     body = prepared.body
     if isinstance(body, str):
         body = body.encode("utf-8")
-    headers = {k: v for k, v in prepared.headers.items() if k.lower() not in ("content-length",)}
+    # requests_oauthlib (and others) set some header values as bytes; a socket would carry them as text.
+    headers = {k: (v.decode("latin-1") if isinstance(v, bytes) else v)
+               for k, v in prepared.headers.items() if k.lower() not in ("content-length",)}
     builder = EnvironBuilder(
         path=split.path or "/", base_url=f"{split.scheme}://{split.netloc}", query_string=split.query,
         method=prepared.method, headers=headers, data=body or b"",
