@@ -121,8 +121,8 @@ class Lifecycle:
         return [r for r in self.erp.suiteql("SELECT id, tranid, createdfrom, total FROM transaction WHERE type = 'CustInvc'")
                 if str(r.get("createdfrom")) == str(so["id"])]
 
-    def tax_document(self, code: str) -> dict[str, Any] | None:
-        return self.tax.get(code)
+    def tax_document(self, code: str, doc_type: str = "SalesInvoice") -> dict[str, Any] | None:
+        return self.tax.get(code, doc_type)
 
     def stripe_invoice(self, key: str) -> dict[str, Any] | None:
         m = self.mirror(key)

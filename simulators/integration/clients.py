@@ -32,9 +32,21 @@ def check(resp: requests.Response, what: str) -> requests.Response:
     """Raise Retryable for 429/5xx, Permanent for other 4xx."""
     if resp.status_code == 429 or resp.status_code >= 500:
         raise Retryable(f"{what}: HTTP {resp.status_code} {resp.text[:200]}")
+    if resp.status_code >= 400 and _transient_body(resp):
+        raise Retryable(f"{what}: HTTP {resp.status_code} {resp.text[:200]}")
     if resp.status_code >= 400:
         raise Permanent(f"{what}: HTTP {resp.status_code} {resp.text[:500]}")
     return resp
+
+
+def _transient_body(resp: requests.Response) -> bool:
+    """Salesforce puts retryable conditions in 400/401/403 bodies (UNABLE_TO_LOCK_ROW, ...)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return False
+    return isinstance(body, list) and bool(body) and isinstance(body[0], dict) and \
+        body[0].get("errorCode") in TRANSIENT_SF
 
 
 def transient_network(fn: Callable) -> Callable:
@@ -58,7 +70,7 @@ class SalesforceConn:
     def login(self) -> Salesforce:
         c = self.config
         session = _session(c)
-        resp = session.post(f"{c.salesforce_url}/services/oauth2/token", data={
+        resp = transient_network(session.post)(f"{c.salesforce_url}/services/oauth2/token", data={
             "grant_type": "password", "client_id": c.sf_client_id, "client_secret": c.sf_client_secret,
             "username": c.sf_username, "password": c.sf_password + c.sf_token}, timeout=c.http_timeout)
         check(resp, "salesforce login")
@@ -155,9 +167,9 @@ class AvaTaxConn:
     def create(self, model: dict[str, Any]) -> dict[str, Any]:
         return self._do("create", lambda: self.client.create_transaction(model))
 
-    def get(self, code: str) -> dict[str, Any] | None:
+    def get(self, code: str, doc_type: str = "SalesInvoice") -> dict[str, Any] | None:
         return self._do("get", lambda: self.client.get_transaction_by_code(self.company, code,
-                                                                            {"documentType": "SalesInvoice"}),
+                                                                            {"documentType": doc_type}),
                         ok_404=True)
 
     def void(self, code: str) -> dict[str, Any] | None:

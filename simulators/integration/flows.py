@@ -204,9 +204,14 @@ class Flows:
             mirror_fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": float(dec(inv["total"]))})
         self.sf.upsert("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), mirror_fields)
         mirror = self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))
+        have = {r["ERP_Line_Key__c"] for r in self.sf.query(
+            f"SELECT ERP_Line_Key__c FROM blng__InvoiceLine__c WHERE blng__Invoice__c = '{mirror['Id']}'")}
         for l in lines:
-            self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", f"{inv['id']}-{l['line']}", {
-                "blng__Invoice__c": mirror["Id"], "blng__Quantity__c": float(l["quantity"]),
+            line_key = f"{inv['id']}-{l['line']}"
+            # the master-detail parent is create-only: send it only when the line is new
+            parent = {} if line_key in have else {"blng__Invoice__c": mirror["Id"]}
+            self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", line_key, {
+                **parent, "blng__Quantity__c": float(l["quantity"]),
                 "blng__UnitPrice__c": float(dec(l["rate"])), "blng__Subtotal__c": float(dec(l["amount"])),
                 "blng__TaxAmount__c": float(line_tax(l)),
                 "blng__TotalAmount__c": float(dec(l["amount"]) + line_tax(l))})

@@ -251,7 +251,7 @@ class Payments:
                 body["amount"] = float(refunded)
             self.erp.transform("invoice", erp_id, "creditMemo", body)
             code = mirror.get("AvaTax_Document_Code__c")
-            if code and self.tax.get(f"{code}-R{charge['amount_refunded']}") is None:
+            if code and self.tax.get(f"{code}-R{charge['amount_refunded']}", "ReturnInvoice") is None:
                 pct = None if full else (refunded / total * 100).quantize(Decimal("0.01"))
                 self.tax.refund(code, f"{code}-R{charge['amount_refunded']}", self.app.today().isoformat(), pct)
         self.sf.update("blng__Payment__c", pays[0]["Id"], {"blng__Status__c": "Refunded" if full else "Partially Refunded"})

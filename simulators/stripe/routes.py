@@ -6,12 +6,12 @@ explicitly named operations (the names faults, schemas and the journal use) and 
 from __future__ import annotations
 
 import base64
+import random
 from typing import Any, Callable
 
 from flask import Flask, Response, g, request
 
 from simulators.core.errors import SimError
-from simulators.core.ids import IdGen
 from simulators.core.jsonutil import dumps
 from simulators.core.validation import Violation
 
@@ -35,7 +35,7 @@ def request_params() -> dict[str, Any]:
 
 def render_error(exc: SimError) -> Response:
     body = exc.body() if isinstance(exc, StripeError) else {"error": {"message": exc.message, "type": "api_error"}}
-    return Response(dumps(body, indent=2), status=exc.status, mimetype="application/json")
+    return Response(dumps(body), status=exc.status, mimetype="application/json")
 
 
 def _mask(key: str) -> str:
@@ -111,7 +111,7 @@ def api_view(state: StripeState, handler: Handler) -> Callable[..., Response]:
                     if isinstance(result, Response):
                         resp = result
                     else:
-                        resp = Response(dumps(result, indent=2), status=200, mimetype="application/json")
+                        resp = Response(dumps(result), status=200, mimetype="application/json")
                 finally:
                     state._request_ctx = None
         except SimError as exc:
@@ -139,13 +139,15 @@ def register(app: Flask, state: StripeState, table: list[tuple[str, str, str, Ha
 
 def install_http(app: Flask, sim, state: StripeState) -> None:
     """Request-Id / Stripe-Version headers, Stripe-shaped 404s; runs before the core pipeline."""
-    req_ids = IdGen(f"stripe-requests:{sim.seed}")
-    sim.on_reset(lambda: req_ids.reseed(f"stripe-requests:{sim.seed}"))
+    rng = {"r": random.Random(f"stripe-requests:{sim.seed}")}
+    sim.on_reset(lambda: rng.update(r=random.Random(f"stripe-requests:{sim.seed}")))
+    fixed_base = state.options.get("public_base")
 
     @app.before_request
     def _request_id():
-        g.request_id = "req_" + req_ids.token(14)
-        state.public_base = state.options.get("public_base") or request.host_url.rstrip("/")
+        g.request_id = "req_" + _b62(rng["r"].getrandbits(83))
+        env = request.environ
+        state.public_base = fixed_base or f"{env.get('wsgi.url_scheme', 'http')}://{env.get('HTTP_HOST', 'api.stripe.com')}"
 
     @app.after_request
     def _headers(resp: Response):
@@ -162,6 +164,17 @@ def install_http(app: Flask, sim, state: StripeState) -> None:
 
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _not_found)
+
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _b62(n: int, width: int = 14) -> str:
+    out = []
+    for _ in range(width):
+        n, r = divmod(n, 62)
+        out.append(_B62[r])
+    return "".join(out)
 
 
 def expand(params: dict[str, Any]) -> list[str]:

@@ -11,7 +11,6 @@ State is plain data in one ``Store`` (``/_sim/state`` dumps it; reset/snapshot/r
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable
 
 from ..errors import InvalidRequest, ResourceMissing
@@ -161,8 +160,13 @@ class Base:
         return out
 
     @staticmethod
-    def snapshot(obj: dict[str, Any]) -> dict[str, Any]:
-        return copy.deepcopy(obj)
+    def snapshot(obj: Any) -> Any:
+        """A deep copy of plain JSON data (much cheaper than copy.deepcopy)."""
+        if isinstance(obj, dict):
+            return {k: Base.snapshot(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [Base.snapshot(v) for v in obj]
+        return obj
 
 
 def _created_match(value: int | None, spec: Any) -> bool:
