@@ -1,0 +1,540 @@
+"""Shared glue for the Gherkin suite: the world (harness + reference integration + Lifecycle), the
+steps every capability uses, the automatic reconciliation after every scenario, and the reports.
+
+Steps act and observe only through ``simulators.scenario.Lifecycle`` (the systems' public APIs and
+control planes), so the same features can judge a user's own integration:
+
+- in-process (default, ``make test``): one InProcessHarness per scenario, the reference integration
+  hosted in-process;
+- ``O2C_LIVE=1``: one LiveHarness for the session (servers on loopback, the reference integration as
+  its own process), reset between scenarios; scenarios tagged ``@inprocess`` are skipped;
+- ``O2C_EXTERNAL_INTEGRATION=1``: the fakes started by ``o2c up`` (URLs from ``.o2c/run.json``) and
+  *your* integration, already deployed against them; nothing is installed, settings the scenario
+  asks for are assumed to be yours (``@reference`` scenarios that need a specific setting are
+  skipped unless ``O2C_SYNC`` / ``O2C_SOR`` say yours matches).
+
+See docs/gherkin.md.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import time as _perf  # perf_counter only: step durations for the report
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from simulators.core.clock import parse_instant
+from simulators.harness import InProcessHarness, LiveHarness
+from simulators.scenario import Lifecycle
+
+LIVE = os.environ.get("O2C_LIVE") == "1"
+EXTERNAL = os.environ.get("O2C_EXTERNAL_INTEGRATION") == "1"
+START = datetime(2026, 1, 5, 9, 7, tzinfo=timezone.utc)   # a Monday; off the hour so polls never tie with 06:00 runs
+REPORTS = Path(os.environ.get("O2C_REPORTS", "reports"))
+
+UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def money(v: Any) -> Decimal:
+    return Decimal(str(v if v not in (None, "") else 0).replace("$", "").replace(",", "")).quantize(Decimal("0.01"))
+
+
+def seconds(n: int, unit: str) -> int:
+    return int(n) * UNITS[unit.rstrip("s")]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The world
+# ---------------------------------------------------------------------------------------------------
+class World:
+    """Everything one scenario knows. The harness starts lazily, after the background has chosen
+    the integration's settings."""
+
+    def __init__(self, live_harness=None):
+        self.settings: dict[str, Any] = {"payment_sync": "webhook", "system_of_record": "erp", "poll_interval": 300}
+        self.live_harness = live_harness
+        self.h = None
+        self._o2c: Lifecycle | None = None
+        self.orders: dict[str, str] = {}        # business name -> order key
+        self.current: str | None = None          # the order the scenario talks about
+        self.last: Any = None                    # the last answer (decline, refusal, ...)
+        self.failed = False
+        self.expect_broken: str | None = None    # a scenario that breaks an invariant on purpose
+        self.report = None
+        self.notes: list[str] = []
+
+    @property
+    def o2c(self) -> Lifecycle:
+        if self._o2c is None:
+            self._start()
+        return self._o2c
+
+    def _start(self) -> None:
+        sor = self.settings["system_of_record"]
+        if self.live_harness is not None:
+            h = self.live_harness
+            _live_reset(h, self.settings)
+        else:
+            h = InProcessHarness(start=START, integration=dict(self.settings))
+            h.start()
+        self.h = h
+        self._o2c = Lifecycle(h, sor)
+        if not EXTERNAL:
+            self._o2c.install_integration()
+
+    def stop(self) -> None:
+        if self.h is not None and self.live_harness is None:
+            self.h.stop()
+
+    # conveniences
+    def order_key(self, name: str | None = None) -> str:
+        return self.orders[name] if name else self.current
+
+    def advance(self, secs: float) -> None:
+        self.o2c.h.advance(timedelta(seconds=secs))
+
+    def advance_to(self, when: datetime) -> None:
+        self.o2c.h.advance_to(when)
+
+    def now(self) -> datetime:
+        return self.o2c.h.now()
+
+
+def _live_reset(h, settings: dict[str, Any]) -> None:
+    """Between live scenarios: reset every process, put the clocks back at START, reconfigure the
+    reference integration (it is the harness's own process, so its settings are ours to set)."""
+    for name in h.names:
+        h.control(name).reset()
+        h.control(name).clear_faults()
+    h.start_at = START
+    h.sync_clocks()
+    if "integration" in h.names:
+        import requests
+        requests.post(h.url("integration") + "/_integration/config", json=settings, timeout=30).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def live_harness():
+    if not LIVE and not EXTERNAL:
+        yield None
+        return
+    if EXTERNAL:
+        from simulators.harness import run_file
+        info = run_file()
+        if not info:
+            pytest.exit("O2C_EXTERNAL_INTEGRATION=1 needs the fakes running: `o2c up --detach` first")
+        yield _ExternalHarness(info)
+        return
+    h = LiveHarness(integration={"payment_sync": "webhook", "system_of_record": "erp", "poll_interval": 300},
+                    start=START)
+    h.start()
+    try:
+        yield h
+    finally:
+        h.stop()
+
+
+class _ExternalHarness(LiveHarness):
+    """The fakes someone else started (``o2c up``); a user's own integration talks to them."""
+
+    def __init__(self, info: dict[str, Any]):
+        super().__init__(fakes=[n for n in info["urls"] if n != "integration"])
+        self._urls = info["urls"]
+        self.ca_path = Path(info["ca"]) if info.get("ca") else None
+
+    def url(self, name: str) -> str:
+        return self._urls[name]
+
+    def start(self):
+        return self
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.fixture
+def world(request, live_harness):
+    w = World(live_harness)
+    request.node._o2c_world = w
+    yield w
+    w.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not str(item.fspath).startswith(str(Path(__file__).parent)):
+            continue
+        if (LIVE or EXTERNAL) and item.get_closest_marker("inprocess"):
+            item.add_marker(pytest.mark.skip(reason="uses an in-process-only trick (see docs/gherkin.md)"))
+        if EXTERNAL and item.get_closest_marker("reference"):
+            item.add_marker(pytest.mark.skip(reason="observes the reference integration's own counters"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every scenario ends with the books reconciled
+# ---------------------------------------------------------------------------------------------------
+def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args, exception):
+    w = getattr(request.node, "_o2c_world", None)
+    if w is not None:
+        w.failed = True
+    _REPORT.step(request.node, step, "failed", exception)
+
+
+def pytest_bdd_after_step(request, feature, scenario, step, step_func, step_func_args):
+    _REPORT.step(request.node, step, "passed")
+
+
+def pytest_bdd_before_scenario(request, feature, scenario):
+    _REPORT.begin(request.node, feature, scenario)
+
+
+def pytest_bdd_after_scenario(request, feature, scenario):
+    """The automatic after-scenario check: reconcile all four systems; a scenario whose steps passed
+    fails here if the books do not reconcile (unless it broke them on purpose and said so)."""
+    w = getattr(request.node, "_o2c_world", None)
+    if w is None or w._o2c is None or w.failed:
+        _REPORT.end(request.node, w)
+        return
+    if w.report is None or w.expect_broken is None:
+        w.report = w.o2c.reconcile()
+    _REPORT.end(request.node, w)
+    if w.expect_broken is None and not w.report.ok:
+        raise AssertionError("the books do not reconcile after the scenario:\n" + w.report.table())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reports: cucumber JSON (pytest-bdd) and a self-contained HTML page for finance
+# ---------------------------------------------------------------------------------------------------
+class _Report:
+    def __init__(self):
+        self.scenarios: list[dict[str, Any]] = []
+        self.by_node: dict[str, dict[str, Any]] = {}
+        self.t0 = _perf.perf_counter()
+
+    def begin(self, node, feature, scenario):
+        rec = {"feature": feature.name, "feature_description": feature.description, "file": feature.rel_filename,
+               "scenario": scenario.name, "tags": sorted(scenario.tags), "steps": [], "status": "running",
+               "reconciliation": None, "started": _perf.perf_counter(), "error": None}
+        self.by_node[node.nodeid] = rec
+        self.scenarios.append(rec)
+        rec["_last"] = _perf.perf_counter()
+
+    def step(self, node, step, status, exc=None):
+        rec = self.by_node.get(node.nodeid)
+        if rec is None:
+            return
+        now = _perf.perf_counter()
+        rec["steps"].append({"keyword": step.keyword, "text": step.name, "status": status,
+                             "table": step.datatable.raw() if step.datatable else [],
+                             "ms": round((now - rec["_last"]) * 1000)})
+        rec["_last"] = now
+        if exc is not None:
+            rec["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+
+    def end(self, node, w):
+        rec = self.by_node.get(node.nodeid)
+        if rec is None:
+            return
+        rec["seconds"] = round(_perf.perf_counter() - rec["started"], 2)
+        if w is not None and w.report is not None:
+            rec["reconciliation"] = w.report.to_json()
+            rec["reconciliation_table"] = w.report.table()
+            rec["expect_broken"] = w.expect_broken
+        rec["notes"] = list(w.notes) if w else []
+
+    def outcome(self, nodeid, report):
+        rec = self.by_node.get(nodeid)
+        if rec is None:
+            return
+        if report.when == "call":
+            rec["status"] = report.outcome
+            if report.failed and not rec["error"]:
+                rec["error"] = str(report.longrepr)[-2000:]
+        elif report.failed:
+            rec["status"] = "failed"
+            rec["error"] = (rec["error"] or "") + f"\n[{report.when}] " + str(report.longrepr)[-1500:]
+        elif report.skipped and rec["status"] == "running":
+            rec["status"] = "skipped"
+
+    def write(self, path: Path) -> None:
+        if not self.scenarios:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_html(self.scenarios, _perf.perf_counter() - self.t0))
+        (path.parent / "features-summary.json").write_text(json.dumps(
+            [{k: v for k, v in s.items() if not k.startswith("_") and k != "started"} for s in self.scenarios],
+            indent=1, default=str))
+
+
+_REPORT = _Report()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Cucumber JSON by default (pytest-bdd's own writer registers it after us); --cucumberjson overrides."""
+    if getattr(config.option, "cucumber_json_path", None) is None:
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        config.option.cucumber_json_path = str(REPORTS / "cucumber.json")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _REPORT.outcome(item.nodeid, outcome.get_result())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not hasattr(session.config, "workerinput"):
+        _REPORT.write(REPORTS / "features.html")
+
+
+def render_html(scenarios: list[dict[str, Any]], total_seconds: float) -> str:
+    e = html.escape
+    passed = sum(1 for s in scenarios if s["status"] == "passed")
+    failed = sum(1 for s in scenarios if s["status"] == "failed")
+    skipped = sum(1 for s in scenarios if s["status"] == "skipped")
+    features: dict[str, list[dict[str, Any]]] = {}
+    for s in scenarios:
+        features.setdefault(s["feature"], []).append(s)
+    out = ["<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Order-to-cash: scenario results</title>",
+           "<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}"
+           "h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #ddd}"
+           ".sc{border:1px solid #ddd;border-radius:6px;margin:.8em 0;padding:.2em 1em}"
+           ".passed>summary{color:#17692b}.failed>summary{color:#b00020}.skipped>summary{color:#777}"
+           "summary{cursor:pointer;font-weight:600;padding:.4em 0}.st{margin:.15em 0}.kw{font-weight:700}"
+           ".ok{color:#17692b}.bad{color:#b00020}table{border-collapse:collapse;margin:.3em 0 .3em 2em}"
+           "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}pre{background:#f6f6f6;padding:.6em;"
+           "white-space:pre-wrap}.tags{color:#666;font-weight:400;font-size:.85em}.desc{white-space:pre-line;color:#444}"
+           ".totals span{margin-right:1.5em}</style></head><body>",
+           "<h1>Order-to-cash: scenario results</h1>",
+           f"<p class='totals'><span><b>{len(scenarios)}</b> scenarios</span><span class='ok'><b>{passed}</b> passed</span>"
+           f"<span class='bad'><b>{failed}</b> failed</span><span><b>{skipped}</b> skipped</span>"
+           f"<span>run took {total_seconds:.1f} s</span><span>generated {e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))}</span></p>",
+           "<p>Each scenario lists its steps in business language, whether each step passed, and the cross-system "
+           "reconciliation run after it (Salesforce, ERP, AvaTax and Stripe read through their public APIs).</p>"]
+    for fname, items in features.items():
+        out.append(f"<h2>{e(fname)}</h2><p class='desc'>{e(items[0]['feature_description'] or '')}</p>")
+        for s in items:
+            status = s["status"]
+            tags = " ".join("@" + t for t in s["tags"])
+            out.append(f"<details class='sc {status}'{' open' if status == 'failed' else ''}><summary>"
+                       f"{'✔' if status == 'passed' else '✘' if status == 'failed' else '–'} {e(s['scenario'])} "
+                       f"<span class='tags'>{e(tags)} · {s.get('seconds', 0)} s</span></summary>")
+            for st in s["steps"]:
+                cls = "ok" if st["status"] == "passed" else "bad"
+                out.append(f"<div class='st'><span class='{cls}'>{'✔' if cls == 'ok' else '✘'}</span> "
+                           f"<span class='kw'>{e(st['keyword'])}</span> {e(st['text'])}</div>")
+                if st["table"]:
+                    rows = st["table"]
+                    out.append("<table>" + "".join(
+                        "<tr>" + "".join((f"<th>{e(str(c))}</th>" if i == 0 else f"<td>{e(str(c))}</td>") for c in r) + "</tr>"
+                        for i, r in enumerate(rows)) + "</table>")
+            if s.get("error"):
+                out.append(f"<pre class='bad'>{e(s['error'])}</pre>")
+            if s.get("reconciliation_table"):
+                label = "Reconciliation (this scenario breaks the books on purpose: " + e(s["expect_broken"]) + ")" \
+                    if s.get("expect_broken") else "Reconciliation"
+                out.append(f"<div><b>{label}</b><pre>{e(s['reconciliation_table'])}</pre></div>")
+            for n in s.get("notes") or []:
+                out.append(f"<div>Note: {e(n)}</div>")
+            out.append("</details>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Shared steps: the integration's settings (background)
+# ---------------------------------------------------------------------------------------------------
+@given("the integration learns of payments by webhook")
+def sync_by_webhook(world):
+    world.settings["payment_sync"] = "webhook"
+
+
+@given(parsers.parse("the integration learns of payments by polling every {n:d} minutes"))
+def sync_by_polling(world, n):
+    world.settings.update(payment_sync="polling", poll_interval=n * 60)
+
+
+@given("the ERP is the billing system of record")
+def erp_is_sor(world):
+    world.settings["system_of_record"] = "erp"
+
+
+@given("Salesforce is the billing system of record")
+def sf_is_sor(world):
+    world.settings["system_of_record"] = "salesforce"
+
+
+@given("the order-to-cash integration is running")
+def integration_running(world):
+    assert world.o2c is not None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Orders
+# ---------------------------------------------------------------------------------------------------
+def _lines_from(datatable) -> list[tuple]:
+    header = [c.strip().lower() for c in datatable[0]]
+    lines = []
+    for row in datatable[1:]:
+        r = dict(zip(header, [c.strip() for c in row]))
+        lines.append((r["product"], float(r.get("quantity") or 1), money(r["unit price"]) if r.get("unit price") else None))
+    return lines
+
+
+@given(parsers.parse('customer "{customer}" orders:'), target_fixture="order_key")
+@given(parsers.parse('customer "{customer}" has a draft order:'), target_fixture="order_key")
+def customer_orders(world, customer, datatable):
+    key = world.o2c.place_order(customer, _lines_from(datatable))
+    world.orders[customer] = key
+    world.current = key
+    return key
+
+
+def _order_one(world, customer, qty, sku, price=None):
+    key = world.o2c.place_order(customer, [(sku, qty, money(price) if price else None)])
+    world.orders[customer] = key
+    world.current = key
+    return key
+
+
+@given(parsers.parse('customer "{customer}" orders {qty:d} "{sku}" at {price}'), target_fixture="order_key")
+def customer_orders_priced(world, customer, qty, sku, price):
+    return _order_one(world, customer, qty, sku, price)
+
+
+@given(parsers.parse('customer "{customer}" orders {qty:d} "{sku}"'), target_fixture="order_key")
+def customer_orders_one(world, customer, qty, sku):
+    return _order_one(world, customer, qty, sku)
+
+
+@given("the order is activated")
+@when("the order is activated")
+@when("the sales rep activates the order")
+def activate(world):
+    world.o2c.activate(world.current)
+
+
+@given(parsers.parse('the order of "{customer}" is activated'))
+@when(parsers.parse('the order of "{customer}" is activated'))
+def activate_named(world, customer):
+    world.current = world.orders[customer]
+    world.o2c.activate(world.current)
+
+
+@given("the invoice has been issued")
+@when("the invoice has been issued")
+@then("the invoice is issued")
+def invoice_issued(world):
+    world.o2c.wait_for_invoice(world.current)
+
+
+@given(parsers.parse('customer "{customer}" has an open invoice for {qty:d} "{sku}"'))
+def open_invoice(world, customer, qty, sku):
+    _order_one(world, customer, qty, sku)
+    world.o2c.activate(world.current)
+    world.o2c.wait_for_invoice(world.current)
+
+
+@given(parsers.parse('customer "{customer}" has paid an invoice for {qty:d} "{sku}"'))
+def paid_invoice(world, customer, qty, sku):
+    open_invoice(world, customer, qty, sku)
+    answer = world.o2c.pay(world.current, "visa")
+    assert "error" not in answer, answer
+    _await_paid(world)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Time
+# ---------------------------------------------------------------------------------------------------
+@given(parsers.parse("{n:d} {unit} pass"))
+@when(parsers.parse("{n:d} {unit} pass"))
+@given(parsers.parse("{n:d} {unit} passes"))
+@when(parsers.parse("{n:d} {unit} passes"))
+def time_passes(world, n, unit):
+    world.advance(seconds(n, unit))
+
+
+def _due(world) -> datetime:
+    m = world.o2c.mirror(world.current)
+    return datetime.fromisoformat(m["blng__DueDate__c"]).replace(tzinfo=timezone.utc)
+
+
+@given(parsers.parse("the invoice is {n:d} days overdue"))
+@when(parsers.parse("the invoice is {n:d} days overdue"))
+@when(parsers.parse("time moves on until the invoice is {n:d} days overdue"))
+def days_overdue(world, n):
+    """Until just after the collections run on the day the invoice is ``n`` days past its due date."""
+    run = _due(world) + timedelta(days=n, hours=6, minutes=1)
+    world.advance_to(run)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Payment
+# ---------------------------------------------------------------------------------------------------
+CARD_NAMES = {"a valid card": "visa", "a card that is declined": "declined",
+              "a card with insufficient funds": "insufficient_funds", "a card that will be disputed": "dispute",
+              "a lost card": "4000000000009987", "an expired card": "4000000000000069",
+              "a card with a wrong security code": "4000000000000127"}
+
+
+@when(parsers.parse("the customer pays the invoice with {card}"))
+@given(parsers.parse("the customer pays the invoice with {card}"))
+def customer_pays(world, card):
+    world.last = world.o2c.pay(world.current, CARD_NAMES.get(card, card))
+
+
+def _await_paid(world, timeout: float = 20.0):
+    if world.settings["payment_sync"] == "polling":
+        world.advance(world.settings["poll_interval"])
+    return world.o2c.wait_for_paid(world.current, timeout)
+
+
+@then("the invoice shows Paid in Salesforce")
+def shows_paid(world):
+    _await_paid(world)
+
+
+@then(parsers.parse("the invoice shows {status} in Salesforce"))
+def shows_status(world, status):
+    world.o2c.h.settle()
+    assert world.o2c.mirror(world.current)["blng__PaymentStatus__c"] == status
+
+
+@then("the ERP shows the invoice fully paid by one customer payment")
+def erp_fully_paid(world):
+    inv = world.o2c.erp_invoice(world.current)
+    assert money(inv["amountRemaining"]) == 0 and money(inv["amountPaid"]) == money(inv["total"]), inv
+    assert len(world.o2c.erp_payments()) == 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reconciliation
+# ---------------------------------------------------------------------------------------------------
+@then("the books reconcile")
+def books_reconcile(world):
+    world.report = world.o2c.reconcile()
+    assert world.report.ok, world.report.table()
+
+
+@then(parsers.re(r"the books reconcile with (?P<n>\d+) orders?, (?P<i>\d+) invoices? and (?P<p>\d+) payments?"),
+      converters={"n": int, "i": int, "p": int})
+def books_reconcile_counts(world, n, i, p):
+    books_reconcile(world)
+    c = world.report.counts
+    assert (c["orders"], c["erp_invoices"], c["erp_payments"]) == (n, i, p), c
+
+
+@then(parsers.re(r"reconciliation counts (?P<n>\d+) false dunning emails?"), converters={"n": int})
+def false_dunning_count(world, n):
+    world.report = world.o2c.reconcile()
+    assert len(world.report.false_dunning) == n, world.report.table()
+    if n:
+        lag = world.report.false_dunning[0]["lag_seconds"]
+        world.notes.append(f"false dunning: {n} email(s); first sent {lag} s after the customer had paid")
