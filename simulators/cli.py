@@ -4,6 +4,8 @@
     o2c down | status | reset
     o2c clock [show | advance 30d | mode scaled --rate 3600]
     o2c faults list | clear | add --fake avalara --operation transactions.create --error RequestLimitExceeded --times 2
+    o2c reconcile [--json]
+    o2c experiment sync [--invoices 40] [--seed 7]
     o2c demo
 """
 from __future__ import annotations
@@ -149,6 +151,30 @@ def cmd_faults(args) -> int:
     return 0
 
 
+def cmd_reconcile(args) -> int:
+    from .reconcile import Endpoints, main_print, reconcile
+    info = run_file(Path(args.run_dir))
+    if not info:
+        raise SystemExit("no running fakes found: start them with `o2c up --detach` first")
+    urls = info["urls"]
+    missing = [n for n in ("salesforce", "stripe", "avalara", "erp") if n not in urls]
+    if missing:
+        raise SystemExit(f"reconciliation reads all four systems; not running: {missing}")
+    ep = Endpoints(urls["salesforce"], urls["stripe"], urls["avalara"], urls["erp"], info.get("ca"),
+                   args.system_of_record)
+    return main_print(reconcile(ep), args.json)
+
+
+def cmd_experiment(args) -> int:
+    from . import experiments
+    results = experiments.run(invoices=args.invoices, seed=args.seed, out=Path(args.out))
+    print(f"Webhook versus polling: {args.invoices} invoices paid in the 12 hours before the first dunning run "
+          f"(seed {args.seed}); latency = payment at Stripe -> Paid in Salesforce, simulated seconds")
+    print(experiments.table(results))
+    print(f"plot and data: {args.out}/sync_experiment.png, .svg, .json")
+    return 0 if all(r.reconciled for r in results) else 1
+
+
 def cmd_demo(args) -> int:
     from .demo import run
     return run(Path(args.run_dir))
@@ -187,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--times", type=int)
     faults.add_argument("--probability", type=float)
     faults.set_defaults(fn=cmd_faults)
+    rec = sub.add_parser("reconcile", help="check the cross-system invariants of the running fakes")
+    rec.add_argument("--json", action="store_true", help="machine-readable output")
+    rec.add_argument("--system-of-record", default="erp", choices=["erp", "salesforce"])
+    rec.set_defaults(fn=cmd_reconcile)
+    exp = sub.add_parser("experiment", help="measured experiments on the simulated clock")
+    exp.add_argument("name", choices=["sync"], help="sync: webhook versus polling")
+    exp.add_argument("--invoices", type=int, default=40)
+    exp.add_argument("--seed", type=int, default=7)
+    exp.add_argument("--out", default="reports")
+    exp.set_defaults(fn=cmd_experiment)
     sub.add_parser("demo", help="the main job: start everything live, run the lifecycle, stop").set_defaults(fn=cmd_demo)
     return p
 

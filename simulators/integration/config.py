@@ -13,7 +13,7 @@ class Config:
     payment_sync: str = "webhook"          # webhook | polling
     poll_interval: float = 300.0           # simulated seconds between /v1/events polls
     system_of_record: str = "erp"          # erp | salesforce (Revenue-Cloud style)
-    terms_days: int = 30                   # Net 30
+    terms_days: int = 30                   # Net 30 (0 = due on receipt, 15, 45, 60)
     bill_on_activation: bool = True        # bill as soon as the sales order exists; else on a billing run
     billing_run_hour: int = 2              # daily billing run (UTC hour) when not billing on activation
     company_code: str = "DEFAULT"          # AvaTax company
@@ -49,6 +49,8 @@ class Config:
             raise ValueError(f"payment_sync must be one of {PAYMENT_SYNC}")
         if self.system_of_record not in SYSTEMS_OF_RECORD:
             raise ValueError(f"system_of_record must be one of {SYSTEMS_OF_RECORD}")
+        if self.terms_days not in (0, 15, 30, 45, 60):
+            raise ValueError("terms_days must be one of 0 (due on receipt), 15, 30, 45, 60")
         if self.poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
 

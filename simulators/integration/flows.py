@@ -25,6 +25,10 @@ ORDER_SOQL = (
 )
 
 
+# ERP payment terms by days (NetSuite's standard terms list)
+ERP_TERMS = {0: "3", 15: "4", 30: "5", 45: "6", 60: "7"}
+
+
 def dec(value: Any) -> Decimal:
     return money(str(value if value is not None else 0))
 
@@ -95,7 +99,7 @@ class Flows:
         acct = order["Account"]
         self.erp.upsert("customer", acct["Customer_Key__c"], {
             "companyName": acct["Name"], "email": acct.get("Email__c"), "isPerson": False,
-            "externalId": acct["Customer_Key__c"]})
+            "externalId": acct["Customer_Key__c"], "terms": {"id": ERP_TERMS[self.config.terms_days]}})
         estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
         line_tax = [dec(l["tax"]) for l in estimate["lines"]]
         so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
