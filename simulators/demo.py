@@ -1,5 +1,10 @@
-"""``make demo`` / ``o2c demo``: start the fakes live, run a real round trip through the official
-SDKs, print what happened, stop everything. Exits non-zero if anything is wrong."""
+"""``make demo`` / ``o2c demo``: the main job, end to end and live.
+
+Starts the four fakes and the reference integration as server processes on loopback, pushes a
+handful of orders through to cash (including a declined card, a refund and an overdue invoice
+that is dunned and then paid), prints the reconciliation and the webhook-versus-polling
+experiment, and stops everything. Exits non-zero if the books do not reconcile.
+"""
 from __future__ import annotations
 
 import socket
@@ -7,7 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from .harness import LiveHarness
-from .registry import FAKES, available
+from .registry import SERVICES, available
+from .scenario import Lifecycle
 
 
 def _port(preferred: int) -> int:
@@ -20,60 +26,74 @@ def _port(preferred: int) -> int:
             return s.getsockname()[1]
 
 
-def tax_round_trip(h: LiveHarness) -> bool:
-    from avalara import AvataxClient
+def _money(v) -> str:
+    return f"{Decimal(str(v)):,.2f}"
 
-    client = AvataxClient("o2c-demo", "1.0", "demo", h.url("avalara"), timeout_limit=30)
-    client.add_credentials("123456", "o2c-license-key")
-    ping = client.ping().json()
-    print(f"\nAvaTax ping: authenticated={ping['authenticated']} ({ping['authenticationType']})")
-    order = {
-        "type": "SalesInvoice", "code": "DEMO-INV-0001", "companyCode": "DEFAULT", "date": h.now().date().isoformat(),
-        "customerCode": "WINDY-CHICAGO", "commit": True,
-        "addresses": {"shipTo": {"line1": "233 S Wacker Dr", "city": "Chicago", "region": "IL",
-                                 "postalCode": "60601", "country": "US"}},
-        "lines": [
-            {"number": "1", "itemCode": "HW-ROUTER", "quantity": 2, "amount": 200, "taxCode": "P0000000"},
-            {"number": "2", "itemCode": "FREIGHT", "quantity": 1, "amount": 50, "taxCode": "FR020100"},
-        ],
+
+def lifecycle(h: LiveHarness) -> bool:
+    o2c = Lifecycle(h)
+    o2c.install_integration()
+    print("\n1. Orders activated in Salesforce")
+    orders = {
+        "paid by card": o2c.place_order("WINDY-CHICAGO", [("HW-ROUTER", 2), ("FREIGHT", 1)], key="DEMO-CHICAGO"),
+        "declined, then paid": o2c.place_order("LONESTAR-AUSTIN", [("SAAS-PLATFORM-12", 1)], key="DEMO-AUSTIN"),
+        "paid, then refunded": o2c.place_order("BIGAPPLE-NYC", [("HW-ROUTER", 1)], key="DEMO-NYC"),
+        "overdue, dunned, paid": o2c.place_order("THAMES-LONDON", [("SVC-IMPL", 1)], key="DEMO-LONDON"),
     }
-    resp = client.create_transaction(order)
-    doc = resp.json()
-    if resp.status_code != 201:
-        print(f"create failed: {resp.status_code} {doc}")
-        return False
-    print(f"\nSalesInvoice {doc['code']} -> {doc['status']} (HTTP {resp.status_code}, "
-          f"X-Correlation-Id {resp.headers['X-Correlation-Id']})")
-    print(f"  {'line':<5}{'item':<12}{'amount':>10}{'taxable':>10}{'tax':>8}")
-    for line in doc["lines"]:
-        print(f"  {line['lineNumber']:<5}{line['itemCode']:<12}{line['lineAmount']:>10.2f}"
-              f"{line['taxableAmount']:>10.2f}{line['tax']:>8.2f}")
-    print("  by jurisdiction:")
-    for s in doc["summary"]:
-        print(f"    {s['jurisType']:<8}{s['jurisName']:<36}{s['rate'] * 100:>7.3f}%{s['tax']:>8.2f}")
-    print(f"  total {doc['totalAmount']:.2f} + tax {doc['totalTax']:.2f}")
-    # 200.00 x 10.25% (Chicago) = 20.50; freight is not taxed in Illinois (fixtures/tax/taxcodes.json)
-    ok = Decimal(str(doc["totalTax"])) == Decimal("20.50")
-    voided = client.void_transaction("DEFAULT", "DEMO-INV-0001", {"code": "DocVoided"}).json()
-    print(f"  voided -> {voided['status']}")
-    ok = ok and voided["status"] == "Cancelled"
-    errors = client.get_transaction_by_code("DEFAULT", "NO-SUCH-DOC").json()["error"]
-    print(f"  unknown document -> {errors['code']} #{errors['details'][0]['number']}")
-    return ok and errors["code"] == "EntityNotFoundError"
+    for story, key in orders.items():
+        o2c.activate(key)
+        print(f"   {key:<13} {story}")
+    print("\n2. Sales orders, tax and invoices (ERP is the system of record)")
+    for key in orders.values():
+        m = o2c.wait_for_invoice(key, timeout=60)
+        print(f"   {key:<13} {m['ERP_Document_Number__c']}  subtotal {_money(m['blng__Subtotal__c']):>10}  "
+              f"tax {_money(m['blng__TaxAmount__c']):>8}  total {_money(m['blng__TotalAmount__c']):>10}  "
+              f"AvaTax {o2c.tax_document(m['AvaTax_Document_Code__c'])['status']}")
+    print("\n3. Payments through Stripe's hosted invoice page")
+    chicago, austin, nyc, london = orders.values()
+    o2c.pay(chicago)
+    declined = o2c.pay(austin, "insufficient_funds")
+    print(f"   {austin:<13} card declined: {declined['error']['decline_code']}")
+    o2c.pay(austin, "visa")
+    o2c.pay(nyc)
+    for key in (chicago, austin, nyc):
+        o2c.wait_for_paid(key, timeout=60)
+        print(f"   {key:<13} Paid in Salesforce; ERP remaining {_money(o2c.erp_invoice(key)['amountRemaining'])}")
+    o2c.refund(nyc)
+    h.wait_until(lambda: o2c.mirror(nyc)["blng__PaymentStatus__c"] == "Refunded", 60, "the refund to flow back")
+    print(f"   {nyc:<13} refunded: credit memo in the ERP, return invoice in AvaTax, Refunded in Salesforce")
+    print("\n4. Collections: 46 days pass without a payment from London")
+    h.advance("46d")
+    for e in o2c.dunning_emails(london):
+        print(f"   {e['MessageDate'][:10]}  {e['Dunning_Stage__c']:<14} {e['Subject']}")
+    o2c.pay(london)
+    o2c.wait_for_paid(london, timeout=60)
+    h.advance("2d")
+    print(f"   {london:<13} paid; dunning stops ({len(o2c.dunning_emails(london))} emails in all)")
+    print("\n5. Reconciliation across the four systems")
+    report = o2c.reconcile()
+    print("   " + report.table().replace("\n", "\n   "))
+    return report.ok
 
 
 def run(run_dir: Path) -> int:
     names = available()
-    ports = {n: _port(FAKES[n].port) for n in names}
-    h = LiveHarness(names, ports=ports, run_dir=run_dir, clock_mode="frozen")
-    print("starting the fakes live on loopback ...")
+    ports = {n: _port(SERVICES[n].port) for n in names + ["integration"]}
+    h = LiveHarness(names, ports=ports, run_dir=run_dir, clock_mode="frozen", integration={"payment_sync": "webhook"})
+    print("starting the fakes and the reference integration live on loopback ...")
+    ok = False
     with h:
-        for n in names:
+        for n in h.names:
             print(f"  {n:<11} {h.url(n)}")
         print(f"  CA bundle   {h.ca_path}")
-        ok = tax_round_trip(h)
-        journal = h.control("avalara").get("/journal")
-        print(f"\nAvaTax journal: {journal['total']} requests recorded")
-    print("\nall fakes stopped.")
-    print("demo OK" if ok else "demo FAILED")
+        ok = lifecycle(h)
+    print("\nall servers stopped.")
+    print("\n6. Webhook versus polling (in-process, simulated clock, seed 7)")
+    from . import experiments
+    results = experiments.run(invoices=20, seed=7, out=Path("reports"),
+                              modes=[("webhook", None), ("polling", 300), ("polling", 3600)])
+    print("   " + experiments.table(results).replace("\n", "\n   "))
+    print("   plot: reports/sync_experiment.png")
+    ok = ok and all(r.reconciled for r in results)
+    print("\ndemo OK" if ok else "\ndemo FAILED: the books do not reconcile")
     return 0 if ok else 1

@@ -25,6 +25,8 @@ def _session(config: Config) -> requests.Session:
     s = requests.Session()
     if config.ca_bundle:
         s.verify = config.ca_bundle
+        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment would override session.verify.
+        s.trust_env = False
     return s
 
 
