@@ -246,13 +246,22 @@ class Payments:
         total = dec(mirror["blng__TotalAmount__c"])
         full = refunded >= total
         if existing.status_code == 404:
+            # This refund's own amount: the cumulative refund less what earlier refunds already credited.
+            credited = sum((dec(m.get("total")) for m in self.erp.suiteql(
+                f"SELECT id, total FROM transaction WHERE type = 'CustCred' AND createdfrom = '{erp_id}'")),
+                Decimal("0"))
+            delta = refunded - credited
+            if delta <= 0:
+                return
             body: dict[str, Any] = {"externalId": memo_key, "memo": f"Stripe refund of {charge_id}"}
             if not full:
-                body["amount"] = float(refunded)
+                # A partial credit names its lines: the refund is spread over the invoice lines in
+                # proportion to their totals, each share split into amount and tax.
+                body["item"] = {"items": _credit_items(self.erp.get("invoice", erp_id), delta)}
             self.erp.transform("invoice", erp_id, "creditMemo", body)
             code = mirror.get("AvaTax_Document_Code__c")
             if code and self.tax.get(f"{code}-R{charge['amount_refunded']}", "ReturnInvoice") is None:
-                pct = None if full else (refunded / total * 100).quantize(Decimal("0.01"))
+                pct = None if full and credited == 0 else (delta / total * 100).quantize(Decimal("0.01"))
                 self.tax.refund(code, f"{code}-R{charge['amount_refunded']}", self.app.today().isoformat(), pct)
         self.sf.update("blng__Payment__c", pays[0]["Id"], {"blng__Status__c": "Refunded" if full else "Partially Refunded"})
         self.sf.update("blng__Invoice__c", mirror_id, {"blng__PaymentStatus__c": "Refunded" if full else "Paid"})
@@ -272,6 +281,23 @@ class Payments:
                     self.sf.update("blng__Invoice__c", mirror["Id"],
                                    {"Dispute_Status__c": dispute.get("status") or "needs_response"})
                 return
+
+
+def _credit_items(inv: dict[str, Any], refund: Decimal) -> list[dict[str, Any]]:
+    from .flows import _lines
+    lines = [l for l in _lines(inv) if dec(l["amount"]) + line_tax(l) > 0]
+    total = sum((dec(l["amount"]) + line_tax(l) for l in lines), Decimal("0"))
+    items, left = [], refund
+    for i, l in enumerate(lines):
+        line_total = dec(l["amount"]) + line_tax(l)
+        share = left if i == len(lines) - 1 else (refund * line_total / total).quantize(Decimal("0.01"))
+        share = min(share, line_total, left)
+        left -= share
+        if share <= 0:
+            continue
+        tax = (share * line_tax(l) / line_total).quantize(Decimal("0.01"))
+        items.append({"line": l["line"], "amount": float(share - tax), "custcol_ava_taxamount": float(tax)})
+    return items
 
 
 def _ref_id(value: Any) -> str:
