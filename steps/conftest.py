@@ -496,6 +496,7 @@ def _await_paid(world, timeout: float = 20.0):
     return world.o2c.wait_for_paid(world.current, timeout)
 
 
+@given("the invoice shows Paid in Salesforce")
 @then("the invoice shows Paid in Salesforce")
 def shows_paid(world):
     _await_paid(world)
