@@ -50,8 +50,10 @@ def _controls(args) -> dict[str, ControlClient]:
 
 def cmd_up(args) -> int:
     names = args.fakes or available()
+    from .core.clock import wall_now
+    start = wall_now() if args.clock == "real" else None  # real mode: simulated now = wall now at start
     h = LiveHarness(names, ports=_ports(args.port), run_dir=Path(args.run_dir), clock_mode=args.clock,
-                    rate=args.rate, seed=args.seed, validation=args.validation)
+                    rate=args.rate, seed=args.seed, validation=args.validation, start=start)
     h.start()
     print("o2c fakes are up (loopback only):")
     for n in names:

@@ -26,6 +26,12 @@ MODES = ("frozen", "real", "scaled")
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc)
 
 
+def wall_now() -> datetime:
+    """The real time now: for anchoring a ``real`` clock at start-up (``o2c up``), so that
+    timestamps such as Stripe's webhook signature times look current to off-the-shelf clients."""
+    return datetime.fromtimestamp(_wall.time(), tz=timezone.utc).replace(microsecond=0)
+
+
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
     """'30d', '2h', '90s', '15m', '1d2h', 3600 (seconds) or a timedelta."""
     if isinstance(value, timedelta):
