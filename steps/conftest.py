@@ -515,6 +515,12 @@ def erp_fully_paid(world):
     assert len(world.o2c.erp_payments()) == 1
 
 
+@then("the ERP shows no payment against the invoice")
+def no_erp_payment(world):
+    inv = world.o2c.erp_invoice(world.current)
+    assert money(inv["amountPaid"]) == 0 and not world.o2c.erp_payments()
+
+
 # ---------------------------------------------------------------------------------------------------
 # Reconciliation
 # ---------------------------------------------------------------------------------------------------

@@ -35,12 +35,6 @@ def declined(world, code, message):
     assert err["decline_code"] == code and err["message"] == message, err
 
 
-@then("the ERP shows no payment against the invoice")
-def no_erp_payment(world):
-    inv = world.o2c.erp_invoice(world.current)
-    assert money(inv["amountPaid"]) == 0 and not world.o2c.erp_payments()
-
-
 @then(parsers.parse("Salesforce records one payment of {amount} against the invoice"))
 def sf_payment(world, amount):
     pays = world.o2c.payments(world.current)
