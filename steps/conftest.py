@@ -468,6 +468,7 @@ def _due(world) -> datetime:
 
 @given(parsers.parse("the invoice is {n:d} days overdue"))
 @when(parsers.parse("the invoice is {n:d} days overdue"))
+@given(parsers.parse("time moves on until the invoice is {n:d} days overdue"))
 @when(parsers.parse("time moves on until the invoice is {n:d} days overdue"))
 def days_overdue(world, n):
     """Until just after the collections run on the day the invoice is ``n`` days past its due date."""
@@ -519,6 +520,11 @@ def erp_fully_paid(world):
 def no_erp_payment(world):
     inv = world.o2c.erp_invoice(world.current)
     assert money(inv["amountPaid"]) == 0 and not world.o2c.erp_payments()
+
+
+@then("the customer has received no dunning email")
+def no_email(world):
+    assert world.o2c.dunning_emails(world.current) == []
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -26,11 +26,6 @@ def before_run(world, n):
     world.paid_before = n
 
 
-@then("the customer has received no dunning email")
-def no_email(world):
-    assert world.o2c.dunning_emails(world.current) == []
-
-
 @then(parsers.parse('the customer has received the "{stage}" email although they had paid {n:d} minutes earlier'))
 def false_email(world, stage, n):
     emails = world.o2c.dunning_emails(world.current)
