@@ -527,6 +527,25 @@ def no_email(world):
     assert world.o2c.dunning_emails(world.current) == []
 
 
+@when("the customer is refunded in full")
+def refund_full(world):
+    world.o2c.refund(world.current)
+
+
+@when(parsers.re(r"the customer is refunded (?P<amount>[0-9.,]+)$"))
+def refund_part(world, amount):
+    world.o2c.refund(world.current, money(amount))
+    world.o2c.h.settle()
+
+
+@then(parsers.parse("the ERP holds a credit memo of {amount} against the invoice"))
+def credit_memo(world, amount):
+    inv = world.o2c.erp_invoice(world.current)
+    memos = world.o2c.h.wait_until(lambda: world.o2c.credit_memos(), what="a credit memo")
+    assert len(memos) == 1 and money(memos[0]["total"]) == money(amount), memos
+    assert str(memos[0]["createdfrom"]) == str(inv["id"])
+
+
 # ---------------------------------------------------------------------------------------------------
 # Reconciliation
 # ---------------------------------------------------------------------------------------------------
