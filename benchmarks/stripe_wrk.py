@@ -1,0 +1,93 @@
+"""Side-by-side throughput of the fake Stripe and localstripe measured with wrk (a C load
+generator), so the client is not the bottleneck as a Python client is on 2 cores.
+
+    apt-get install wrk
+    python3 -m venv /tmp/localstripe-venv && /tmp/localstripe-venv/bin/pip install localstripe
+    .venv/bin/python benchmarks/stripe_wrk.py --localstripe /tmp/localstripe-venv/bin/localstripe
+
+Bounded: each phase runs --seconds (default 10) with --connections (default 8); servers stop at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from simulators.harness import LiveHarness  # noqa: E402
+
+AUTH = {"Authorization": "Bearer sk_test_o2c"}
+POST_LUA = 'wrk.method = "POST"\nwrk.body = "email=bench%40o2c.test&name=Bench"\n' \
+           'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> float:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Authorization: {AUTH['Authorization']}", url]
+    if script:
+        cmd[1:1] = ["-s", script]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        print(f"  warning: {non2xx.group(1)} non-2xx answers from {url}")
+    return float(m.group(1)) if m else float("nan")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--localstripe", required=True)
+    p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--connections", type=int, default=8)
+    args = p.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    lua = Path(tempfile.mkdtemp()) / "post.lua"
+    lua.write_text(POST_LUA)
+    port = free_port()
+    ls = subprocess.Popen([args.localstripe, "--port", str(port), "--from-scratch"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    try:
+        with LiveHarness(["stripe"], ports={"stripe": free_port()}, run_dir=Path(tempfile.mkdtemp())) as h:
+            bases = {"o2c fake": h.url("stripe"), "localstripe": f"http://127.0.0.1:{port}"}
+            ready = threading.Event()
+            for _ in range(200):
+                try:
+                    requests.get(bases["localstripe"] + "/v1/customers", headers=AUTH, timeout=2)
+                    break
+                except requests.ConnectionError:
+                    ready.wait(0.1)
+            ids = {n: requests.post(b + "/v1/customers", data={"email": "r@o2c.test"}, headers=AUTH).json()["id"]
+                   for n, b in bases.items()}
+            rows = []
+            for name, base in bases.items():
+                reads = wrk(f"{base}/v1/customers/{ids[name]}", args.seconds, args.connections)
+                writes = wrk(f"{base}/v1/customers", args.seconds, args.connections, str(lua))
+                rows.append((name, writes, reads))
+    finally:
+        ls.terminate()
+        ls.wait(timeout=10)
+    print(f"\nwrk -t2 -c{args.connections} -d{args.seconds}s, one run, side by side")
+    print(f"{'server':<14}{'POST /v1/customers':>20}{'GET /v1/customers/{id}':>26}")
+    for name, w, r in rows:
+        print(f"{name:<14}{w:>20.1f}{r:>26.1f}")
+    (fw, fr), (lw, lr) = (rows[0][1], rows[0][2]), (rows[1][1], rows[1][2])
+    print(f"{'ratio':<14}{fw / lw:>19.1f}x{fr / lr:>25.1f}x")
+
+
+if __name__ == "__main__":
+    main()
