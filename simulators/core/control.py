@@ -20,7 +20,8 @@ def openapi() -> dict[str, Any]:
     return _openapi_cache
 
 
-def _body() -> dict[str, Any]:
+def control_body() -> dict[str, Any]:
+    """The JSON object body of a control request (empty when absent); anything else is a 400."""
     data = request.get_json(silent=True)
     if data is None:
         data = {}
@@ -60,7 +61,7 @@ def control_blueprint(sim) -> Blueprint:
 
     @bp.post("/seed")
     def seed():
-        body = _body()
+        body = control_body()
         if "seed" not in body:
             raise ControlError("seed is required")
         sim.reseed(body["seed"])
@@ -72,7 +73,7 @@ def control_blueprint(sim) -> Blueprint:
 
     @bp.post("/clock")
     def clock_set():
-        body = _body()
+        body = control_body()
         when = parse_instant(body["now"]) if body.get("now") else None
         if when and when < sim.clock.now() and not body.get("force"):
             raise ControlError("the clock does not go backwards; pass force: true after a reset")
@@ -85,7 +86,7 @@ def control_blueprint(sim) -> Blueprint:
 
     @bp.post("/clock/advance")
     def clock_advance():
-        body = _body()
+        body = control_body()
         try:
             if body.get("to"):
                 ran = sim.clock.advance_to(parse_instant(body["to"]))
@@ -107,7 +108,7 @@ def control_blueprint(sim) -> Blueprint:
 
     @bp.post("/faults")
     def faults_add():
-        rule = sim.faults.add(_body())
+        rule = sim.faults.add(control_body())
         return json_response(rule.to_dict(), 201)
 
     @bp.delete("/faults")
@@ -123,7 +124,7 @@ def control_blueprint(sim) -> Blueprint:
 
     @bp.post("/faults/profile")
     def faults_profile():
-        sim.faults.set_profile(_body().get("name"))
+        sim.faults.set_profile(control_body().get("name"))
         return json_response({"profile": sim.faults.profile})
 
     @bp.get("/journal")
@@ -152,14 +153,14 @@ def control_blueprint(sim) -> Blueprint:
 
     @bp.post("/state/snapshot")
     def snapshot():
-        name = _body().get("name") or "default"
+        name = control_body().get("name") or "default"
         for s in sim.stores:
             s.snapshot(name)
         return json_response({"snapshot": name})
 
     @bp.post("/state/restore")
     def restore():
-        name = _body().get("name") or "default"
+        name = control_body().get("name") or "default"
         try:
             for s in sim.stores:
                 s.restore(name)
@@ -183,7 +184,7 @@ def control_blueprint(sim) -> Blueprint:
     @bp.post("/validation")
     def validation_set():
         try:
-            sim.validator.set_mode(_body().get("mode", ""))
+            sim.validator.set_mode(control_body().get("mode", ""))
         except ValueError as exc:
             raise ControlError(str(exc)) from exc
         return json_response({"mode": sim.validator.mode})

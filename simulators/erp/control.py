@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from ..core.control import control_body as _body
 from ..core.errors import ControlError
 from ..core.jsonutil import to_jsonable
 from ..core.sim import json_response
@@ -23,11 +24,6 @@ from .errors import NetSuiteError
 from .state.base import parse_date
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data, dict):
-        raise ControlError("the body must be a JSON object")
-    return data
 
 
 def erp_blueprint(state) -> Blueprint:

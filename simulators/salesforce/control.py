@@ -6,18 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, request
 
+from simulators.core.control import control_body as _body
 from simulators.core.errors import ControlError
 from simulators.core.jsonutil import to_jsonable
 from simulators.core.sim import json_response
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ControlError("the body must be a JSON object")
-    return data
 
 
 def register(app: Flask, org) -> None:

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from simulators.core.control import control_body as _body
 from simulators.core.errors import ControlError
 from simulators.core.sim import json_response
 
 from .state import SCHEDULES_DOC, StripeState
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data, dict):
-        raise ControlError("the body must be a JSON object")
-    return data
 
 
 def control_blueprint(st: StripeState) -> Blueprint:
