@@ -78,8 +78,8 @@ class Lifecycle:
             sku, qty = line[0], line[1]
             entry = pb[sku]
             price = dec(line[2]) if len(line) > 2 and line[2] is not None else dec(entry["UnitPrice"])
-            self.sf.call(lambda sf: sf.OrderItem.create({"OrderId": order["id"], "PricebookEntryId": entry["Id"],
-                                                         "Quantity": float(qty), "UnitPrice": float(price)}))
+            self.sf.create("OrderItem", {"OrderId": order["id"], "PricebookEntryId": entry["Id"],
+                                         "Quantity": qty, "UnitPrice": price})
         return key
 
     def order(self, key: str) -> dict[str, Any]:
@@ -182,15 +182,14 @@ class Lifecycle:
     def amend_line(self, key: str, sku: str, quantity: float) -> str | None:
         """Change a line's quantity. Returns the Salesforce error code when the org refuses it."""
         line = next(l for l in self.order_lines(key) if l["Product2"]["ProductCode"] == sku)
-        return self._sf_error(lambda: self.sf.update("OrderItem", line["Id"], {"Quantity": float(quantity)}))
+        return self._sf_error(lambda: self.sf.update("OrderItem", line["Id"], {"Quantity": quantity}))
 
     def add_line(self, key: str, sku: str, quantity: float, price: Any = None) -> str | None:
         entry = self.pricebook()[sku]
         order_id = self.order(key)["Id"]
         unit = dec(price) if price is not None else dec(entry["UnitPrice"])
-        return self._sf_error(lambda: self.sf.call(lambda sf: sf.OrderItem.create({
-            "OrderId": order_id, "PricebookEntryId": entry["Id"], "Quantity": float(quantity),
-            "UnitPrice": float(unit)})))
+        return self._sf_error(lambda: self.sf.create("OrderItem", {
+            "OrderId": order_id, "PricebookEntryId": entry["Id"], "Quantity": quantity, "UnitPrice": unit}))
 
     @staticmethod
     def _sf_error(fn) -> str | None:

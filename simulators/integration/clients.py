@@ -104,10 +104,13 @@ class SalesforceConn:
         return self.call(lambda sf: sf.query_all(soql)["records"])
 
     def upsert(self, sobject: str, ext_field: str, value: str, fields: dict[str, Any]) -> None:
-        self.call(lambda sf: getattr(sf, sobject).upsert(f"{ext_field}/{value}", _jsonable(fields)))
+        self.call(lambda sf: getattr(sf, sobject).upsert(f"{ext_field}/{value}", wire(fields)))
+
+    def create(self, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return self.call(lambda sf: getattr(sf, sobject).create(wire(fields)))
 
     def update(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
-        self.call(lambda sf: getattr(sf, sobject).update(record_id, _jsonable(fields)))
+        self.call(lambda sf: getattr(sf, sobject).update(record_id, wire(fields)))
 
     def get_by(self, sobject: str, ext_field: str, value: str) -> dict[str, Any]:
         return self.call(lambda sf: getattr(sf, sobject).get_by_custom_id(ext_field, value))
@@ -120,8 +123,15 @@ def _sf_code(exc: SalesforceError) -> str | None:
     return None
 
 
-def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in fields.items()}
+def wire(obj: Any) -> Any:
+    """Money is Decimal inside; JSON numbers on the wire (the one place it is converted)."""
+    if isinstance(obj, Decimal):
+        return float(obj)
+    if isinstance(obj, dict):
+        return {k: wire(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [wire(v) for v in obj]
+    return obj
 
 
 # ---- Stripe ---------------------------------------------------------------------------------
@@ -167,7 +177,7 @@ class AvaTaxConn:
         return check(resp, f"avatax {what}").json()
 
     def create(self, model: dict[str, Any]) -> dict[str, Any]:
-        return self._do("create", lambda: self.client.create_transaction(model))
+        return self._do("create", lambda: self.client.create_transaction(wire(model)))
 
     def get(self, code: str, doc_type: str = "SalesInvoice") -> dict[str, Any] | None:
         return self._do("get", lambda: self.client.get_transaction_by_code(self.company, code,
@@ -197,6 +207,8 @@ class ErpConn:
 
     @transient_network
     def request(self, method: str, path: str, allow: tuple[int, ...] = (), **kw) -> requests.Response:
+        if "json" in kw:
+            kw["json"] = wire(kw["json"])
         resp = self.http.request(method, f"{self.base}{path}", timeout=self.config.http_timeout, **kw)
         if resp.status_code in allow:
             return resp

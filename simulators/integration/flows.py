@@ -80,7 +80,7 @@ class Flows:
             "currencyCode": self.config.currency.upper(), "addresses": {"shipTo": self.ship_to(order)},
             "lines": [{"number": str(i), "itemCode": l["Product2"]["ProductCode"],
                        "quantity": float(l["Quantity"]),
-                       "amount": float(amounts[i - 1] if amounts else dec(l["TotalPrice"])),
+                       "amount": amounts[i - 1] if amounts else dec(l["TotalPrice"]),
                        "taxCode": l["Product2"].get("Tax_Code__c") or "P0000000"}
                       for i, l in enumerate(order["lines"], start=1)],
         }
@@ -109,12 +109,12 @@ class Flows:
                 "orderStatus": {"id": "B"}, "otherRefNum": order.get("OrderNumber"),
                 "shippingAddress": self.ship_to(order),
                 "item": {"items": [{"item": {"externalId": l["Product2"]["ProductCode"]}, "quantity": float(l["Quantity"]),
-                                    "rate": float(dec(l["UnitPrice"])), "custcol_ava_taxamount": float(t)}
+                                    "rate": dec(l["UnitPrice"]), "custcol_ava_taxamount": t}
                                    for l, t in zip(order["lines"], line_tax)]}})
         else:
             so_id = str(so["id"])
         self.sf.update("Order", order["Id"], {"ERP_Sales_Order_Id__c": so_id, "Tax_Status__c": "Estimated",
-                                              "Estimated_Tax__c": float(dec(estimate["totalTax"]))})
+                                              "Estimated_Tax__c": dec(estimate["totalTax"])})
         if self.config.bill_on_activation:
             self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"]})
 
@@ -131,7 +131,7 @@ class Flows:
             estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
             self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
                 "externalId": order["key"],
-                "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": float(dec(l["tax"]))}
+                "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": dec(l["tax"])}
                                    for i, l in enumerate(estimate["lines"], start=1)]}})
             inv = self.erp.get("invoice", f"eid:{order['key']}")
         self._commit_tax(order, inv)
@@ -159,13 +159,13 @@ class Flows:
         today = self.app.today()
         due = today.fromordinal(today.toordinal() + self.config.terms_days)
         if not existing:
-            result = self.sf.call(lambda sf: sf.blng__Invoice__c.create({
+            result = self.sf.create("blng__Invoice__c", {
                 "blng__Account__c": order["AccountId"], "blng__Order__c": order["Id"],
                 "blng__InvoiceDate__c": today.isoformat(), "blng__DueDate__c": due.isoformat(),
                 "blng__InvoiceStatus__c": "Posted", "blng__PaymentStatus__c": "Unpaid",
-                "blng__Subtotal__c": float(subtotal), "blng__TaxAmount__c": float(tax),
-                "blng__TotalAmount__c": float(subtotal + tax), "blng__Balance__c": float(subtotal + tax),
-                "Source_System__c": "Salesforce"}))
+                "blng__Subtotal__c": subtotal, "blng__TaxAmount__c": tax,
+                "blng__TotalAmount__c": subtotal + tax, "blng__Balance__c": subtotal + tax,
+                "Source_System__c": "Salesforce"})
             existing = self.sf.query(f"SELECT Id, Name FROM blng__Invoice__c WHERE Id = '{result['id']}'")
         sf_inv = existing[0]
         doc = self.tax.get(sf_inv["Name"])
@@ -175,7 +175,7 @@ class Flows:
         if inv is None:
             self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
                 "externalId": sf_inv["Id"], "custbody_ava_doc_code": sf_inv["Name"], "otherRefNum": sf_inv["Name"],
-                "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": float(dec(l["tax"]))}
+                "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": dec(l["tax"])}
                                    for i, l in enumerate(doc["lines"], start=1)]}})
             inv = self.erp.get("invoice", f"eid:{sf_inv['Id']}")
         self.sf.update("blng__Invoice__c", sf_inv["Id"], {"ERP_Invoice_Id__c": str(inv["id"]),
@@ -197,15 +197,15 @@ class Flows:
         mirror_fields = {
             "blng__Account__c": order["AccountId"], "blng__Order__c": order["Id"],
             "blng__InvoiceDate__c": str(inv["tranDate"])[:10], "blng__DueDate__c": str(inv["dueDate"])[:10],
-            "blng__InvoiceStatus__c": "Posted", "blng__Subtotal__c": float(dec(inv["subtotal"])),
-            "blng__TaxAmount__c": float(dec(inv["taxTotal"])), "blng__TotalAmount__c": float(dec(inv["total"])),
+            "blng__InvoiceStatus__c": "Posted", "blng__Subtotal__c": dec(inv["subtotal"]),
+            "blng__TaxAmount__c": dec(inv["taxTotal"]), "blng__TotalAmount__c": dec(inv["total"]),
             "ERP_Document_Number__c": inv["tranId"], "AvaTax_Document_Code__c": inv.get("custbody_ava_doc_code")
             or inv["tranId"], "Source_System__c": "Salesforce" if sor_sf else "ERP",
         }
         existing = self.sf.query(f"SELECT Id, blng__PaymentStatus__c, Stripe_Invoice_Id__c FROM blng__Invoice__c "
                                  f"WHERE ERP_Invoice_Id__c = '{inv['id']}'")
         if not existing:
-            mirror_fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": float(dec(inv["total"]))})
+            mirror_fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": dec(inv["total"])})
         self.sf.upsert("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), mirror_fields)
         mirror = self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))
         have = {r["ERP_Line_Key__c"] for r in self.sf.query(
@@ -216,9 +216,9 @@ class Flows:
             parent = {} if line_key in have else {"blng__Invoice__c": mirror["Id"]}
             self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", line_key, {
                 **parent, "blng__Quantity__c": float(l["quantity"]),
-                "blng__UnitPrice__c": float(dec(l["rate"])), "blng__Subtotal__c": float(dec(l["amount"])),
-                "blng__TaxAmount__c": float(line_tax(l)),
-                "blng__TotalAmount__c": float(dec(l["amount"]) + line_tax(l))})
+                "blng__UnitPrice__c": dec(l["rate"]), "blng__Subtotal__c": dec(l["amount"]),
+                "blng__TaxAmount__c": line_tax(l),
+                "blng__TotalAmount__c": dec(l["amount"]) + line_tax(l)})
         stripe_inv = self.app.payments.ensure_stripe_invoice(order, inv, lines, mirror["Id"])
         self.sf.update("blng__Invoice__c", mirror["Id"], {"Stripe_Invoice_Id__c": stripe_inv["id"],
                                                           "Hosted_Invoice_URL__c": stripe_inv.get("hosted_invoice_url")})

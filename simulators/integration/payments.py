@@ -15,6 +15,7 @@ from typing import Any
 import stripe
 
 from ..core.clock import iso
+from ..core.jsonutil import money
 from .flows import cents, dec, line_tax
 from .jobs import Permanent
 
@@ -221,10 +222,10 @@ class Payments:
             if pay_amount > 0:
                 self.erp.create("customerPayment", {
                     "externalId": ref, "customer": {"id": str(_ref_id(inv["entity"]))},
-                    "payment": float(pay_amount), "memo": f"Stripe {ref}",
-                    "apply": {"items": [{"doc": {"id": erp_id}, "apply": True, "amount": float(pay_amount)}]}})
+                    "payment": pay_amount, "memo": f"Stripe {ref}",
+                    "apply": {"items": [{"doc": {"id": erp_id}, "apply": True, "amount": pay_amount}]}})
         self.sf.upsert("blng__Payment__c", "Gateway_Charge_Id__c", ref, {
-            "blng__Account__c": mirror["blng__Account__c"], "blng__Invoice__c": mirror["Id"], "blng__Amount__c": float(amount),
+            "blng__Account__c": mirror["blng__Account__c"], "blng__Invoice__c": mirror["Id"], "blng__Amount__c": amount,
             "blng__Status__c": "Posted", "blng__PaymentDate__c": _iso_ts(paid_at)[:10]})
         if mirror["blng__PaymentStatus__c"] != "Paid":
             self.sf.update("blng__Invoice__c", mirror["Id"], {
@@ -290,13 +291,13 @@ def _credit_items(inv: dict[str, Any], refund: Decimal) -> list[dict[str, Any]]:
     items, left = [], refund
     for i, l in enumerate(lines):
         line_total = dec(l["amount"]) + line_tax(l)
-        share = left if i == len(lines) - 1 else (refund * line_total / total).quantize(Decimal("0.01"))
+        share = left if i == len(lines) - 1 else money(refund * line_total / total)
         share = min(share, line_total, left)
         left -= share
         if share <= 0:
             continue
-        tax = (share * line_tax(l) / line_total).quantize(Decimal("0.01"))
-        items.append({"line": l["line"], "amount": float(share - tax), "custcol_ava_taxamount": float(tax)})
+        tax = money(share * line_tax(l) / line_total)
+        items.append({"line": l["line"], "amount": share - tax, "custcol_ava_taxamount": tax})
     return items
 
 
