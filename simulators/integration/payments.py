@@ -9,7 +9,7 @@ Salesforce payment is upserted by charge id.
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe
@@ -262,7 +262,7 @@ class Payments:
             self.erp.transform("invoice", erp_id, "creditMemo", body)
             code = mirror.get("AvaTax_Document_Code__c")
             if code and self.tax.get(f"{code}-R{charge['amount_refunded']}", "ReturnInvoice") is None:
-                pct = None if full and credited == 0 else (delta / total * 100).quantize(Decimal("0.01"))
+                pct = None if full and credited == 0 else (delta / total * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
                 self.tax.refund(code, f"{code}-R{charge['amount_refunded']}", self.app.today().isoformat(), pct)
         self.sf.update("blng__Payment__c", pays[0]["Id"], {"blng__Status__c": "Refunded" if full else "Partially Refunded"})
         self.sf.update("blng__Invoice__c", mirror_id, {"blng__PaymentStatus__c": "Refunded" if full else "Paid"})
