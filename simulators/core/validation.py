@@ -25,6 +25,23 @@ class Violation(Exception):
         self.errors = errors
 
 
+_COMPILED: dict[tuple[str, int], Draft202012Validator] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compiled(path: Path) -> Draft202012Validator:
+    """Load, check and compile a schema once per process (and again only if the file changes):
+    every app instance (one per in-process harness) shares the read-only validators."""
+    key = (str(path), path.stat().st_mtime_ns)
+    with _COMPILED_LOCK:
+        validator = _COMPILED.get(key)
+        if validator is None:
+            schema = json.loads(path.read_text())
+            Draft202012Validator.check_schema(schema)
+            validator = _COMPILED[key] = Draft202012Validator(schema)
+        return validator
+
+
 class SchemaValidator:
     def __init__(self, schema_dir: Path | None, mode: str = "strict", max_per_caller: int = 200,
                  normalise: Callable[[Any], Any] | None = None):
@@ -36,9 +53,7 @@ class SchemaValidator:
         self._max = max_per_caller
         if schema_dir and schema_dir.is_dir():
             for path in sorted(schema_dir.glob("*.json")):
-                schema = json.loads(path.read_text())
-                Draft202012Validator.check_schema(schema)
-                self._validators[path.stem] = Draft202012Validator(schema)
+                self._validators[path.stem] = _compiled(path)
 
     def operations(self) -> list[str]:
         return sorted(self._validators)
