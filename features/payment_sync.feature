@@ -69,7 +69,7 @@ Feature: Payment status reaching Salesforce: webhooks versus polling
         | 60      |
 
     Scenario: A payment made just before the collections run still gets a reminder, and reconciliation counts it
-      Given the integration learns of payments by polling every 15 minutes
+      Given the integration learns of payments by polling every 180 minutes
       And the ERP is the billing system of record
       And customer "ACME-IRVINE" has an open invoice for 1 "HW-ROUTER"
       And it is 2 minutes before the collections run on the first day the invoice is overdue
@@ -77,7 +77,9 @@ Feature: Payment status reaching Salesforce: webhooks versus polling
       And 3 minutes pass
       Then the invoice still shows Unpaid in Salesforce
       And the customer has received the "reminder" email although they had paid 2 minutes earlier
-      When 10 minutes pass
+      When 5 minutes pass
+      Then the invoice still shows Unpaid in Salesforce
+      When 5 minutes pass
       Then the invoice already shows Paid in Salesforce
       And reconciliation counts 1 false dunning email
       And the books reconcile
