@@ -1,0 +1,50 @@
+"""Faults: each system down or slow for a while; everything completes, nothing lost, nothing doubled."""
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from conftest import CARD_NAMES
+
+scenarios("../features/faults.feature")
+
+SYSTEMS = {"Salesforce": "salesforce", "the ERP": "erp", "the tax engine": "avalara",
+           "the payment processor": "stripe"}
+
+
+@when(parsers.parse("{system} goes down before the integration has heard of them"))
+@when(parsers.parse("{system} goes down before the integration has heard of it"))
+def down(world, system):
+    world.o2c.take_down(SYSTEMS[system])
+
+
+@when(parsers.parse("{system} is back"))
+def back(world, system):
+    world.o2c.restore(SYSTEMS[system])
+
+
+@then(parsers.parse("{system} refused the integration's calls while it was down"))
+def refused(world, system):
+    assert world.o2c.fault_hits(SYSTEMS[system]) > 0
+
+
+@given(parsers.parse("{system} answers every call after {seconds:d} seconds"))
+def slow(world, system, seconds):
+    world.o2c.slow_down(SYSTEMS[system], seconds * 1000)
+
+
+@then("both orders are invoiced exactly once")
+def both_invoiced(world):
+    for key in world.orders.values():
+        world.o2c.wait_for_invoice(key)
+        assert world.o2c.erp_invoice_count(key) == 1 and len(world.o2c.mirrors(key)) == 1
+
+
+@when("both customers pay with a valid card")
+def both_pay(world):
+    for key in world.orders.values():
+        answer = world.o2c.pay(key, CARD_NAMES["a valid card"])
+        assert "error" not in answer, answer
+
+
+@then("both invoices show Paid in Salesforce")
+def both_paid(world):
+    for key in world.orders.values():
+        world.o2c.wait_for_paid(key)
