@@ -52,6 +52,7 @@ Feature: Outages and slow systems
 
   Rule: Slow systems are waited for
 
+    @inprocess
     Scenario Outline: <system> answers slowly (<seconds> seconds a call) and the lifecycle still completes
       Given <system> answers every call after <seconds> seconds
       And customer "ACME-IRVINE" orders 1 "HW-ROUTER"

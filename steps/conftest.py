@@ -110,10 +110,11 @@ class World:
 def _live_reset(h, settings: dict[str, Any]) -> None:
     """Between live scenarios: reset every process, put the clocks back at START, reconfigure the
     reference integration (it is the harness's own process, so its settings are ours to set)."""
+    h.start_at = START
+    h.sync_clocks()          # back to the start first, so the reset reschedules daily jobs from it
     for name in h.names:
         h.control(name).reset()
         h.control(name).clear_faults()
-    h.start_at = START
     h.sync_clocks()
     if "integration" in h.names:
         import requests
@@ -252,8 +253,20 @@ class _Report:
             rec["expect_broken"] = w.expect_broken
         rec["notes"] = list(w.notes) if w else []
 
-    def outcome(self, nodeid, report):
+    def outcome(self, item, report):
+        nodeid = item.nodeid
         rec = self.by_node.get(nodeid)
+        if rec is None and report.skipped and str(item.fspath).startswith(str(Path(__file__).parent)):
+            feature, _, name = (getattr(item.function, "__doc__", "") or ": " + item.name).partition(": ")
+            example = getattr(getattr(item, "callspec", None), "params", {}).get("_pytest_bdd_example") or {}
+            for k, v in example.items():
+                name = name.replace(f"<{k}>", str(v))
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            rec = {"feature": feature, "feature_description": "", "scenario": name, "tags": [], "steps": [],
+                   "status": "skipped", "reconciliation": None, "started": 0, "error": reason, "seconds": 0}
+            self.by_node[nodeid] = rec
+            self.scenarios.append(rec)
+            return
         if rec is None:
             return
         if report.when == "call":
@@ -282,6 +295,8 @@ _REPORT = _Report()
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """Cucumber JSON by default (pytest-bdd's own writer registers it after us); --cucumberjson overrides."""
+    config.addinivalue_line("markers", "inprocess: a scenario skipped in live modes (see docs/gherkin.md)")
+    config.addinivalue_line("markers", "reference: needs the reference integration's own settings or counters")
     if getattr(config.option, "cucumber_json_path", None) is None:
         REPORTS.mkdir(parents=True, exist_ok=True)
         config.option.cucumber_json_path = str(REPORTS / "cucumber.json")
@@ -290,7 +305,7 @@ def pytest_configure(config):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
-    _REPORT.outcome(item.nodeid, outcome.get_result())
+    _REPORT.outcome(item, outcome.get_result())
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -322,6 +337,18 @@ def render_html(scenarios: list[dict[str, Any]], total_seconds: float) -> str:
            f"<span>run took {total_seconds:.1f} s</span><span>generated {e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))}</span></p>",
            "<p>Each scenario lists its steps in business language, whether each step passed, and the cross-system "
            "reconciliation run after it (Salesforce, ERP, AvaTax and Stripe read through their public APIs).</p>"]
+    clean = sum(1 for s in scenarios if (s.get("reconciliation") or {}).get("ok"))
+    caught = sum(1 for s in scenarios if s.get("expect_broken") and not (s.get("reconciliation") or {}).get("ok", True))
+    false_dunning = sum((s.get("reconciliation") or {}).get("false_dunning", {}).get("count", 0) for s in scenarios)
+    out.append(f"<p>Books reconciled after <b>{clean}</b> scenarios; <b>{caught}</b> scenario(s) broke the books on "
+               f"purpose and reconciliation caught it; false dunning emails counted: <b>{false_dunning}</b>.</p>")
+    out.append("<table style='margin-left:0'><tr><th style='text-align:left'>capability</th><th>scenarios</th>"
+               "<th>passed</th><th>failed</th><th>skipped</th></tr>")
+    for fname, items in features.items():
+        cnt = lambda st: sum(1 for s in items if s["status"] == st)  # noqa: E731
+        out.append(f"<tr><td style='text-align:left'>{e(fname)}</td><td>{len(items)}</td><td class='ok'>{cnt('passed')}"
+                   f"</td><td class='bad'>{cnt('failed')}</td><td>{cnt('skipped')}</td></tr>")
+    out.append("</table>")
     for fname, items in features.items():
         out.append(f"<h2>{e(fname)}</h2><p class='desc'>{e(items[0]['feature_description'] or '')}</p>")
         for s in items:
@@ -340,7 +367,7 @@ def render_html(scenarios: list[dict[str, Any]], total_seconds: float) -> str:
                         "<tr>" + "".join((f"<th>{e(str(c))}</th>" if i == 0 else f"<td>{e(str(c))}</td>") for c in r) + "</tr>"
                         for i, r in enumerate(rows)) + "</table>")
             if s.get("error"):
-                out.append(f"<pre class='bad'>{e(s['error'])}</pre>")
+                out.append(f"<pre class='{'bad' if status == 'failed' else ''}'>{e(s['error'])}</pre>")
             if s.get("reconciliation_table"):
                 label = "Reconciliation (this scenario breaks the books on purpose: " + e(s["expect_broken"]) + ")" \
                     if s.get("expect_broken") else "Reconciliation"
