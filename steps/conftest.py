@@ -35,6 +35,7 @@ from simulators.scenario import Lifecycle
 
 LIVE = os.environ.get("O2C_LIVE") == "1"
 EXTERNAL = os.environ.get("O2C_EXTERNAL_INTEGRATION") == "1"
+FRESH = os.environ.get("O2C_FRESH_HARNESS") == "1"      # a new in-process harness per scenario (slower)
 START = datetime(2026, 1, 5, 9, 7, tzinfo=timezone.utc)   # a Monday; off the hour so polls never tie with 06:00 runs
 REPORTS = Path(os.environ.get("O2C_REPORTS", "reports"))
 
@@ -80,7 +81,7 @@ class World:
         sor = self.settings["system_of_record"]
         if self.live_harness is not None:
             h = self.live_harness
-            _live_reset(h, self.settings)
+            _reset(h, self.settings)
         else:
             h = InProcessHarness(start=START, integration=dict(self.settings))
             h.start()
@@ -107,15 +108,20 @@ class World:
         return self.o2c.h.now()
 
 
-def _live_reset(h, settings: dict[str, Any]) -> None:
-    """Between live scenarios: reset every process, put the clocks back at START, reconfigure the
-    reference integration (it is the harness's own process, so its settings are ours to set)."""
-    h.start_at = START
-    h.sync_clocks()          # back to the start first, so the reset reschedules daily jobs from it
+def _reset(h, settings: dict[str, Any]) -> None:
+    """Between scenarios on a shared harness: put the clocks back at START, reset every system,
+    reconfigure the reference integration (it is the harness's own, so its settings are ours to set)."""
+    def to_start():
+        if isinstance(h, InProcessHarness):
+            h.clock.set(START)
+        else:
+            h.start_at = START
+            h.sync_clocks()
+    to_start()               # back to the start first, so the reset reschedules daily jobs from it
     for name in h.names:
         h.control(name).reset()
         h.control(name).clear_faults()
-    h.sync_clocks()
+    to_start()
     if "integration" in h.names:
         import requests
         requests.post(h.url("integration") + "/_integration/config", json=settings, timeout=30).raise_for_status()
@@ -123,8 +129,19 @@ def _live_reset(h, settings: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="session")
 def live_harness():
+    """The session's shared harness (live, external, or one in-process harness reset between
+    scenarios); None means a fresh in-process harness per scenario (``O2C_FRESH_HARNESS=1``)."""
     if not LIVE and not EXTERNAL:
-        yield None
+        if FRESH:
+            yield None
+            return
+        h = InProcessHarness(start=START, integration={"payment_sync": "webhook", "system_of_record": "erp",
+                                                       "poll_interval": 300})
+        h.start()
+        try:
+            yield h
+        finally:
+            h.stop()
         return
     if EXTERNAL:
         from simulators.harness import run_file
