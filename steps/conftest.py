@@ -89,6 +89,12 @@ class World:
         self._o2c = Lifecycle(h, sor)
         if not EXTERNAL:
             self._o2c.install_integration()
+        elif os.environ.get("O2C_EXTERNAL_INSTALL_URL"):
+            # your integration's "deploy" hook: after the reset it re-registers its webhook endpoint
+            # and Salesforce outbound message (setup the reset removed)
+            import requests
+            requests.post(os.environ["O2C_EXTERNAL_INSTALL_URL"], timeout=60,
+                          verify=str(h.ca_path) if h.ca_path else True).raise_for_status()
 
     def stop(self) -> None:
         if self.h is not None and self.live_harness is None:
@@ -122,7 +128,7 @@ def _reset(h, settings: dict[str, Any]) -> None:
         h.control(name).reset()
         h.control(name).clear_faults()
     to_start()
-    if "integration" in h.names:
+    if "integration" in h.names and not EXTERNAL:
         import requests
         requests.post(h.url("integration") + "/_integration/config", json=settings, timeout=30).raise_for_status()
 
@@ -160,11 +166,17 @@ def live_harness():
 
 
 class _ExternalHarness(LiveHarness):
-    """The fakes someone else started (``o2c up``); a user's own integration talks to them."""
+    """The fakes someone else started (``o2c up``); a user's own integration talks to them.
+    ``O2C_EXTERNAL_CONTROL``: the integration's own ``/_sim`` control plane, if it has one (the
+    reference integration does), to reset it and keep its clock in lockstep with the fakes."""
 
     def __init__(self, info: dict[str, Any]):
         super().__init__(fakes=[n for n in info["urls"] if n != "integration"])
-        self._urls = info["urls"]
+        self._urls = dict(info["urls"])
+        control = os.environ.get("O2C_EXTERNAL_CONTROL")
+        if control:
+            self._urls["integration"] = control.rstrip("/")
+            self.names.append("integration")
         self.ca_path = Path(info["ca"]) if info.get("ca") else None
 
     def url(self, name: str) -> str:
@@ -399,23 +411,39 @@ def render_html(scenarios: list[dict[str, Any]], total_seconds: float) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Shared steps: the integration's settings (background)
 # ---------------------------------------------------------------------------------------------------
+def _external_must_match(what: str, wanted: str) -> None:
+    """With your own integration the settings are yours: a scenario written for other settings is
+    skipped (declare yours with O2C_SYNC=webhook|polling, O2C_POLL_MINUTES=n, O2C_SOR=erp|salesforce)."""
+    if EXTERNAL:
+        env = {"payment_sync": "O2C_SYNC", "poll_minutes": "O2C_POLL_MINUTES", "system_of_record": "O2C_SOR"}[what]
+        default = {"O2C_SYNC": "webhook", "O2C_SOR": "erp", "O2C_POLL_MINUTES": ""}[env]
+        if os.environ.get(env, default) != wanted:
+            pytest.skip(f"scenario needs {what}={wanted}; your integration declares {env}="
+                        f"{os.environ.get(env, default) or '(unset)'}")
+
+
 @given("the integration learns of payments by webhook")
 def sync_by_webhook(world):
+    _external_must_match("payment_sync", "webhook")
     world.settings["payment_sync"] = "webhook"
 
 
 @given(parsers.parse("the integration learns of payments by polling every {n:d} minutes"))
 def sync_by_polling(world, n):
+    _external_must_match("payment_sync", "polling")
+    _external_must_match("poll_minutes", str(n))
     world.settings.update(payment_sync="polling", poll_interval=n * 60)
 
 
 @given("the ERP is the billing system of record")
 def erp_is_sor(world):
+    _external_must_match("system_of_record", "erp")
     world.settings["system_of_record"] = "erp"
 
 
 @given("Salesforce is the billing system of record")
 def sf_is_sor(world):
+    _external_must_match("system_of_record", "salesforce")
     world.settings["system_of_record"] = "salesforce"
 
 
