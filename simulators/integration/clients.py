@@ -86,7 +86,13 @@ class SalesforceConn:
 
     def call(self, fn: Callable[[Salesforce], Any]) -> Any:
         try:
-            return fn(self.sf)
+            try:
+                return fn(self.sf)
+            except SalesforceExpiredSession:
+                # An expired or revoked session (timeout, org reset, password change): log in again
+                # and retry once at once, as simple-salesforce does when it holds credentials.
+                self._sf = None
+                return fn(self.sf)
         except SalesforceExpiredSession as exc:
             self._sf = None
             raise Retryable(f"salesforce session expired: {exc}") from exc
