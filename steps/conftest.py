@@ -568,8 +568,7 @@ def customer_pays(world, card):
 
 
 def _await_paid(world, timeout: float = 20.0):
-    if world.settings["payment_sync"] == "polling":
-        world.advance(world.settings["poll_interval"])
+    """Wait (never advancing simulated time) for Salesforce to show the invoice Paid."""
     return world.o2c.wait_for_paid(world.current, timeout)
 
 
