@@ -29,7 +29,6 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from simulators.core.clock import parse_instant
 from simulators.harness import InProcessHarness, LiveHarness
 from simulators.scenario import Lifecycle
 
@@ -516,14 +515,6 @@ def open_invoice(world, customer, qty, sku):
     _order_one(world, customer, qty, sku)
     world.o2c.activate(world.current)
     world.o2c.wait_for_invoice(world.current)
-
-
-@given(parsers.parse('customer "{customer}" has paid an invoice for {qty:d} "{sku}"'))
-def paid_invoice(world, customer, qty, sku):
-    open_invoice(world, customer, qty, sku)
-    answer = world.o2c.pay(world.current, "visa")
-    assert "error" not in answer, answer
-    _await_paid(world)
 
 
 # ---------------------------------------------------------------------------------------------------
