@@ -70,3 +70,21 @@ Feature: Outages and slow systems
         | the ERP               | 5       |
         | the tax engine        | 8       |
         | the payment processor | 2       |
+
+  Rule: When the integration itself is down, the systems' own retries bring the work back to it
+
+    @reference
+    Scenario: The integration is down for an hour while an order is activated and an invoice is paid
+      Given customer "WINDY-CHICAGO" orders 2 "HW-ROUTER"
+      And customer "ACME-IRVINE" has an open invoice for 1 "HW-ROUTER"
+      And the integration goes down
+      When the customer pays the invoice with a valid card
+      And the order of "WINDY-CHICAGO" is activated
+      And 1 hour passes
+      Then the order of "WINDY-CHICAGO" has no invoice yet
+      And the invoice of "ACME-IRVINE" still shows Unpaid in Salesforce
+      When the integration is back
+      And 4 hours pass
+      Then the invoice of "ACME-IRVINE" shows Paid in Salesforce
+      And the order of "WINDY-CHICAGO" is invoiced
+      And the books reconcile with 2 orders, 2 invoices and 1 payment

@@ -6,7 +6,7 @@ from conftest import CARD_NAMES
 scenarios("../features/faults.feature")
 
 SYSTEMS = {"Salesforce": "salesforce", "the ERP": "erp", "the tax engine": "avalara",
-           "the payment processor": "stripe"}
+           "the payment processor": "stripe", "the integration": "integration"}
 
 
 @when(parsers.parse("{system} goes down before the integration has heard of them"))
@@ -48,3 +48,26 @@ def both_pay(world):
 def both_paid(world):
     for key in world.orders.values():
         world.o2c.wait_for_paid(key)
+
+
+@given("the integration goes down")
+def integration_down(world):
+    world.o2c.h.control("integration").add_fault(operation="*", error={"code": "unavailable", "status": 503})
+
+
+@then(parsers.parse('the order of "{customer}" has no invoice yet'))
+def no_invoice_yet(world, customer):
+    world.o2c.h.settle()
+    assert world.o2c.mirror(world.orders[customer]) is None and world.o2c.erp_invoice(world.orders[customer]) is None
+
+
+@then(parsers.parse('the invoice of "{customer}" still shows {status} in Salesforce'))
+@then(parsers.parse('the invoice of "{customer}" shows {status} in Salesforce'))
+def invoice_of_shows(world, customer, status):
+    world.o2c.h.settle()
+    assert world.o2c.mirror(world.orders[customer])["blng__PaymentStatus__c"] == status
+
+
+@then(parsers.parse('the order of "{customer}" is invoiced'))
+def order_invoiced(world, customer):
+    world.o2c.wait_for_invoice(world.orders[customer])
