@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up bench clean
+.PHONY: demo test features features-live up bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -18,6 +18,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+features: $(STAMP)
+	$(BIN)/python -m pytest steps
+
+features-live: $(STAMP)
+	O2C_LIVE=1 $(BIN)/python -m pytest steps
 
 up: $(STAMP)
 	$(BIN)/o2c up
