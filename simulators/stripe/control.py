@@ -4,8 +4,10 @@
   ``*`` for the default; ``schedule``: ``sandbox`` | ``live`` | list of delays in seconds).
 - ``GET/POST /_sim/stripe/dunning``: Smart-Retries-like settings ``retries``, ``window_days``,
   ``final`` (``past_due`` | ``uncollectible``).
-- ``POST /_sim/stripe/invoices/<id>/pay_hosted`` ``{"card": "4242424242424242"}``: the customer pays on the
-  hosted invoice page (same code path as the page's form). 200 with the invoice, or 402 with the decline.
+- ``POST /_sim/stripe/invoices/<id>/pay_hosted`` ``{"card": "4242424242424242", "amount": 5000}``: the customer
+  pays on the hosted invoice page (same code path as the page's form); ``amount`` (optional, minor units)
+  pays part of a ``send_invoice`` invoice. 200 with the invoice, 402 with the decline, 400 with Stripe's
+  error body for a bad amount.
 - ``GET /_sim/stripe/deliveries?event=evt_…``: webhook delivery attempts for one event.
 """
 from __future__ import annotations
@@ -60,13 +62,15 @@ def control_blueprint(st: StripeState) -> Blueprint:
 
     @bp.post("/invoices/<iid>/pay_hosted")
     def pay_hosted(iid: str):
-        card = str(_body().get("card", "4242424242424242"))
+        body = _body()
+        card = str(body.get("card", "4242424242424242"))
+        amount = body.get("amount")
         with st.lock:
             inv = st.find(iid)
             if not inv or inv.get("object") != "invoice" or inv.get("deleted"):
                 raise ControlError(f"no invoice {iid}", 404)
             st._request_ctx = None
-            _, error = st.pay_hosted(inv, card)
+            _, error = st.pay_hosted(inv, card, amount)
             payload = st.render(inv)
             return json_response({"invoice": payload, **({"error": error["error"]} if error else {})},
                                  402 if error else 200)

@@ -3,6 +3,7 @@ hosted invoice page / PDF that ``hosted_invoice_url`` and ``invoice_pdf`` point 
 from __future__ import annotations
 
 import html
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Response, request
@@ -76,6 +77,8 @@ def _transition(action: str):
             st.void_invoice(inv)
         elif action == "mark_uncollectible":
             st.mark_uncollectible(inv)
+        elif action == "attach_payment":
+            st.attach_payment(inv, p)
         return st.render(inv, expand(p))
     return view
 
@@ -102,9 +105,7 @@ def inv_add_lines(st: S, p, id):
 
 
 def invoice_payments_list(st: S, p):
-    inv = p.get("invoice")
-    return st.render(st.list_objects("invoice_payment", p, "/v1/invoice_payments",
-                                     lambda o: not inv or o["invoice"] == inv), expand(p))
+    return st.render(st.list_invoice_payments(p), expand(p))
 
 
 TABLE = [
@@ -123,6 +124,7 @@ TABLE = [
     ("POST", "/v1/invoices/<id>/send", "invoices.send", _transition("send")),
     ("POST", "/v1/invoices/<id>/void", "invoices.void", _transition("void")),
     ("POST", "/v1/invoices/<id>/mark_uncollectible", "invoices.mark_uncollectible", _transition("mark_uncollectible")),
+    ("POST", "/v1/invoices/<id>/attach_payment", "invoices.attach_payment", _transition("attach_payment")),
     ("GET", "/v1/invoices/<id>/lines", "invoice_lines.list", lines_list),
     ("POST", "/v1/invoices/<invoice>/lines/<line_item_id>", "invoice_lines.update", lines_update),
     ("POST", "/v1/invoices/<id>/update_lines", "invoices.update_lines", inv_update_lines),
@@ -145,8 +147,10 @@ def hosted_page(st: S, token: str, message: str = "", status: int = 200) -> Resp
         rows = "".join(f"<tr><td>{html.escape(line['description'] or '')}</td><td>{line['quantity']}</td>"
                        f"<td>{_money(line['amount'], inv['currency'])}</td></tr>" for line in inv["lines"]["data"])
         payable = inv["status"] in ("open", "uncollectible")
+        partial = (f'<label>Amount to pay <input name="amount" value="{_major(inv["amount_remaining"])}"></label>'
+                   if inv["collection_method"] == "send_invoice" else "")
         form = (f'<form method="post" action="/i/acct_o2c/{token}/pay"><label>Card number '
-                f'<input name="card" value="4242424242424242"></label><button type="submit">Pay '
+                f'<input name="card" value="4242424242424242"></label>{partial}<button type="submit">Pay '
                 f'{_money(inv["amount_remaining"], inv["currency"])}</button></form>') if payable else ""
         body = (f"<!doctype html><html><head><title>Invoice {html.escape(inv['number'] or inv['id'])}</title></head>"
                 f"<body><h1>Invoice {html.escape(inv['number'] or '')}</h1><p id=\"status\">{inv['status']}</p>"
@@ -159,6 +163,24 @@ def hosted_page(st: S, token: str, message: str = "", status: int = 200) -> Resp
     return Response(body, status=status, mimetype="text/html")
 
 
+def _major(amount: int) -> str:
+    return f"{amount // 100}.{amount % 100:02d}"
+
+
+def _minor(text: str) -> int | None:
+    """The page's amount field is in major units ("50.00"); blank means the amount remaining."""
+    text = (text or "").strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidRequest(f"Invalid amount: {text}", param="amount")
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise InvalidRequest(f"Invalid amount: {text}", param="amount")
+    return int(value * 100)
+
+
 def hosted_pay(st: S, token: str) -> Response:
     card = request.form.get("card", "")
     with st.lock:
@@ -166,9 +188,13 @@ def hosted_pay(st: S, token: str) -> Response:
         if inv is None:
             raise ResourceMissing("invoice", token)
         st._request_ctx = None
-        _, error = st.pay_hosted(inv, card)
+        status = 402
+        try:
+            _, error = st.pay_hosted(inv, card, _minor(request.form.get("amount", "")))
+        except InvalidRequest as exc:
+            error, status = exc.body(), 400
     if error:
-        return hosted_page(st, token, error["error"]["message"], 402)
+        return hosted_page(st, token, error["error"]["message"], status)
     return hosted_page(st, token, "Payment received. Thank you!")
 
 

@@ -6,12 +6,14 @@ from typing import Any
 from .customers import CustomersMixin
 from .events import SCHEDULES, EventsMixin
 from .idempotency import IdempotencyMixin
+from .invoice_payments import InvoicePaymentsMixin
 from .invoices import InvoicesMixin
 from .lines import LinesMixin
 from .payments import PaymentsMixin
 
 
-class StripeState(InvoicesMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin, IdempotencyMixin):
+class StripeState(InvoicesMixin, InvoicePaymentsMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin,
+                  IdempotencyMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None

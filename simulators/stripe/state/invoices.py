@@ -168,14 +168,7 @@ class InvoicesMixin(Base):
             pi = self.new_payment_intent(inv["amount_due"], inv["currency"], inv["customer"],
                                          f"Invoice {inv['number']}", {})
             inv["confirmation_secret"] = {"client_secret": pi["client_secret"], "type": "payment_intent"}
-            pay = {"id": self.new_id("inpay"), "object": "invoice_payment", "amount_paid": None,
-                   "amount_requested": inv["amount_due"], "created": now, "currency": inv["currency"],
-                   "invoice": inv["id"], "is_default": True, "livemode": False,
-                   "payment": {"payment_intent": pi["id"], "type": "payment_intent"}, "status": "open",
-                   "status_transitions": {"canceled_at": None, "paid_at": None}}
-            self.put(pay)
-            inv["payments"]["data"].append(pay)
-            inv["payments"]["total_count"] = 1
+            self.new_invoice_payment(inv, pi, default=True)
         self.emit("invoice.finalized", inv)
         if inv["amount_due"] == 0:
             self._mark_paid(inv, None)
@@ -243,10 +236,8 @@ class InvoicesMixin(Base):
         pi.update(amount=inv["amount_remaining"], payment_method=pm["id"], status="requires_confirmation")
         inv["attempt_count"] += 1
         inv["attempted"] = True
-        charge = self._charge(pi, pm)
-        if charge["status"] == "succeeded":
-            self._mark_paid(inv, pi)
-        else:
+        charge = self._charge(pi, pm)  # on success the PaymentIntent hook marks the invoice paid
+        if charge["status"] != "succeeded":
             inv["next_payment_attempt"] = None
             if inv["collection_method"] == "charge_automatically" and inv["auto_advance"]:
                 self._plan_retry(inv, pm, charge)
@@ -259,16 +250,15 @@ class InvoicesMixin(Base):
         inv.update(status="paid", amount_paid=inv["amount_paid"] + paid, amount_remaining=0,
                    next_payment_attempt=None, auto_advance=False)
         inv["status_transitions"]["paid_at"] = now
-        for pay in inv["payments"]["data"]:
-            if pay["is_default"]:
-                if pi is not None:
-                    pay.update(status="paid", amount_paid=paid)
-                    pay["status_transitions"]["paid_at"] = now
-                else:
-                    pay["status"] = "canceled"
-                    pay["status_transitions"]["canceled_at"] = now
-        if pi is not None:
-            self.emit("invoice_payment.paid", inv["payments"]["data"][0])
+        pay = self.default_payment(inv)
+        if pay is not None and pi is not None:
+            pay.update(status="paid", amount_paid=paid)
+            pay["status_transitions"]["paid_at"] = now
+        elif pay is not None:
+            pay["status"] = "canceled"
+            pay["status_transitions"]["canceled_at"] = now
+        if pi is not None and pay is not None:
+            self.emit("invoice_payment.paid", pay)
         self.emit("invoice.paid", inv)
         if not out_of_band:
             self.emit("invoice.payment_succeeded", inv)
@@ -278,6 +268,7 @@ class InvoicesMixin(Base):
         if inv["status"] not in ("open", "uncollectible"):
             raise InvalidRequest(f"You can only pass in open or uncollectible invoices. This invoice is {inv['status']}.",
                                  code="invoice_not_editable")
+        self.check_voidable(inv)
         now = self.now()
         inv.update(status="void", next_payment_attempt=None, auto_advance=False, amount_remaining=0)
         inv["status_transitions"]["voided_at"] = now
@@ -295,6 +286,7 @@ class InvoicesMixin(Base):
         if inv["status"] != "open":
             raise InvalidRequest(f"You can only mark open invoices as uncollectible. This invoice is {inv['status']}.",
                                  code="invoice_not_editable")
+        self.check_uncollectible(inv)
         inv.update(status="uncollectible", next_payment_attempt=None)
         inv["status_transitions"]["marked_uncollectible_at"] = self.now()
         self.emit("invoice.marked_uncollectible", inv)
@@ -313,18 +305,25 @@ class InvoicesMixin(Base):
         iid = self.d["hosted"].get(token)
         return self.find(iid) if iid else None
 
-    def pay_hosted(self, inv: dict[str, Any], card: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """What the hosted invoice page does with a card: (invoice, error body or None)."""
+    def pay_hosted(self, inv: dict[str, Any], card: str,
+                   amount: int | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """What the hosted invoice page does with a card: (invoice, error body or None). ``amount``
+        (minor units, below the amount remaining) pays part of the invoice (see invoice_payments.py)."""
         if inv["status"] not in ("open", "uncollectible"):
             raise InvalidRequest(f"This invoice is {inv['status']} and cannot be paid.", code="invoice_not_editable")
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+            raise InvalidRequest(f"Invalid integer: {amount}", param="amount", code="parameter_invalid_integer")
         try:
             pm = self.resolve_pm(card.replace(" ", ""), param="card")
         except Exception:
             pm = self.create_payment_method({"type": "card", "card": {"number": card}})
         pm["customer"] = pm["customer"] or inv["customer"]
-        charge = self.attempt_payment(inv, pm, automatic=False)
+        if amount is not None and amount != inv["amount_remaining"]:
+            charge = self.pay_hosted_partial(inv, pm, amount)
+        else:
+            charge = self.attempt_payment(inv, pm, automatic=False)
         if charge["status"] == "failed":
-            return inv, self.decline_error(self.get("payment_intent", charge["payment_intent"]), charge).body()
+            return inv, self.hosted_decline(charge).body()
         return inv, None
 
     # ---- scheduled work ----------------------------------------------------------------------------------
@@ -365,7 +364,7 @@ class InvoicesMixin(Base):
         retries_done = inv["attempt_count"] - 1
         hard = self.internal(charge["id"]).get("hard")
         if hard or retries_done >= int(cfg["retries"]):
-            if cfg["final"] == "uncollectible":
+            if cfg["final"] == "uncollectible" and not self.attached_payments(inv, "open"):
                 self.mark_uncollectible(inv)
             return
         step = int(cfg["window_days"]) * 86400 / int(cfg["retries"])

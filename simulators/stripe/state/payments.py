@@ -164,6 +164,7 @@ class PaymentsMixin(Base):
             raise InvalidRequest(f"This PaymentIntent's status is {pi['status']}; it can no longer be updated.",
                                  code="payment_intent_unexpected_state")
         if "amount" in params:
+            self.guard_default_pi(pi, "change the amount of")
             pi["amount"] = P.integer(params, "amount", minimum=1)
         for key in ("description", "receipt_email"):
             if key in params:
@@ -256,6 +257,8 @@ class PaymentsMixin(Base):
             self.emit("payment_intent.amount_capturable_updated" if manual else "payment_intent.succeeded", pi)
             if spec.get("dispute"):
                 self._open_dispute(charge, spec["dispute"].get("reason", "fraudulent"))
+            if not manual:
+                self.on_payment_intent_succeeded(pi)  # credits the invoice it pays (invoice_payments.py)
         else:
             pi["status"] = "requires_payment_method"
             pi["last_payment_error"] = {
@@ -281,6 +284,7 @@ class PaymentsMixin(Base):
         pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
         self.emit("charge.captured", charge)
         self.emit("payment_intent.succeeded", pi)
+        self.on_payment_intent_succeeded(pi)
         return pi
 
     def cancel_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -289,8 +293,10 @@ class PaymentsMixin(Base):
                                  "Only a PaymentIntent with one of the following statuses may be canceled: "
                                  "requires_payment_method, requires_capture, requires_confirmation, "
                                  "requires_action, processing.", code="payment_intent_unexpected_state")
+        self.guard_default_pi(pi, "cancel")
         pi.update(status="canceled", canceled_at=self.now(),
                   cancellation_reason=P.string(params, "cancellation_reason", default="requested_by_customer"))
+        self.on_payment_intent_canceled(pi)
         self.emit("payment_intent.canceled", pi)
         return pi
 
