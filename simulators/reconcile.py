@@ -107,7 +107,8 @@ def reconcile(ep: Endpoints) -> Report:
     cfg = ep.config()
     sf, erp, tax, gw = SalesforceConn(cfg), ErpConn(cfg), AvaTaxConn(cfg), StripeConn(cfg)
 
-    orders = sf.query("SELECT Id, Order_Key__c, Status, OrderNumber FROM Order WHERE Status IN ('Activated', 'Cancelled')")
+    orders = sf.query("SELECT Id, Order_Key__c, Status, OrderNumber, TotalAmount FROM Order "
+                      "WHERE Status IN ('Activated', 'Cancelled')")
     mirrors = sf.query("SELECT Id, Name, blng__Order__c, ERP_Invoice_Id__c, ERP_Document_Number__c, Stripe_Invoice_Id__c, "
                        "blng__PaymentStatus__c, blng__Balance__c, blng__TotalAmount__c, blng__TaxAmount__c, "
                        "blng__Subtotal__c, blng__InvoiceStatus__c, Source_System__c, Dispute_Status__c FROM blng__Invoice__c")
@@ -138,7 +139,7 @@ def reconcile(ep: Endpoints) -> Report:
 
     # 1. every activated order: one sales order, one invoice in the system of record
     c1 = Check("one sales order and one invoice", "every activated order has exactly one ERP sales order and "
-               "exactly one invoice in the system of record")
+               "exactly one invoice in the system of record, both for the order's total")
     for o in orders:
         if o["Status"] != "Activated":
             continue
@@ -149,6 +150,9 @@ def reconcile(ep: Endpoints) -> Report:
             c1.failures.append(f"order {key}: {len(so_list)} ERP sales orders")
             continue
         erp_invs = inv_by_so.get(str(so_list[0]["id"]), [])
+        for what, t in [("ERP sales order", so_list[0])] + [(f"ERP invoice {i['tranid']}", i) for i in erp_invs]:
+            if dec(t["subtotal"]) != dec(o.get("TotalAmount")):   # drift: the order changed after it reached the ERP
+                c1.failures.append(f"order {key}: order total {dec(o.get('TotalAmount'))} != {what} {dec(t['subtotal'])}")
         if ep.system_of_record == "salesforce":
             sor = [m for m in mirrors_by_order.get(o["Id"], []) if m.get("Source_System__c") == "Salesforce"]
         else:

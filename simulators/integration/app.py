@@ -15,6 +15,7 @@ from flask import Flask, Response, request
 from ..core.clock import SimClock
 from ..core.errors import SimError
 from ..core.sim import Sim, Vendor, install, json_response
+from .billing import BillingRun
 from .clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
 from .config import Config
 from .flows import Flows
@@ -36,7 +37,7 @@ class IntegrationError(SimError):
 
 def _state() -> dict[str, Any]:
     return {"pending": {}, "dead": [], "events_seen": {}, "poll_watermark": 0, "webhook_secret": None,
-            "webhook_endpoint": None, "installed": False, "notifications": 0,
+            "webhook_endpoint": None, "installed": False, "notifications": 0, "billing_runs": [],
             "stats": {"done": 0, "retries": 0, "dead": 0, "webhooks_rejected": 0, "duplicates_ignored": 0,
                       "polls": 0}}
 
@@ -48,6 +49,7 @@ class Integration:
         self.store = sim.store(_state)
         self.queue = WorkQueue(sim, config, self.store)
         self.connect()
+        self.billing = BillingRun(self)
 
     def connect(self) -> None:
         self.sf = SalesforceConn(self.config)
@@ -103,7 +105,9 @@ class Integration:
         d = self.store.data
         return {"config": self.config.public(), "installed": d["installed"], "pending": len(d["pending"]),
                 "dead_letters": len(d["dead"]), "events_seen": len(d["events_seen"]),
-                "notifications": d["notifications"], "stats": d["stats"], "poll_watermark": d["poll_watermark"]}
+                "notifications": d["notifications"], "stats": d["stats"], "poll_watermark": d["poll_watermark"],
+                "billing": {"mode": "on activation" if self.config.bill_on_activation else "nightly billing run",
+                            "next_run": self.billing.next_due, "runs": len(d["billing_runs"])}}
 
 
 def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: str = "off", live: bool = False,
@@ -151,12 +155,22 @@ def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: s
         except ValueError as exc:
             return json_response({"error": str(exc)}, 400)
         integ.connect()
+        integ.billing.schedule()
         return json_response(config.public())
+
+    @app.post("/_integration/billing-run", endpoint="_integration.billing_run")
+    def billing_run_now():
+        """An operator's "bill now": run the billing run at once (whatever the mode)."""
+        return json_response(integ.billing.submit(), 202)
+
+    @app.get("/_integration/billing-runs", endpoint="_integration.billing_runs")
+    def billing_runs():
+        return json_response({"next_run": integ.billing.next_due, "runs": integ.store.data["billing_runs"]})
 
     @app.post("/_integration/install", endpoint="_integration.install")
     def do_install():
         return json_response(integ.install())
 
     install(app, sim)
-    sim.on_reset(lambda: None)
+    sim.on_reset(integ.billing.schedule)
     return app

@@ -14,8 +14,8 @@ class Config:
     poll_interval: float = 300.0           # simulated seconds between /v1/events polls
     system_of_record: str = "erp"          # erp | salesforce (Revenue-Cloud style)
     terms_days: int = 30                   # Net 30 (0 = due on receipt, 15, 45, 60)
-    bill_on_activation: bool = True        # bill as soon as the sales order exists; else on a billing run
-    billing_run_hour: int = 2              # daily billing run (UTC hour) when not billing on activation
+    bill_on_activation: bool = True        # bill as soon as the sales order exists; else on the daily billing run
+    billing_run_hour: int = 2              # the daily billing run's UTC hour (0-23) when not billing on activation
     company_code: str = "DEFAULT"          # AvaTax company
     currency: str = "usd"
     # Where the systems are (in-process defaults: the vendors' real hostnames).
@@ -41,7 +41,10 @@ class Config:
     erp_token_id: str = "o2c-token-id"
     erp_token_secret: str = "o2c-token-secret"
     # Robustness
-    retry_schedule: list[float] = field(default_factory=lambda: [2, 4, 8, 16, 32, 64, 128, 300, 600, 1800])
+    # Back-off for transient failures (429, 5xx, lock errors, timeouts): about 4.8 simulated hours in
+    # all, so an outage of a couple of hours delays work instead of dead-lettering it.
+    retry_schedule: list[float] = field(default_factory=lambda: [2, 4, 8, 16, 32, 64, 128, 300, 600, 1800,
+                                                                 3600, 3600, 7200])
     http_timeout: float = 30.0
 
     def validate(self) -> None:
@@ -53,13 +56,25 @@ class Config:
             raise ValueError("terms_days must be one of 0 (due on receipt), 15, 30, 45, 60")
         if self.poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
+        if not isinstance(self.bill_on_activation, bool):
+            raise ValueError("bill_on_activation must be true or false")
+        if isinstance(self.billing_run_hour, bool) or not isinstance(self.billing_run_hour, int) \
+                or not 0 <= self.billing_run_hour <= 23:
+            raise ValueError("billing_run_hour must be a whole UTC hour, 0 to 23")
 
     def update(self, changes: dict[str, Any]) -> None:
+        unknown = [key for key in changes if key not in self.__dataclass_fields__]
+        if unknown:
+            raise ValueError(f"unknown setting {unknown[0]!r}")
+        before = {key: getattr(self, key) for key in changes}
         for key, value in changes.items():
-            if key not in self.__dataclass_fields__:
-                raise ValueError(f"unknown setting {key!r}")
             setattr(self, key, value)
-        self.validate()
+        try:
+            self.validate()
+        except ValueError:
+            for key, value in before.items():   # all or nothing: a refused change leaves the settings as they were
+                setattr(self, key, value)
+            raise
 
     def public(self) -> dict[str, Any]:
         out = asdict(self)

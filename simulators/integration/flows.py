@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from ..core.jsonutil import money
-from .jobs import Permanent
+from .jobs import Permanent, Retryable
 
 ORDER_SOQL = (
     "SELECT Id, OrderNumber, Order_Key__c, Status, AccountId, EffectiveDate, ShippingStreet, ShippingCity, "
-    "ShippingState, ShippingPostalCode, ShippingCountry, ERP_Sales_Order_Id__c, Account.Name, "
+    "ShippingState, ShippingPostalCode, ShippingCountry, ERP_Sales_Order_Id__c, Billing_Status__c, Account.Name, "
     "Account.Customer_Key__c, Account.Email__c, Account.Tax_Exemption_No__c, Account.Entity_Use_Code__c, "
     "Account.Stripe_Customer_Id__c, Account.BillingStreet, Account.BillingCity, Account.BillingState, "
     "Account.BillingPostalCode, Account.BillingCountry, "
@@ -92,43 +92,103 @@ class Flows:
 
     # ---- step 1: order -> ERP ---------------------------------------------------------------
     def sync_order(self, payload: dict[str, Any]) -> None:
+        """An Order activated (or re-activated after an amendment): the ERP customer, the AvaTax
+        estimate and exactly one ERP sales order whose lines follow the order's. A re-activated
+        order that is not billed yet gets its sales order lines replaced and its tax re-estimated;
+        one that is already invoiced is not billed again: it is an alert for a person (a credit
+        memo is the way to amend it), never a silent divergence."""
         order = self.load_order(payload["order_id"])
         if order["Status"] == "Cancelled":
             self.app.queue.submit("cancel", order["Id"], {"order_id": order["Id"]})
             return
+        if order["Status"] != "Activated":
+            return   # deactivated again before we got to it: the next activation brings it back
         acct = order["Account"]
         self.erp.upsert("customer", acct["Customer_Key__c"], {
             "companyName": acct["Name"], "email": acct.get("Email__c"), "isPerson": False,
             "externalId": acct["Customer_Key__c"], "terms": {"id": ERP_TERMS[self.config.terms_days]}})
         estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
-        line_tax = [dec(l["tax"]) for l in estimate["lines"]]
+        taxes = [dec(l["tax"]) for l in estimate["lines"]]
         so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
         if so is None:
             so_id = self.erp.create("salesOrder", {
                 "externalId": order["key"], "entity": {"externalId": acct["Customer_Key__c"]},
                 "orderStatus": {"id": "B"}, "otherRefNum": order.get("OrderNumber"),
-                "shippingAddress": self.ship_to(order),
-                "item": {"items": [{"item": {"externalId": l["Product2"]["ProductCode"]}, "quantity": float(l["Quantity"]),
-                                    "rate": dec(l["UnitPrice"]), "custcol_ava_taxamount": t}
-                                   for l, t in zip(order["lines"], line_tax)]}})
+                "custbody_sf_order_id": order["Id"], "shippingAddress": self.ship_to(order),
+                "item": {"items": self._so_lines(order, taxes)}})
         else:
             so_id = str(so["id"])
-        self.sf.update("Order", order["Id"], {"ERP_Sales_Order_Id__c": so_id, "Tax_Status__c": "Estimated",
-                                              "Estimated_Tax__c": dec(estimate["totalTax"])})
+            self._follow_amendment(order, so, taxes)
+        fields = {"ERP_Sales_Order_Id__c": so_id, "Tax_Status__c": "Estimated",
+                  "Estimated_Tax__c": dec(estimate["totalTax"])}
+        if not self.config.bill_on_activation and order.get("Billing_Status__c") in (None, "", "Not Billed"):
+            fields["Billing_Status__c"] = "Not Billed"   # waiting for the nightly billing run
+        self.sf.update("Order", order["Id"], fields)
         if self.config.bill_on_activation:
-            self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"]})
+            self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"], "lines": _fingerprint(order)})
+
+    @staticmethod
+    def _so_lines(order: dict[str, Any], taxes: list[Decimal]) -> list[dict[str, Any]]:
+        return [{"item": {"externalId": l["Product2"]["ProductCode"]}, "quantity": float(l["Quantity"]),
+                 "rate": dec(l["UnitPrice"]), "custcol_ava_taxamount": t}
+                for l, t in zip(order["lines"], taxes)]
+
+    @staticmethod
+    def _same_lines(so: dict[str, Any], order: dict[str, Any], taxes: list[Decimal] | None = None) -> bool:
+        """The ERP sales order carries exactly the order's lines (product, quantity, amount[, tax])."""
+        have = [l for l in _lines(so) if not l.get("isClosed")]
+        if len(have) != len(order["lines"]):
+            return False
+        for i, (erp_line, sf_line) in enumerate(zip(have, order["lines"])):
+            item = erp_line.get("item") or {}
+            if str(item.get("refName") or item.get("externalId")) != sf_line["Product2"]["ProductCode"]:
+                return False
+            if Decimal(str(erp_line["quantity"])) != Decimal(str(sf_line["Quantity"])) \
+                    or dec(erp_line["amount"]) != dec(sf_line["TotalPrice"]):
+                return False
+            if taxes is not None and line_tax(erp_line) != taxes[i]:
+                return False
+        return True
+
+    def _follow_amendment(self, order: dict[str, Any], so: dict[str, Any], taxes: list[Decimal]) -> None:
+        """Bring an existing sales order in line with the (re-activated) order, before billing only."""
+        if (so.get("orderStatus") or {}).get("id") in ("G", "H"):   # Billed / Closed
+            if not self._same_lines(so, order):
+                raise self.alert(order, f"order {order.get('OrderNumber') or order['key']} ({order['key']}) was "
+                                        f"changed in Salesforce after it was invoiced and is not billed again. "
+                                        f"Order already invoiced: amend with a credit memo in the ERP, or cancel "
+                                        f"and re-order")
+            return
+        if not self._same_lines(so, order, taxes):
+            self.erp.request("PATCH", f"/record/v1/salesOrder/eid:{order['key']}", params={"replace": "item"},
+                             json={"item": {"items": self._so_lines(order, taxes)}})
+
+    def alert(self, order: dict[str, Any], message: str) -> Permanent:
+        """A problem only a person can settle: an open Task on the order for the billing team and an
+        Integration_Error__e platform event in Salesforce (once while the task is open); the job
+        then goes to the dead-letter list (the caller raises the returned Permanent)."""
+        open_alerts = self.sf.query(f"SELECT Id FROM Task WHERE WhatId = '{order['Id']}' AND Status != 'Completed' "
+                                    f"AND Subject LIKE 'O2C billing alert%'")
+        if not open_alerts:
+            self.sf.create("Task", {"WhatId": order["Id"], "Subject": f"O2C billing alert: {message}"[:255],
+                                    "Description": message, "Type": "Other", "Priority": "High",
+                                    "Status": "Not Started", "ActivityDate": self.app.today().isoformat()})
+            self.sf.create("Integration_Error__e", {"Source__c": "o2c-integration", "Message__c": message,
+                                                    "Record_Id__c": order["Id"]})
+        return Permanent(message)
 
     # ---- step 2: bill -------------------------------------------------------------------------
     def bill_order(self, payload: dict[str, Any]) -> None:
         order = self.load_order(payload["order_id"])
-        if order["Status"] == "Cancelled":
-            return
+        if order["Status"] != "Activated":
+            return   # cancelled, or deactivated for an amendment: billed after it is activated again
         if self.config.system_of_record == "salesforce":
-            self._bill_in_salesforce(order)
+            self._bill_in_salesforce(order, payload.get("lines"))
             return
         inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
         if inv is None:
             estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
+            self._ready_to_bill(order, estimate, payload.get("lines"))
             self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
                 "externalId": order["key"],
                 "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": dec(l["tax"])}
@@ -136,6 +196,17 @@ class Flows:
             inv = self.erp.get("invoice", f"eid:{order['key']}")
         self._commit_tax(order, inv)
         self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]})
+
+    def _ready_to_bill(self, order: dict[str, Any], estimate: dict[str, Any], synced: str | None = None) -> None:
+        """Bill what the order says now: if an amendment has not reached the sales order yet (its
+        re-activation is still being retried), bring the lines over first. ``synced``: the lines the
+        order step has just written to the sales order (billing on activation), so nothing to read."""
+        if synced is not None and synced == _fingerprint(order):
+            return
+        so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
+        if so is None:
+            raise Retryable(f"sales order {order['key']} is not in the ERP yet")
+        self._follow_amendment(order, so, [dec(l["tax"]) for l in estimate["lines"]])
 
     def _commit_tax(self, order: dict[str, Any], inv: dict[str, Any]) -> dict[str, Any]:
         code = inv["tranId"]
@@ -150,7 +221,7 @@ class Flows:
             self.erp.patch("invoice", str(inv["id"]), {"custbody_ava_doc_code": code})
         return doc
 
-    def _bill_in_salesforce(self, order: dict[str, Any]) -> None:
+    def _bill_in_salesforce(self, order: dict[str, Any], synced: str | None = None) -> None:
         """Revenue-Cloud style: the invoice is created in Salesforce, then posted to the ERP."""
         existing = self.sf.query(f"SELECT Id, Name FROM blng__Invoice__c WHERE blng__Order__c = '{order['Id']}'")
         estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
@@ -173,6 +244,7 @@ class Flows:
             doc = self.tax.create(self.tax_model(order, "SalesInvoice", sf_inv["Name"], True))
         inv = self.erp.get("invoice", f"eid:{sf_inv['Id']}", allow_missing=True)
         if inv is None:
+            self._ready_to_bill(order, estimate, synced)
             self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
                 "externalId": sf_inv["Id"], "custbody_ava_doc_code": sf_inv["Name"], "otherRefNum": sf_inv["Name"],
                 "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": dec(l["tax"])}
@@ -239,9 +311,16 @@ class Flows:
         self.sf.update("Order", order["Id"], {"Billing_Status__c": "Cancelled"})
 
 
+def _fingerprint(order: dict[str, Any]) -> str:
+    """The order's lines as the sales order carries them (product, quantity, amount)."""
+    return "|".join(f"{l['Product2']['ProductCode']}:{Decimal(str(l['Quantity'])).normalize()}:{dec(l['TotalPrice'])}"
+                    for l in order["lines"])
+
+
 def line_tax(line: dict[str, Any]) -> Decimal:
     """The tax the ERP carries on an invoice line (the AvaTax amount, custcol_ava_taxamount)."""
     return dec(line.get("custcol_ava_taxamount", line.get("taxAmount", 0)))
+
 
 
 def _lines(inv: dict[str, Any]) -> list[dict[str, Any]]:
