@@ -171,7 +171,7 @@ class LiveHarness(_Base):
 
     def __init__(self, fakes: Iterable[str] | None = None, seed: int | str = 0, ports: dict[str, int] | None = None,
                  run_dir: Path = RUN_DIR, validation: str = "strict", clock_mode: str = "frozen",
-                 rate: float = 1.0, start: datetime | None = None, engine: str = "gunicorn", threads: int = 8,
+                 rate: float = 1.0, start: datetime | None = None, engine: str = "loop", threads: int = 8,
                  integration: dict[str, Any] | None = None):
         self.names = list(fakes) if fakes is not None else available()
         self.integration = integration

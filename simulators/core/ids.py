@@ -28,8 +28,17 @@ class IdGen:
             self._counters: dict[str, itertools.count] = {}
 
     def token(self, n: int = 24, alphabet: str = _B62) -> str:
+        # One draw of random bits, read as base-len(alphabet) digits: a few times faster than a
+        # choice() per character, which showed in the Stripe fake's write profile. The extra bits
+        # keep the modulo bias below 2**-8 of one digit's weight.
+        base = len(alphabet)
         with self._lock:
-            return "".join(self._rng.choice(alphabet) for _ in range(n))
+            r = self._rng.getrandbits(n * base.bit_length() + 8)
+        out = []
+        for _ in range(n):
+            r, d = divmod(r, base)
+            out.append(alphabet[d])
+        return "".join(out)
 
     def prefixed(self, prefix: str, n: int = 24) -> str:
         """Stripe-style ids: ``cus_`` + 14..24 base62 characters."""

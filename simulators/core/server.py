@@ -1,5 +1,6 @@
-"""Live mode: one fake per process, served by gunicorn (gthread, one worker so state stays in one
-process; threads for concurrency). Chosen by measurement: see docs/benchmarks.md.
+"""Live mode: one fake per process (state stays in one process), served by ``loopserver`` (asyncio
++ httptools, worker threads, fast-lane requests on the event loop). Chosen by measurement: see
+docs/benchmarks.md; gunicorn (gthread), waitress, cheroot and werkzeug remain selectable.
 
 Run: ``python -m simulators.core.server <fake> --port N [--certfile F --keyfile F]``.
 """
@@ -40,12 +41,22 @@ class DropAware:
 
 
 def serve(app, host: str, port: int, threads: int = 8, certfile: str | None = None,
-          keyfile: str | None = None, engine: str = "gunicorn") -> None:
+          keyfile: str | None = None, engine: str = "loop") -> None:
     sim = app.extensions["sim"]
     sim.sleep_latency = True
     BackgroundRunner(sim.clock).start()
     wsgi = DropAware(app)
-    if engine == "gunicorn":
+    if engine == "loop":
+        from .loopserver import LoopServer
+        ssl_context = None
+        if certfile:
+            import ssl
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(certfile, keyfile)
+        lane = app.extensions.get("lane")
+        LoopServer(app, host, port, threads=threads, ssl_context=ssl_context,
+                   inline=lane.inline if lane is not None else None).run()
+    elif engine == "gunicorn":
         from gunicorn.app.base import BaseApplication
 
         class _App(BaseApplication):
@@ -94,7 +105,7 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--certfile")
     p.add_argument("--keyfile")
-    p.add_argument("--engine", default="gunicorn", choices=["gunicorn", "waitress", "cheroot", "werkzeug"])
+    p.add_argument("--engine", default="loop", choices=["loop", "gunicorn", "waitress", "cheroot", "werkzeug"])
     p.add_argument("--validation", default="strict", choices=["strict", "lenient", "off"])
     p.add_argument("--config", help="JSON file of extra settings for the fake")
     args = p.parse_args(argv)

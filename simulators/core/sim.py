@@ -28,6 +28,7 @@ from .validation import SchemaValidator, Violation
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 DROP_HEADER = "X-Sim-Drop-Connection"
+DELAY_HEADER = "X-Sim-Delay-Ms"  # inline requests: the server holds the answer back this long
 
 
 @dataclass
@@ -44,6 +45,20 @@ class Vendor:
     latency_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     tenant: Callable[[], str | None] = field(default=lambda: None)
     operation_attrs: Callable[[], dict[str, str]] = field(default=lambda: {})
+
+
+class Trace:
+    """What the pipeline learns about one request, for the journal."""
+
+    __slots__ = ("started", "caller", "operation", "fault", "latency_ms", "inline")
+
+    def __init__(self, operation: str, caller: str, inline: bool = False):
+        self.started = _perf.perf_counter()
+        self.operation = operation
+        self.caller = caller
+        self.fault: str | None = None
+        self.latency_ms: float | None = None
+        self.inline = inline  # served on the event loop: latency is deferred by the server, not slept
 
 
 class Sim:
@@ -102,6 +117,41 @@ class Sim:
     def now(self):
         return self.clock.now()
 
+    # ---- the request pipeline, shared by the Flask hooks and the fast lane (lane.py) ---------
+    def gate(self, t: Trace, authenticate: Callable[[], str | None] | None, read_body: Callable[[], Any],
+             tenant: str | None = None, attrs: dict[str, str] | None = None) -> None:
+        """Fault layer -> vendor auth -> schema validation. Raises the vendor's error to answer with."""
+        action = self.faults.decide(t.operation, tenant, attrs or {})
+        if action:
+            t.fault = action.rule_id
+            t.latency_ms = action.latency_ms
+            if action.latency_ms and self.sleep_latency and not t.inline:
+                _perf.sleep(action.latency_ms / 1000)
+            if action.drop:
+                raise DropConnection(t.operation)
+            if action.error:
+                raise self.vendor.fault_error(dict(action.error))
+        if authenticate and t.operation not in self.vendor.public_operations:
+            who = authenticate()
+            if who:
+                t.caller = who
+        if t.operation in self.validator._validators:
+            try:
+                self.validator.check(t.operation, read_body(), t.caller, iso(self.now()))
+            except Violation as v:
+                raise self.vendor.violation_error(v)
+
+    def deferred_latency(self, t: Trace) -> float | None:
+        """For an inline request in live mode: how long the server should hold the answer."""
+        return t.latency_ms if t.inline and t.latency_ms and self.sleep_latency else None
+
+    def record(self, t: Trace, method: str, path: str, status: int) -> None:
+        self.journal.record({
+            "at": iso(self.now()), "method": method, "path": path, "operation": t.operation, "status": status,
+            "caller": t.caller, "fault": t.fault, "ms": round((_perf.perf_counter() - t.started) * 1000, 3),
+            "simulated_latency_ms": t.latency_ms,
+        })
+
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(payload), status=status, headers=headers or {}, mimetype="application/json")
@@ -117,8 +167,6 @@ def install(app: Flask, sim: Sim) -> Flask:
 
     @app.before_request
     def _pipeline():
-        g.started = _perf.perf_counter()
-        g.caller = request.headers.get("User-Agent", "anonymous")
         path = request.path
         if path.startswith("/_sim"):
             if request.remote_addr not in LOOPBACK:
@@ -126,25 +174,8 @@ def install(app: Flask, sim: Sim) -> Flask:
             g.operation = "_sim"
             return None
         g.operation = request.endpoint or "unknown"
-        action = sim.faults.decide(g.operation, vendor.tenant(), vendor.operation_attrs())
-        if action:
-            g.fault = action.rule_id
-            if action.latency_ms and sim.sleep_latency:
-                _perf.sleep(action.latency_ms / 1000)
-            g.fault_latency_ms = action.latency_ms
-            if action.drop:
-                raise DropConnection(g.operation)
-            if action.error:
-                raise vendor.fault_error(dict(action.error))
-        if vendor.authenticate and g.operation not in vendor.public_operations:
-            who = vendor.authenticate()
-            if who:
-                g.caller = who
-        if g.operation in sim.validator._validators:
-            try:
-                sim.validator.check(g.operation, vendor.read_body(), g.caller, iso(sim.now()))
-            except Violation as v:
-                raise vendor.violation_error(v)
+        g.trace = Trace(g.operation, request.headers.get("User-Agent", "anonymous"))
+        sim.gate(g.trace, vendor.authenticate, vendor.read_body, vendor.tenant(), vendor.operation_attrs())
         return None
 
     @app.errorhandler(SimError)
@@ -165,15 +196,9 @@ def install(app: Flask, sim: Sim) -> Flask:
 
     @app.after_request
     def _journal(resp: Response):
-        op = getattr(g, "operation", None)
-        if op and op != "_sim":
-            sim.journal.record({
-                "at": iso(sim.now()), "method": request.method, "path": request.full_path.rstrip("?"),
-                "operation": op, "status": resp.status_code, "caller": getattr(g, "caller", None),
-                "fault": getattr(g, "fault", None),
-                "ms": round((_perf.perf_counter() - g.started) * 1000, 3) if hasattr(g, "started") else None,
-                "simulated_latency_ms": getattr(g, "fault_latency_ms", None),
-            })
+        t = getattr(g, "trace", None)
+        if t is not None:
+            sim.record(t, request.method, request.full_path.rstrip("?"), resp.status_code)
         return resp
 
     return app

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from flask import Flask, Response, g, request
 
 from simulators.core.errors import SimError
+from simulators.core.lane import Answer, Lane, LaneHooks, LaneRequest
 from simulators.core.jsonutil import dumps
 from simulators.core.validation import Violation
 
@@ -46,8 +47,14 @@ def _mask(key: str) -> str:
 
 
 def authenticate() -> str:
+    """Flask requests (hosted pages are public; kept for any future private Flask route)."""
+    key = check_key(request.headers.get("Authorization", ""))
+    g.api_key = key
+    return key
+
+
+def check_key(header: str) -> str:
     """Any secret key starting with ``sk_test_`` (DESIGN.md default credentials), Bearer or Basic."""
-    header = request.headers.get("Authorization", "")
     key = ""
     if header.lower().startswith("bearer "):
         key = header[7:].strip()
@@ -65,7 +72,6 @@ def authenticate() -> str:
     if not key.startswith("sk_test_") or len(key) <= len("sk_test_"):
         raise AuthenticationFailed(f"Invalid API Key provided: {_mask(key)}",
                                    headers={"WWW-Authenticate": 'Bearer realm="Stripe"'})
-    g.api_key = key
     return key
 
 
@@ -88,66 +94,95 @@ def violation_error(v: Violation) -> StripeError:
     return InvalidRequest(f"Invalid request ({label or 'body'}): {msg}", param=label or None)
 
 
-# ---- the wrapper around every API view ----------------------------------------------------------
-def api_view(state: StripeState, handler: Handler) -> Callable[..., Response]:
-    def view(**url_args: Any) -> Response:
-        params = request_params()
-        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
-        scope = getattr(g, "api_key", "")
-        if key:
-            saved = state.idem_begin(scope, key, fingerprint(request.method, request.path, params))
-            if saved is not None:
-                resp = Response(saved["body"], status=saved["status"], mimetype="application/json")
-                for k, v in saved["headers"].items():
-                    resp.headers[k] = v
-                resp.headers["Idempotent-Replayed"] = "true"
-                resp.headers["Original-Request"] = saved["headers"].get("Request-Id", "")
-                return resp
-        try:
-            with state.lock:
-                state._request_ctx = {"id": g.request_id, "idempotency_key": key}
-                try:
-                    result = handler(state, params, **url_args)
-                    if isinstance(result, Response):
-                        resp = result
-                    else:
-                        resp = Response(dumps(result), status=200, mimetype="application/json")
-                finally:
-                    state._request_ctx = None
-        except SimError as exc:
-            resp = render_error(exc)
-            for k, v in exc.headers.items():
-                resp.headers[k] = v
-        except Exception:
-            if key:
-                state.idem_abort(scope, key)
-            raise
-        if key:
-            resp.headers["Idempotency-Key"] = key
-            state.idem_finish(scope, key, resp.status_code, resp.get_data(),
-                              {"Request-Id": g.request_id, **{k: v for k, v in resp.headers.items()
-                                                               if k.startswith("Stripe-Should")}})
-        return resp
+# ---- the API routes: served by the core fast lane (simulators/core/lane.py) ----------------------
+JSON = ("Content-Type", "application/json")
 
-    return view
+
+def lane_error(exc: SimError) -> Answer:
+    body = exc.body() if isinstance(exc, StripeError) else {"error": {"message": exc.message, "type": "api_error"}}
+    return exc.status, [JSON, *exc.headers.items()], dumps(body).encode("utf-8")
+
+
+def lane_params(req: LaneRequest) -> dict[str, Any]:
+    params = req.cache.get("params")
+    if params is None:
+        body = b"" if req.method in ("GET", "DELETE") else req.body()
+        params = req.cache["params"] = P.parse(body, req.query_string)
+    return params
+
+
+def run_api(state: StripeState, req: LaneRequest, handler: Handler) -> Answer:
+    """Idempotency, the state lock and error rendering around one handler call."""
+    params = lane_params(req)
+    key = req.header("Idempotency-Key") if req.method == "POST" else None
+    scope = req.cache.get("api_key", "")
+    request_id = req.cache["request_id"]
+    if key:
+        saved = state.idem_begin(scope, key, fingerprint(req.method, req.path, params))
+        if saved is not None:
+            headers = [JSON, *saved["headers"].items(), ("Idempotent-Replayed", "true"),
+                       ("Original-Request", saved["headers"].get("Request-Id", ""))]
+            return saved["status"], headers, saved["body"].encode("utf-8")
+    try:
+        with state.lock:
+            state._request_ctx = {"id": request_id, "idempotency_key": key}
+            try:
+                status, headers, body = 200, [JSON], dumps(handler(state, params, **req.url_args)).encode("utf-8")
+            finally:
+                state._request_ctx = None
+    except SimError as exc:
+        status, headers, body = lane_error(exc)
+    except Exception:
+        if key:
+            state.idem_abort(scope, key)
+        raise
+    if key:
+        headers.append(("Idempotency-Key", key))
+        state.idem_finish(scope, key, status, body,
+                          {"Request-Id": request_id, **{k: v for k, v in headers if k.startswith("Stripe-Should")}})
+    return status, headers, body
 
 
 def register(app: Flask, state: StripeState, table: list[tuple[str, str, str, Handler]]) -> None:
+    lane: Lane = app.extensions["lane"]
     for method, rule, endpoint, handler in table:
-        app.add_url_rule(rule, endpoint=endpoint, view_func=api_view(state, handler), methods=[method])
+        lane.add(method, rule, endpoint, handler)
 
 
 def install_http(app: Flask, sim, state: StripeState) -> None:
-    """Request-Id / Stripe-Version headers, Stripe-shaped 404s; runs before the core pipeline."""
+    """The fast lane for ``/v1/`` (Request-Id / Stripe-Version headers, Stripe-shaped 404s) and the
+    same headers on the Flask routes (hosted pages); runs before the core pipeline."""
     rng = {"r": random.Random(f"stripe-requests:{sim.seed}")}
     sim.on_reset(lambda: rng.update(r=random.Random(f"stripe-requests:{sim.seed}")))
     fixed_base = state.options.get("public_base")
 
+    def new_request_id(env: dict[str, Any]) -> str:
+        state.public_base = fixed_base or f"{env.get('wsgi.url_scheme', 'http')}://{env.get('HTTP_HOST', 'api.stripe.com')}"
+        return "req_" + _b62(rng["r"].getrandbits(83))
+
+    def begin(req: LaneRequest) -> None:
+        req.cache["request_id"] = new_request_id(req.environ)
+
+    def lane_auth(req: LaneRequest) -> str:
+        key = req.cache["api_key"] = check_key(req.header("Authorization") or "")
+        return key
+
+    def finish(req: LaneRequest, headers: list[tuple[str, str]]) -> None:
+        if not any(k == "Request-Id" for k, _ in headers):
+            headers.append(("Request-Id", req.cache["request_id"]))
+        headers.append(("Stripe-Version", req.header("Stripe-Version") or state.account_version()))
+        headers.append(("Access-Control-Allow-Origin", "*"))
+
+    hooks = LaneHooks(begin=begin, authenticate=lane_auth, params=lane_params,
+                      dispatch=lambda req, handler: run_api(state, req, handler), render_error=lane_error,
+                      not_found=lambda req: UrlNotFound(req.method, req.path), finish=finish)
+    lane = Lane(sim, hooks, app.wsgi_app, prefix="/v1/")
+    app.wsgi_app = lane
+    app.extensions["lane"] = lane
+
     @app.before_request
     def _request_id():
-        g.request_id = "req_" + _b62(rng["r"].getrandbits(83))
-        env = request.environ
-        state.public_base = fixed_base or f"{env.get('wsgi.url_scheme', 'http')}://{env.get('HTTP_HOST', 'api.stripe.com')}"
+        g.request_id = new_request_id(request.environ)
 
     @app.after_request
     def _headers(resp: Response):

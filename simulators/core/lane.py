@@ -1,0 +1,142 @@
+"""The fast lane: a vendor's API routes served by a lean WSGI dispatcher in front of its Flask app.
+
+Flask's per-request machinery (contexts, proxies, hooks, response objects) cost more than the
+Stripe fake's business logic; the lane runs the same pipeline (``Sim.gate`` -> route ->
+``Sim.record``) without it. Every path under ``prefix`` is the lane's, including unknown ones
+(the vendor's 404); anything else (hosted pages, ``/_sim``) falls through to the Flask app.
+Both transports use it: in-process calls the same WSGI callable, and the live server
+(``loopserver``) runs lane requests on its event loop (``inline``), because they never block.
+
+The vendor supplies ``LaneHooks``: how to start a request (ids), authenticate, read parameters,
+dispatch to a handler, render its errors and finish the headers.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Callable
+
+from .errors import DropConnection, SimError
+from .sim import DELAY_HEADER, DROP_HEADER, Sim, Trace
+
+Headers = list[tuple[str, str]]
+Answer = tuple[int, Headers, bytes]
+_STATUS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+
+
+class LaneRequest:
+    """The little a handler needs from a request, read straight from the WSGI environ."""
+
+    __slots__ = ("environ", "method", "path", "endpoint", "url_args", "trace", "cache", "_body")
+
+    def __init__(self, environ: dict[str, Any]):
+        self.environ = environ
+        self.method = environ["REQUEST_METHOD"]
+        self.path = environ.get("PATH_INFO") or "/"
+        self.endpoint: str | None = None
+        self.url_args: dict[str, str] = {}
+        self.cache: dict[str, Any] = {}
+        self._body: bytes | None = None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            return self.environ.get(key, default)
+        return self.environ.get("HTTP_" + key, default)
+
+    @property
+    def query_string(self) -> str:
+        return self.environ.get("QUERY_STRING", "")
+
+    @property
+    def full_path(self) -> str:
+        qs = self.query_string
+        return f"{self.path}?{qs}" if qs else self.path
+
+    def body(self) -> bytes:
+        if self._body is None:
+            stream = self.environ.get("wsgi.input") or io.BytesIO()
+            length = self.environ.get("CONTENT_LENGTH")
+            try:
+                n = int(length) if length else -1
+            except ValueError:
+                n = -1
+            self._body = stream.read(n) if n >= 0 else stream.read()
+        return self._body
+
+
+@dataclass
+class LaneHooks:
+    begin: Callable[[LaneRequest], None]
+    authenticate: Callable[[LaneRequest], str | None]
+    params: Callable[[LaneRequest], Any]
+    dispatch: Callable[[LaneRequest, Callable[..., Any]], Answer]
+    render_error: Callable[[SimError], Answer]
+    not_found: Callable[[LaneRequest], SimError]
+    finish: Callable[[LaneRequest, Headers], None]
+
+
+class Lane:
+    def __init__(self, sim: Sim, hooks: LaneHooks, fallback: Callable, prefix: str):
+        self.sim = sim
+        self.hooks = hooks
+        self.fallback = fallback
+        self.prefix = prefix
+        # (method, number of segments) -> [(segments, endpoint, handler)]; "<name>" segments are variables
+        self._routes: dict[tuple[str, int], list[tuple[tuple[str, ...], str, Callable]]] = {}
+
+    def add(self, method: str, rule: str, endpoint: str, handler: Callable) -> None:
+        segs = tuple(rule.strip("/").split("/"))
+        self._routes.setdefault((method, len(segs)), []).append((segs, endpoint, handler))
+
+    def match(self, method: str, path: str) -> tuple[str, Callable, dict[str, str]] | None:
+        segs = path.strip("/").split("/") if path != "/" else [""]
+        if path.endswith("//"):
+            return None
+        for rule, endpoint, handler in self._routes.get((method, len(segs)), ()):
+            args = {}
+            for want, got in zip(rule, segs):
+                if want[:1] == "<":
+                    if not got:
+                        break
+                    args[want[1:-1]] = got
+                elif want != got:
+                    break
+            else:
+                return endpoint, handler, args
+        return None
+
+    def inline(self, environ: dict[str, Any]) -> bool:
+        """Lane requests never block, so the live server may run them on its event loop."""
+        return (environ.get("PATH_INFO") or "").startswith(self.prefix)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+        if not (environ.get("PATH_INFO") or "").startswith(self.prefix):
+            return self.fallback(environ, start_response)
+        req = LaneRequest(environ)
+        hooks, sim = self.hooks, self.sim
+        found = self.match(req.method, req.path)
+        req.endpoint = found[0] if found else None
+        req.trace = t = Trace(req.endpoint or "unknown", req.header("User-Agent") or "anonymous",
+                              inline=bool(environ.get("o2c.inline")))
+        hooks.begin(req)
+        try:
+            sim.gate(t, lambda: hooks.authenticate(req), lambda: hooks.params(req))
+            if found is None:
+                raise hooks.not_found(req)
+            req.url_args = found[2]
+            status, headers, body = hooks.dispatch(req, found[1])
+        except DropConnection:
+            status, headers, body = 599, [(DROP_HEADER, "1")], b""
+        except SimError as exc:
+            status, headers, body = hooks.render_error(exc)
+        if status != 599:
+            hooks.finish(req, headers)
+            delay = sim.deferred_latency(t)
+            if delay:
+                headers.append((DELAY_HEADER, str(delay)))
+        sim.record(t, req.method, req.full_path, status)
+        headers.append(("Content-Length", str(len(body))))
+        start_response(_STATUS.get(status, f"{status} Unknown"), headers)
+        return [body]
