@@ -180,12 +180,18 @@ def reconcile(ep: Endpoints) -> Report:
             c2.failures.append(f"mirror {m['Name']}: document number {m['ERP_Document_Number__c']} != {inv['tranid']}")
         erp_paid = dec(inv["amountremaining"]) == 0 and dec(inv["total"]) > 0
         sf_paid = m["blng__PaymentStatus__c"] in ("Paid", "Refunded")
+        # part paid: the ERP has payments applied and an amount still open
+        partial = "Partially Paid" if dec(inv.get("amountpaid")) > 0 else "Unpaid"
         if erp_paid != sf_paid:
             c2.failures.append(f"mirror {m['Name']}: Salesforce says {m['blng__PaymentStatus__c']}, ERP remaining "
                                f"{dec(inv['amountremaining'])}")
         elif not sf_paid and dec(m["blng__Balance__c"]) != dec(inv["amountremaining"]):
             c2.failures.append(f"mirror {m['Name']}: balance {dec(m['blng__Balance__c'])} != ERP "
                                f"{dec(inv['amountremaining'])}")
+        elif not sf_paid and m["blng__PaymentStatus__c"] != partial:
+            c2.failures.append(f"mirror {m['Name']}: Salesforce says {m['blng__PaymentStatus__c']}, ERP has "
+                               f"{dec(inv.get('amountpaid'))} paid and {dec(inv['amountremaining'])} remaining "
+                               f"({partial})")
 
     # 3. invoice total = lines + committed tax; the committed AvaTax document matches
     c3 = Check("tax committed and matching", "invoice total = lines + committed tax, and the committed AvaTax "
@@ -205,9 +211,10 @@ def reconcile(ep: Endpoints) -> Report:
             c3.failures.append(f"{inv['tranid']}: AvaTax {code} tax {doc['totalTax']} on {doc['totalAmount']} != "
                                f"invoice tax {inv['taxtotal']} on {inv['subtotal']}")
 
-    # 4. Stripe: invoice total = ERP total; paid amount = invoice amount
-    c4 = Check("gateway amounts", "each Stripe invoice totals its ERP invoice; what Stripe collected was applied "
-               "in the ERP")
+    # 4. Stripe: invoice total = ERP total; what Stripe collected (in full or in part payments) = what the
+    #    ERP has applied, so a part payment applied twice, or not at all, shows
+    c4 = Check("gateway amounts", "each Stripe invoice totals its ERP invoice; what Stripe collected, in full "
+               "or in part payments, is what the ERP has applied")
     refunded_invoices = set()
     for si in ours:
         c4.checked += 1
@@ -217,14 +224,12 @@ def reconcile(ep: Endpoints) -> Report:
             continue
         if si["total"] != _cents(dec(inv["total"])):
             c4.failures.append(f"{si['id']}: Stripe total {si['total']} != ERP {inv['tranid']} {inv['total']}")
-        if si["status"] == "paid":
-            if si["amount_paid"] != si["total"]:
-                c4.failures.append(f"{si['id']}: paid {si['amount_paid']} of {si['total']}")
-            if _cents(dec(inv["amountpaid"])) != si["amount_paid"] and str(inv["id"]) not in refunded_invoices:
-                c4.failures.append(f"{si['id']}: Stripe collected {si['amount_paid']} but ERP {inv['tranid']} has "
-                                   f"{inv['amountpaid']} applied")
-        elif dec(inv["amountpaid"]) > 0 and si["status"] != "paid":
-            c4.failures.append(f"{si['id']}: ERP {inv['tranid']} shows a payment but Stripe is {si['status']}")
+        if si["status"] == "paid" and si["amount_paid"] != si["total"]:
+            c4.failures.append(f"{si['id']}: paid {si['amount_paid']} of {si['total']}")
+        if _cents(dec(inv["amountpaid"])) != si["amount_paid"] and str(inv["id"]) not in refunded_invoices:
+            state = "" if si["status"] == "paid" else f" ({si['status']}, {si['amount_remaining']} remaining)"
+            c4.failures.append(f"{si['id']}: Stripe collected {si['amount_paid']}{state} but ERP {inv['tranid']} "
+                               f"has {inv['amountpaid']} applied")
 
     # 5. no payment applied twice
     c5 = Check("no payment applied twice", "each gateway charge is one ERP payment and one Salesforce payment; "

@@ -139,15 +139,18 @@ class Lifecycle:
         return self.sf.query(f"SELECT Id, Subject, Status FROM Task WHERE WhatId = '{self.mirror(key)['Id']}'")
 
     # ---- the customer pays ------------------------------------------------------------------------
-    def pay(self, key: str, card: str = "visa") -> dict[str, Any]:
-        """The customer pays on the hosted invoice page. Returns the fake's answer (with ``error``
-        on a decline)."""
+    def pay(self, key: str, card: str = "visa", amount: Any = None) -> dict[str, Any]:
+        """The customer pays on the hosted invoice page: the amount remaining, or ``amount`` (in the
+        invoice's currency, e.g. ``Decimal("50.00")``) to pay part of it. Returns the fake's answer
+        (with ``error`` on a decline or a refused amount)."""
         m = self.mirror(key)
         if not m or not m.get("Stripe_Invoice_Id__c"):
             raise AssertionError(f"order {key} has no payable invoice yet")
-        number = CARDS.get(card, card)
+        body: dict[str, Any] = {"card": CARDS.get(card, card)}
+        if amount is not None:
+            body["amount"] = int((dec(amount) * 100).to_integral_value())
         resp = requests.post(f"{self.h.url('stripe')}/_sim/stripe/invoices/{m['Stripe_Invoice_Id__c']}/pay_hosted",
-                             json={"card": number}, timeout=30)
+                             json=body, timeout=30)
         return resp.json()
 
     def refund(self, key: str, amount: Decimal | None = None) -> dict[str, Any]:

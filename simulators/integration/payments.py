@@ -6,6 +6,14 @@ simulated seconds from a ``created`` watermark. Either way the integration re-re
 state from Stripe before acting (fetch-on-notify), so out-of-order delivery cannot move a
 record backwards. Effects are idempotent: the ERP payment's external id is the charge id, the
 Salesforce payment is upserted by charge id.
+
+Partial payments (Stripe API 2025-03-31.basil onwards): an invoice may be paid by several
+PaymentIntents, each an ``invoice_payment``. A part payment raises ``invoice_payment.paid`` (the
+invoice stays ``open``); the one that completes it also ``invoice.paid``. On any of them the
+integration lists the invoice's paid invoice payments (``GET /v1/invoice_payments?invoice=&status=paid``)
+and, for each, applies a customer payment of that payment's own amount in the ERP (external id =
+its charge) and records a ``blng__Payment__c``; the mirror then shows ``Partially Paid`` with the
+ERP's amount remaining as its balance, or ``Paid`` with balance 0.
 """
 from __future__ import annotations
 
@@ -21,7 +29,9 @@ from .jobs import Permanent
 
 TOLERANCE = 300  # seconds, stripe.Webhook.DEFAULT_TOLERANCE
 EVENTS = ["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.voided",
-          "invoice.marked_uncollectible", "charge.refunded", "charge.dispute.created", "invoice.finalized"]
+          "invoice.marked_uncollectible", "charge.refunded", "charge.dispute.created", "invoice.finalized",
+          "invoice_payment.paid"]
+SETTLED = ("Paid", "Refunded")   # mirror payment statuses a part payment never moves back from
 
 
 def _obj(x: Any) -> dict[str, Any]:
@@ -171,6 +181,8 @@ class Payments:
         kind = event["type"]
         if kind.startswith("invoice."):
             self.sync_invoice(obj["id"], event)
+        elif kind == "invoice_payment.paid":
+            self.sync_invoice(obj["invoice"], event)
         elif kind == "charge.refunded":
             self.sync_refund(obj["id"])
         elif kind == "charge.dispute.created":
@@ -191,30 +203,59 @@ class Payments:
         if mirror is None:
             return  # not one of ours
         erp_id = si["metadata"]["erp_invoice_id"]
-        if si["status"] == "paid":
-            charge = self._charge_of(si)
-            paid_at = si.get("status_transitions", {}).get("paid_at") or event["created"]
-            amount = Decimal(si["amount_paid"]) / 100
-            self.apply_payment(erp_id, mirror, charge, amount, paid_at)
-        elif si["status"] == "void":
+        if si["amount_paid"] > 0 or si["status"] == "paid":
+            self.apply_payments(erp_id, mirror, si, event)
+        if si["status"] == "void":
             self.sf.update("blng__Invoice__c", mirror["Id"], {"blng__InvoiceStatus__c": "Cancelled"})
         elif si["status"] == "uncollectible":
             self.sf.update("blng__Invoice__c", mirror["Id"], {"Collections_Status__c": "Uncollectible"})
-        elif event["type"] == "invoice.payment_failed" and mirror["blng__PaymentStatus__c"] != "Paid":
+        elif event["type"] == "invoice.payment_failed" and si["status"] != "paid" \
+                and mirror["blng__PaymentStatus__c"] not in SETTLED:
             self.sf.update("blng__Invoice__c", mirror["Id"], {"blng__Notes__c": "Last payment attempt failed"})
 
-    def _charge_of(self, si: dict[str, Any]) -> dict[str, Any] | None:
-        for pay in (si.get("payments") or {}).get("data", []):
+    def paid_parts(self, si: dict[str, Any]) -> list[tuple[str | None, Decimal, int]]:
+        """What Stripe collected for the invoice, one entry per payment: (charge id, amount, paid at).
+        A remainder with no payment behind it (``paid_out_of_band``) is one entry with no charge."""
+        parts: list[tuple[str | None, Decimal, int]] = []
+        pays = self.gw.call(lambda c: c.v1.invoice_payments.list(params={
+            "invoice": si["id"], "status": "paid", "limit": 100}))
+        for pay in sorted((_obj(p) for p in pays.auto_paging_iter()), key=lambda p: (p["created"], p["id"])):
             pi_id = (pay.get("payment") or {}).get("payment_intent")
-            if pi_id and pay.get("status") == "paid":
-                pi = _obj(self.gw.call(lambda c: c.v1.payment_intents.retrieve(pi_id)))
-                if pi.get("latest_charge"):
-                    return _obj(self.gw.call(lambda c: c.v1.charges.retrieve(pi["latest_charge"])))
-        return None
+            if not pi_id or not pay.get("amount_paid"):
+                continue
+            pi = _obj(self.gw.call(lambda c: c.v1.payment_intents.retrieve(pi_id)))
+            paid_at = (pay.get("status_transitions") or {}).get("paid_at") or si["created"]
+            parts.append((pi.get("latest_charge"), Decimal(pay["amount_paid"]) / 100, paid_at))
+        rest = Decimal(si["amount_paid"]) / 100 - sum((a for _, a, _ in parts), Decimal("0"))
+        if rest > 0:
+            paid_at = (si.get("status_transitions") or {}).get("paid_at") or si["created"]
+            parts.append((None, rest, paid_at))
+        return parts
 
-    def apply_payment(self, erp_id: str, mirror: dict[str, Any], charge: dict[str, Any] | None, amount: Decimal,
+    def apply_payments(self, erp_id: str, mirror: dict[str, Any], si: dict[str, Any], event: dict[str, Any]) -> None:
+        for charge_id, amount, paid_at in self.paid_parts(si):
+            self.apply_payment(erp_id, mirror, charge_id, amount, paid_at)
+        if mirror["blng__PaymentStatus__c"] in SETTLED:
+            return
+        if si["status"] == "paid":
+            paid_at = (si.get("status_transitions") or {}).get("paid_at") or event["created"]
+            self.sf.update("blng__Invoice__c", mirror["Id"], {
+                "blng__PaymentStatus__c": "Paid", "blng__Balance__c": 0.0, "Paid_At__c": _iso_ts(paid_at)})
+            return
+        # part paid: the balance is what the ERP (the receivables ledger) still has open
+        remaining = dec(self.erp.get("invoice", erp_id)["amountRemaining"])
+        if mirror["blng__PaymentStatus__c"] != "Partially Paid" or dec(mirror["blng__Balance__c"]) != remaining:
+            self.sf.update("blng__Invoice__c", mirror["Id"], {
+                "blng__PaymentStatus__c": "Partially Paid", "blng__Balance__c": remaining})
+
+    def _charges_of(self, si: dict[str, Any]) -> list[str]:
+        return [c for c, _, _ in self.paid_parts(si) if c]
+
+    def apply_payment(self, erp_id: str, mirror: dict[str, Any], charge_id: str | None, amount: Decimal,
                       paid_at: int) -> None:
-        ref = charge["id"] if charge else f"oob-{erp_id}"
+        """One gateway payment: a customer payment of its own amount in the ERP (never twice: the
+        external id is the charge id) and one blng__Payment__c in Salesforce."""
+        ref = charge_id or f"oob-{erp_id}"
         existing = self.erp.request("GET", f"/record/v1/customerPayment/eid:{ref}", allow=(404,))
         if existing.status_code == 404:
             inv = self.erp.get("invoice", erp_id)
@@ -227,9 +268,6 @@ class Payments:
         self.sf.upsert("blng__Payment__c", "Gateway_Charge_Id__c", ref, {
             "blng__Account__c": mirror["blng__Account__c"], "blng__Invoice__c": mirror["Id"], "blng__Amount__c": amount,
             "blng__Status__c": "Posted", "blng__PaymentDate__c": _iso_ts(paid_at)[:10]})
-        if mirror["blng__PaymentStatus__c"] != "Paid":
-            self.sf.update("blng__Invoice__c", mirror["Id"], {
-                "blng__PaymentStatus__c": "Paid", "blng__Balance__c": 0.0, "Paid_At__c": _iso_ts(paid_at)})
 
     def sync_refund(self, charge_id: str) -> None:
         charge = _obj(self.gw.call(lambda c: c.v1.charges.retrieve(charge_id)))
@@ -265,7 +303,8 @@ class Payments:
                 pct = None if full and credited == 0 else (delta / total * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
                 self.tax.refund(code, f"{code}-R{charge['amount_refunded']}", self.app.today().isoformat(), pct)
         self.sf.update("blng__Payment__c", pays[0]["Id"], {"blng__Status__c": "Refunded" if full else "Partially Refunded"})
-        self.sf.update("blng__Invoice__c", mirror_id, {"blng__PaymentStatus__c": "Refunded" if full else "Paid"})
+        if full:
+            self.sf.update("blng__Invoice__c", mirror_id, {"blng__PaymentStatus__c": "Refunded"})
 
     def sync_dispute(self, dispute: dict[str, Any]) -> None:
         charge = _obj(self.gw.call(lambda c: c.v1.charges.retrieve(dispute["charge"])))
@@ -276,7 +315,7 @@ class Payments:
         # a dispute on an invoice not yet marked paid here: find the invoice through the payment intent
         for si in self.gw.call(lambda c: c.v1.invoices.list(params={"limit": 100})).auto_paging_iter():
             si = _obj(si)
-            if self._charge_of(si) and self._charge_of(si)["id"] == charge["id"]:
+            if si.get("amount_paid") and charge["id"] in self._charges_of(si):
                 mirror = self._mirror_for(si)
                 if mirror:
                     self.sf.update("blng__Invoice__c", mirror["Id"],
