@@ -40,6 +40,7 @@ def create_app(clock=None, seed=0, validation: str = "strict", live: bool = Fals
         if org.settings.get("enforce_api_limit") and used > org.settings["api_daily_max"]:
             raise E.RequestLimitExceeded("TotalRequests Limit exceeded.")
         g.sf_session = session
+        g.sf_acting = org.security.act_as(session["user"])   # field-level security for this request
         return session.get("client_id") or session["user"]
 
     def violation(v) -> E.SalesforceError:
@@ -75,6 +76,12 @@ def create_app(clock=None, seed=0, validation: str = "strict", live: bool = Fals
     routes_composite.register(app, org)
     routes_apex.register(app, org)
     control.register(app, org)
+
+    @app.teardown_request
+    def _stop_acting(exc):
+        token = g.pop("sf_acting", None)
+        if token is not None:
+            org.security.release(token)
 
     @app.after_request
     def _limit_info(resp):

@@ -1,5 +1,6 @@
 """Salesforce-specific control endpoints under ``/_sim/salesforce`` (loopback only, like the rest
-of ``/_sim``): outbound-message setup, the event bus, dunning, sessions and settings."""
+of ``/_sim``): outbound-message setup, the event bus, dunning, sessions, settings, and users and
+profiles with field-level security."""
 from __future__ import annotations
 
 from typing import Any
@@ -104,6 +105,19 @@ def register(app: Flask, org) -> None:
             raise ControlError(f"unknown settings {sorted(unknown)}; known: {sorted(org.settings)}")
         org.settings.update(body)
         return json_response(org.settings)
+
+    # ---- users, profiles, field-level security (Setup in a real org) -------------------------
+    @bp.get("/security")
+    def security_get():
+        return json_response(org.security.view())
+
+    @bp.put("/security/profiles/<path:name>")
+    def security_profile(name):
+        return json_response(org.security.set_profile(name, _body()))
+
+    @bp.put("/security/users/<path:username>")
+    def security_user(username):
+        return json_response(org.security.set_user(username, _body()))
 
     @bp.post("/api-usage")
     def api_usage():

@@ -15,7 +15,7 @@ from .state.auth import ORG_ID, LoginFailed
 
 SOAP_FAULT = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{code}: {message}</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>{code}</sf:exceptionCode><sf:exceptionMessage>{message}</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"""
 
-SOAP_OK = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result><metadataServerUrl>{base}/services/Soap/m/{ver}/{org15}</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>{sandbox}</sandbox><serverUrl>{base}/services/Soap/u/{ver}/{org15}</serverUrl><sessionId>{sid}</sessionId><userId>{user}</userId><userInfo><organizationId>{org}</organizationId><organizationName>O2C Harness</organizationName><userEmail>integration@o2c.test</userEmail><userFullName>O2C Integration</userFullName><userId>{user}</userId><userName>integration@o2c.test</userName></userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>"""
+SOAP_OK = """<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><loginResponse><result><metadataServerUrl>{base}/services/Soap/m/{ver}/{org15}</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>{sandbox}</sandbox><serverUrl>{base}/services/Soap/u/{ver}/{org15}</serverUrl><sessionId>{sid}</sessionId><userId>{user}</userId><userInfo><organizationId>{org}</organizationId><organizationName>O2C Harness</organizationName><userEmail>{username}</userEmail><userFullName>{fullname}</userFullName><userId>{user}</userId><userName>{username}</userName></userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>"""
 
 
 def _xml_text(body: str, tag: str) -> str | None:
@@ -42,8 +42,10 @@ def register(app: Flask, org) -> None:
         except LoginFailed as exc:
             return Response(SOAP_FAULT.format(code=exc.code, message=escape(exc.message)), 500, mimetype="text/xml")
         sandbox = "true" if request.host.lower().startswith("test.") else "false"
+        user = org.sessions.user_of(sid)
         return Response(SOAP_OK.format(base=instance_url(org), ver=version, org15=ORG_ID[:15], org=ORG_ID,
-                                       sid=sid, user=org.db.user_id, sandbox=sandbox), 200, mimetype="text/xml")
+                                       sid=sid, user=user["id"], username=escape(user["username"]),
+                                       fullname=escape(user["name"]), sandbox=sandbox), 200, mimetype="text/xml")
 
     app.add_url_rule("/services/Soap/u/<version>", endpoint="auth.soap_login", view_func=soap_login,
                      methods=["POST"])
@@ -76,7 +78,7 @@ def register(app: Flask, org) -> None:
         issued = str(org.sim.clock.timestamp() * 1000)
         inst = instance_url(org)
         return json_response({"access_token": token, "instance_url": inst,
-                              "id": f"https://login.salesforce.com/id/{ORG_ID}/{org.db.user_id}",
+                              "id": f"https://login.salesforce.com/id/{ORG_ID}/{org.sessions.user_of(token)['id']}",
                               "token_type": "Bearer", "issued_at": issued, "scope": "api",
                               "signature": base64.b64encode(org.sim.ids.token(32).encode()).decode()})
 

@@ -124,7 +124,13 @@ def register(app: Flask, org) -> None:
                                                                        f"{obj.name}/{rec['Id']}"})
 
     def describe(version, sobject):
-        return json_response(obj_or_404(sobject).describe(version, reg))
+        obj = obj_or_404(sobject)
+        out = obj.describe(version, reg)
+        locked = set(org.security.read_only(obj.name, list(obj.fields)))   # this user's field-level security
+        for f in out["fields"]:
+            if f["name"] in locked:
+                f["createable"] = f["updateable"] = False
+        return json_response(out)
 
     def record(version, sobject, record_id):
         obj = obj_or_404(sobject)

@@ -55,3 +55,20 @@ def test_live_dunning_and_eventbus(live_sf):
     assert [e["Dunning_Stage__c"] for e in got] == ["reminder"]
     ev = live.control("salesforce").get("/salesforce/eventbus", channel="/data/blng__Invoice__ChangeEvent")["events"]
     assert ev[0]["payload"]["ChangeEventHeader"]["changeType"] == "CREATE"
+
+
+def test_live_finance_user_sees_the_mirror_read_only(live_sf):
+    """Field-level security per request under the threaded server: the finance user is refused,
+    the integration user (another session, interleaved) is not."""
+    sf, live = live_sf
+    fin = Salesforce(username="finance@o2c.test", password="o2c-password", security_token="O2CTOKEN",
+                     session=live_session(live.url("salesforce"), live.ca_path))
+    acct = sf.query("SELECT Id FROM Account LIMIT 1")["records"][0]["Id"]
+    inv = sf.blng__Invoice__c.create({"blng__Account__c": acct, "blng__TotalAmount__c": 50})["id"]
+    for _ in range(3):
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            fin.blng__Invoice__c.update(inv, {"blng__TotalAmount__c": 1})
+        assert exc.value.content[0]["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+        assert sf.blng__Invoice__c.update(inv, {"blng__TotalAmount__c": 50}) == 204
+    assert fin.blng__Invoice__c.update(inv, {"On_Hold__c": True}) == 204
+    assert sf.blng__Invoice__c.get(inv)["blng__TotalAmount__c"] == 50

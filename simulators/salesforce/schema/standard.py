@@ -12,9 +12,12 @@ def address(prefix: str) -> list[Field]:
 
 
 def standard_objects() -> list[SObject]:
+    profile = make("Profile", "00e", [Field("Description", length=255)], owner=False, createable=False,
+                   updateable=False, deletable=False, change_events=False)
     user = make("User", "005", [
         Field("Username", required=True, unique=True, length=80), Field("Email", "email", required=True),
         Field("IsActive", "boolean", default=True), Field("Alias", length=8),
+        ref("ProfileId", "Profile", child="Users", createable=False, updateable=False),
     ], owner=False, createable=False, deletable=False, change_events=False)
     account = make("Account", "001", [
         *address("Billing"), *address("Shipping"),
@@ -103,4 +106,4 @@ def standard_objects() -> list[SObject]:
         Field("Invoice_Payment_Status_At_Send__c", length=40),
         Field("Invoice_Balance_At_Send__c", "currency"),
     ], name_field=None, owner=False)
-    return [user, account, contact, product, pricebook, pbe, order, order_item, task, email]
+    return [profile, user, account, contact, product, pricebook, pbe, order, order_item, task, email]

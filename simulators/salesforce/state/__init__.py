@@ -1,5 +1,5 @@
-"""The fake org: records, sessions, the event bus, outbound messages, the dunning flow and the
-Apex REST registry, over one ``Store`` (reset/snapshot/restore for free). No Flask here."""
+"""The fake org: records, users and field-level security, sessions, the event bus, outbound messages,
+the dunning flow and the Apex REST registry, over one ``Store`` (reset/snapshot/restore for free). No Flask here."""
 from __future__ import annotations
 
 from datetime import date
@@ -14,6 +14,7 @@ from .events import EventBus
 from .outbound import OutboundMessages
 from .records import Database, empty_state
 from .rules import Rules
+from .security import Security, empty_security
 from .seed import seed
 
 API_VERSIONS = ["52.0", "53.0", "54.0", "55.0", "56.0", "57.0", "58.0", "59.0", "60.0", "61.0", "62.0"]
@@ -39,6 +40,7 @@ def _factory() -> dict[str, Any]:
         "eventbus": {"events": [], "replay": 0, "faults": [], "held": {}},
         "outbound": [], "dunning": {"policy": load_policy(), "runs": []},
         "settings": dict(DEFAULT_SETTINGS, cdc_entities=list(DEFAULT_CDC)),
+        "security": empty_security(),
     })
     return state
 
@@ -51,6 +53,8 @@ class Org:
         self.store = sim.store(_factory)
         self.db = Database(sim, self.store)
         self.db.rules = Rules(self.db)
+        self.security = Security(self)
+        self.db.security = self.security
         self.sessions = Sessions(self)
         self.bus = EventBus(self)
         self.outbound = OutboundMessages(self)

@@ -2,7 +2,9 @@
 
 Default identity (DESIGN.md "Default credentials"): user ``integration@o2c.test``, password
 ``o2c-password`` + security token ``O2CTOKEN``; connected app ``o2c-client-id`` /
-``o2c-client-secret``. Sessions the fake issues are honoured until they are expired through the
+``o2c-client-secret``. Other users (``finance@o2c.test``, same password and token, and any added
+through the control plane) come from ``security.py``; a session acts as the user who logged in
+(client credentials run as the integration user, the connected app's "Run As" user). Sessions the fake issues are honoured until they are expired through the
 control plane (``/_sim/salesforce/sessions/expire``), an optional inactivity timeout passes on the
 simulated clock, or a fault rule returns a one-shot ``INVALID_SESSION_ID``.
 """
@@ -39,12 +41,17 @@ class Sessions:
     def table(self) -> dict[str, Any]:
         return self.org.store.data["sessions"]
 
-    def _issue(self, flow: str, client_id: str | None) -> str:
+    def _issue(self, flow: str, client_id: str | None, user: str = USERNAME) -> str:
         token = f"{ORG_ID[:15]}!AQ{self.org.sim.ids.token(8)}.{self.org.sim.ids.token(64)}"
         now = self.org.sim.clock.now()
-        self.table[token] = {"flow": flow, "client_id": client_id, "user": USERNAME, "issued_at": now,
+        self.table[token] = {"flow": flow, "client_id": client_id, "user": user, "issued_at": now,
                              "last_used": now}
         return token
+
+    def user_of(self, token: str) -> dict[str, Any] | None:
+        """The user record (security.py) a session acts as."""
+        s = self.table.get(token)
+        return self.org.security.user(s["user"]) if s else None
 
     def check(self, token: str | None) -> dict[str, Any] | None:
         if not token:
@@ -65,17 +72,18 @@ class Sessions:
         self.table.clear()
         return n
 
-    def _user_password(self, username: str, password: str) -> None:
-        if username != USERNAME or password not in (PASSWORD + SECURITY_TOKEN, PASSWORD):
+    def _user_password(self, username: str, password: str) -> str:
+        user = self.org.security.check_password(username, password)
+        if user is None:
             raise LoginFailed("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.",
                               "invalid_grant")
-        if password == PASSWORD and not self.org.settings.get("trusted_ip_range", True):
+        if password == user["password"] and not self.org.settings.get("trusted_ip_range", True):
             raise LoginFailed("LOGIN_MUST_USE_SECURITY_TOKEN", "Invalid username, password, security token; or "
                               "user locked out. Are you at a new location? ...")
+        return user["username"]
 
     def soap_login(self, username: str, password: str) -> str:
-        self._user_password(username, password)
-        return self._issue("soap", None)
+        return self._issue("soap", None, self._user_password(username, password))
 
     def _client(self, client_id: str | None, client_secret: str | None, need_secret: bool = True) -> None:
         if client_id != CLIENT_ID:
@@ -86,10 +94,10 @@ class Sessions:
     def oauth_password(self, form: dict[str, str]) -> str:
         self._client(form.get("client_id"), form.get("client_secret"))
         try:
-            self._user_password(form.get("username", ""), form.get("password", ""))
+            user = self._user_password(form.get("username", ""), form.get("password", ""))
         except LoginFailed:
             raise LoginFailed("invalid_grant", "authentication failure", "invalid_grant")
-        return self._issue("password", form.get("client_id"))
+        return self._issue("password", form.get("client_id"), user)
 
     def oauth_client_credentials(self, form: dict[str, str], basic: tuple[str, str] | None) -> str:
         cid, secret = basic if basic else (form.get("client_id"), form.get("client_secret"))
@@ -123,7 +131,8 @@ class Sessions:
                 raise LoginFailed("invalid_grant", "invalid assertion")
         if claims.get("iss") != CLIENT_ID:
             raise LoginFailed("invalid_client_id", "client identifier invalid", "invalid_client_id")
-        if claims.get("sub") != USERNAME:
+        subject = self.org.security.user(claims.get("sub"))
+        if subject is None or not subject.get("active"):
             raise LoginFailed("invalid_grant", "user hasn't approved this consumer")
         if claims.get("aud") not in audiences:
             raise LoginFailed("invalid_grant", "audience is invalid")
@@ -136,7 +145,7 @@ class Sessions:
         # than a day means a stale assertion.
         if exp and exp < self.org.sim.clock.timestamp() - 86400 and self.org.settings.get("jwt_check_exp"):
             raise LoginFailed("invalid_grant", "expired authorization code")
-        return self._issue("jwt", CLIENT_ID)
+        return self._issue("jwt", CLIENT_ID, subject["username"])
 
 
 def _b64(text: str) -> bytes:

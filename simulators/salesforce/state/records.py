@@ -58,6 +58,14 @@ class Database:
         self.listeners: list[Callable[[Change], None]] = []
         self._tx: Tx | None = None
         self.user_id = ""
+        self.security = None  # set by the Org: who is acting, and their profile's field-level security
+
+    @property
+    def actor_id(self) -> str | None:
+        """The user the current API call acts as (CreatedById / LastModifiedById); the org's default
+        user for automation and setup."""
+        acting = self.security.acting_user_id() if self.security else None
+        return acting or self.user_id or None
 
     # ---- access -----------------------------------------------------------------------
     @property
@@ -169,6 +177,7 @@ class Database:
     # ---- writes -----------------------------------------------------------------------
     def _check_fields(self, obj: SObject, values: dict[str, Any], creating: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        blocked: list[str] = []
         for raw_name, raw in values.items():
             if raw_name == "attributes":
                 continue
@@ -179,11 +188,16 @@ class Database:
             if not allowed or f.auto_number or f.calculated or f.name in SYSTEM_FIELDS:
                 if f.name == "Id" and not creating:
                     continue
-                verb = "insert" if creating else "update"
-                raise E.InvalidFieldForInsertUpdate(
-                    f"Unable to create/update fields: {f.name}. Please check the security settings of this field "
-                    f"and verify that it is read/write for your profile or permission set.", fields=[f.name])
+                blocked.append(f.name)
+                continue
             out[f.name] = coerce(f, raw)
+        if self.security is not None:   # field-level security of the acting user's profile
+            blocked += [n for n in self.security.read_only(obj.name, list(out)) if n not in blocked]
+        if blocked:
+            # one error naming every field the caller may not set (system, read-only, or FLS)
+            raise E.InvalidFieldForInsertUpdate(
+                f"Unable to create/update fields: {', '.join(blocked)}. Please check the security settings of "
+                f"this field and verify that it is read/write for your profile or permission set.", fields=blocked)
         for name, value in out.items():
             f = obj.fields[name]
             if f.type == "reference" and value is not None:
@@ -244,9 +258,9 @@ class Database:
             if f.auto_number:
                 rec[f.name] = self._auto_number(obj)
         rec.update({"IsDeleted": False, "CreatedDate": now, "LastModifiedDate": now, "SystemModstamp": now,
-                    "CreatedById": self.user_id or None, "LastModifiedById": self.user_id or None})
+                    "CreatedById": self.actor_id, "LastModifiedById": self.actor_id})
         if "OwnerId" in obj.fields and rec.get("OwnerId") is None:
-            rec["OwnerId"] = self.user_id or None
+            rec["OwnerId"] = self.actor_id
         if self.rules:
             self.rules.before_insert(obj, rec)
         self._check_required(obj, rec)
@@ -279,7 +293,7 @@ class Database:
             self._check_unique(obj, new)
         if changed:
             now = self.sim.clock.now()
-            new.update({"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.user_id or None})
+            new.update({"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.actor_id})
         rec.clear()
         rec.update(new)
 

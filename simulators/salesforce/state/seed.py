@@ -1,4 +1,4 @@
-"""Seed data created on every reset: the integration user, the standard price book, products and
+"""Seed data created on every reset: the profiles and users (state/security.py), the standard price book, products and
 their standard price book entries from ``fixtures/catalog.json``, accounts from
 ``fixtures/customers.json``. A scenario can create and activate an Order at once."""
 from __future__ import annotations
@@ -13,9 +13,9 @@ ORIGIN = "com/salesforce/seed"
 def seed(org) -> None:
     db = org.db
     with db.transaction(origin=ORIGIN):
-        user = _system_insert(org, "User", {"Name": "O2C Integration", "Username": "integration@o2c.test",
-                                            "Email": "integration@o2c.test", "IsActive": True, "Alias": "o2cint"})
-        db.user_id = user["Id"]
+        # profiles, then the users: integration@o2c.test (the org's default user) and finance@o2c.test
+        org.security.seed(lambda sobject, values: _system_insert(org, sobject, values))
+        db.user_id = org.security.user("integration@o2c.test")["id"]
         std = _system_insert(org, "Pricebook2", {"Name": "Standard Price Book", "IsActive": True,
                                                  "IsStandard": True})
         org.standard_pricebook_id = std["Id"]
