@@ -21,6 +21,7 @@ import asyncio
 import io
 import signal
 import sys
+import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -262,7 +263,8 @@ class LoopServer:
         return captured["status"], headers, body, delay, drop
 
     # ---- lifecycle ----------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, on_ready: Callable[["LoopServer"], None] | None = None) -> None:
+        """Serve until SIGTERM/SIGINT (main thread) or ``stop()`` (any thread)."""
         try:
             import uvloop
             loop = uvloop.new_event_loop()
@@ -272,21 +274,29 @@ class LoopServer:
         self.loop = loop
         server = loop.run_until_complete(loop.create_server(lambda: _Connection(self), self.host, self.port,
                                                             ssl=self.ssl_context, backlog=2048, reuse_address=True))
-        stop = asyncio.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        self.port = server.sockets[0].getsockname()[1]  # port 0 asks the system for a free one
+        self._stop_event = asyncio.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self._stop_event.set)
         loop.call_later(5.0, self._sweep)
+        if on_ready:
+            loop.call_soon(on_ready, self)
         try:
-            loop.run_until_complete(stop.wait())
+            loop.run_until_complete(self._stop_event.wait())
         finally:
             self.stopping = True
             server.close()
             for conn in list(self.connections):
-                if not conn.busy and conn.transport is not None:
+                if conn.transport is not None:
                     conn.transport.close()
             loop.run_until_complete(server.wait_closed())
             self.pool.shutdown(wait=False, cancel_futures=True)
             loop.close()
+
+    def stop(self) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._stop_event.set)
 
     def _sweep(self) -> None:
         """Close keep-alive connections idle longer than IDLE_TIMEOUT."""

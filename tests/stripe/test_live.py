@@ -1,4 +1,4 @@
-"""Live smoke: the same SDK calls against the fake served by gunicorn on a loopback port."""
+"""Live smoke: the same SDK calls against the fake served live (loopserver, fast lane) on a loopback port."""
 from __future__ import annotations
 
 import threading
@@ -54,3 +54,28 @@ def test_live_decline_and_idempotency(live):
     assert a.id == b.id
     with pytest.raises(stripe.IdempotencyError):
         sc.v1.customers.create({"name": "y"}, {"idempotency_key": "live-1"})
+
+
+def test_live_fault_latency_is_deferred_and_drop_closes_the_connection(live):
+    """Fast-lane requests run on the server's event loop: a latency fault holds the answer back
+    (other connections keep being served), and a drop fault cuts the socket with no answer."""
+    sc = client_for(live.url("stripe"))
+    cus = sc.v1.customers.create({"email": "slow@acme.test"})
+    ctl = live.control("stripe")
+    ctl.add_fault(operation="customers.retrieve", latency={"kind": "fixed", "ms": 400}, times=1)
+    ctl.add_fault(operation="customers.create", drop=True, times=1)
+    slow: dict = {}
+    t = threading.Thread(target=lambda: slow.update(c=sc.v1.customers.retrieve(cus.id)))
+    t.start()
+    live.wait_until(lambda: any(e["operation"] == "customers.retrieve" for e in ctl.journal()), timeout=10,
+                    what="the slow retrieve reaches the fake")
+    other = requests.get(f"{live.url('stripe')}/v1/customers?limit=1", headers={"Authorization": "Bearer sk_test_x"})
+    assert other.status_code == 200  # answered while the slow one is still held back
+    t.join(10)
+    assert slow["c"].id == cus.id
+    entry = [e for e in ctl.journal("customers.retrieve")][-1]
+    assert entry["simulated_latency_ms"] == 400 and entry["fault"]
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"{live.url('stripe')}/v1/customers", data={"email": "x@acme.test"},
+                      headers={"Authorization": "Bearer sk_test_x"})
+    assert sc.v1.customers.create({"email": "after@acme.test"}).id.startswith("cus_")
