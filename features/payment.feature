@@ -1,6 +1,6 @@
 Feature: Customer payment
   As the accounts receivable manager
-  I want card payments on the hosted invoice page to settle the invoice everywhere, and failures to leave it open with the bank's reason
+  I want card payments on the hosted invoice page to settle the invoice everywhere, in full or in parts, and failures to leave it open with the bank's reason
   So that cash, receivables and the customer's view always agree
 
   Background:
@@ -21,6 +21,57 @@ Feature: Customer payment
       And the ERP shows the invoice fully paid by one customer payment
       And Salesforce records one payment of 107.75 against the invoice
       And the books reconcile with 1 order, 1 invoice and 1 payment
+
+  Rule: A customer may pay an invoice in parts; it is paid when the last part arrives
+
+    Scenario: A customer pays part of an invoice and then the rest
+      When the customer pays part of the invoice with a valid card:
+        | amount |
+        | 50.00  |
+      Then the part payment is accepted and the invoice stays open
+      And the invoice shows Partially Paid in Salesforce
+      And the invoice's amounts agree in the payment processor, the ERP and Salesforce:
+        | paid  | still to pay |
+        | 50.00 | 57.75        |
+      And the books reconcile with 1 order, 1 invoice and 1 payment
+      When the customer pays the rest of the invoice with a valid card
+      Then the payment is accepted
+      And the invoice shows Paid in Salesforce
+      And the invoice's amounts agree in the payment processor, the ERP and Salesforce:
+        | paid   | still to pay |
+        | 107.75 | 0.00         |
+      And Salesforce records these payments against the invoice:
+        | amount |
+        | 50.00  |
+        | 57.75  |
+      And the ERP shows the invoice fully paid by 2 customer payments
+      And the books reconcile with 1 order, 1 invoice and 2 payments
+
+    Scenario: A declined part payment changes nothing
+      When the customer pays part of the invoice with a card with insufficient funds:
+        | amount |
+        | 50.00  |
+      Then the payment is declined with reason "insufficient_funds" and the message "Your card has insufficient funds."
+      And the invoice shows Unpaid in Salesforce
+      And the ERP shows no payment against the invoice
+      And the books reconcile with 1 order, 1 invoice and 0 payments
+
+    Scenario: A partially paid invoice still gets a reminder for the balance
+      Given the customer pays part of the invoice with a valid card:
+        | amount |
+        | 40.00  |
+      When time moves on until the invoice is 3 days overdue
+      Then the customer's reminders read:
+        | stage    | balance | invoice status |
+        | reminder | 67.75   | Partially Paid |
+      When the customer pays the rest of the invoice with a valid card
+      And time moves on until the invoice is 20 days overdue
+      Then the invoice shows Paid in Salesforce
+      And the customer's reminders read:
+        | stage    | balance | invoice status |
+        | reminder | 67.75   | Partially Paid |
+      And reconciliation counts 0 false dunning emails
+      And the books reconcile with 1 order, 1 invoice and 2 payments
 
   Rule: A declined card leaves the invoice open, with the bank's reason
 

@@ -219,3 +219,17 @@ def test_a_partially_paid_invoice_still_goes_overdue(harness, sc):
     overdue = sc.v1.events.list({"type": "invoice.overdue"}).data
     assert len(overdue) == 1 and overdue[0].data.object.amount_remaining == 2000
     assert overdue[0].data.object.status == "open"
+
+
+def test_live_attach_payment_and_hosted_partial(live):
+    """The same calls against the fake served live (its own server path, not the in-process router)."""
+    sc = stripe.StripeClient("sk_test_o2c", base_addresses={"api": live.url("stripe")})
+    cus, inv = open_invoice(sc, 3000)
+    pi = part(sc, cus, 1200, payment_method="pm_card_visa", confirm=True)
+    got = sc.v1.invoices.attach_payment(inv.id, {"payment_intent": pi.id})
+    assert got.status == "open" and got.amount_paid == 1200 and got.amount_remaining == 1800
+    r = pay_hosted(live, inv.id, amount=800)
+    assert r.status_code == 200 and r.json()["invoice"]["amount_remaining"] == 1000
+    assert pay_hosted(live, inv.id).json()["invoice"]["status"] == "paid"
+    pays = sc.v1.invoice_payments.list({"invoice": inv.id, "status": "paid"}).data
+    assert sorted(p.amount_paid for p in pays) == [800, 1000, 1200]
