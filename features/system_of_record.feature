@@ -42,6 +42,19 @@ Feature: Billing system of record
       And Salesforce holds exactly 1 invoice mirror for the order, sourced from the ERP
       And the books reconcile
 
+    Scenario: The invoice mirror in Salesforce is read-only for finance users
+      Given customer "WINDY-CHICAGO" orders 2 "HW-ROUTER"
+      And the order is activated
+      And the invoice has been issued
+      When a finance user tries to change the invoice total in Salesforce to 1.00
+      Then Salesforce refuses the change because the field is read-only for the finance profile
+      And the mirror carries the ERP invoice number and these amounts:
+        | subtotal | tax   | total  |
+        | 200.00   | 20.50 | 220.50 |
+      When a finance user puts the invoice on hold in Salesforce
+      Then the invoice shows on hold in Salesforce
+      And the books reconcile with 1 order, 1 invoice and 0 payments
+
     Scenario: A second invoice keyed in by hand in Salesforce is caught by reconciliation
       Given customer "ROSE-PORTLAND" orders 1 "HW-ROUTER"
       And the order is activated

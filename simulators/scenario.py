@@ -92,6 +92,10 @@ class Lifecycle:
     def cancel(self, key: str) -> None:
         self.sf.update("Order", self.order(key)["Id"], {"Status": "Cancelled"})
 
+    def deactivate(self, key: str) -> None:
+        """A user deactivates an activated order (Status back to Draft) to amend its products."""
+        self.sf.update("Order", self.order(key)["Id"], {"Status": "Draft"})
+
     # ---- observations -----------------------------------------------------------------------------
     def mirror(self, key: str) -> dict[str, Any] | None:
         rows = self.sf.query(
@@ -177,7 +181,7 @@ class Lifecycle:
         self.h.settle()
         return reconcile(self.ep)
 
-    # ---- order changes before activation; mistakes people make ----------------------------------------
+    # ---- order changes (before activation, or deactivated to amend); mistakes people make ----------------
     def order_lines(self, key: str) -> list[dict[str, Any]]:
         return self.sf.query("SELECT Id, Quantity, UnitPrice, TotalPrice, Product2.ProductCode FROM OrderItem "
                              f"WHERE Order.Order_Key__c = '{key}' ORDER BY Id")
@@ -207,6 +211,31 @@ class Lifecycle:
                     return code
             return text[:200]
         return None
+
+    def billing_alerts(self, key: str) -> list[str]:
+        """What the billing team is told about this order in Salesforce: open Tasks on the order and
+        Integration_Error__e platform events naming it (read from the org's event bus)."""
+        order_id = self.order(key)["Id"]
+        texts = [f"{t['Subject']} {t.get('Description') or ''}" for t in self.sf.query(
+            f"SELECT Subject, Description FROM Task WHERE WhatId = '{order_id}' AND Status != 'Completed'")]
+        events = requests.get(self.h.url("salesforce") + "/_sim/salesforce/eventbus",
+                              params={"channel": "/event/Integration_Error__e"}, verify=self.verify,
+                              timeout=30).json().get("events", [])
+        texts += [e["payload"].get("Message__c") or "" for e in events
+                  if (e["payload"].get("Record_Id__c") or "")[:15] == order_id[:15]]
+        return texts
+
+    def as_user(self, username: str, password: str = "o2c-password", token: str = "O2CTOKEN") -> SalesforceConn:
+        """A Salesforce connection as another user of the org (e.g. finance@o2c.test)."""
+        from dataclasses import replace
+        return SalesforceConn(replace(self.ep.config(), sf_username=username, sf_password=password, sf_token=token))
+
+    def edit_invoice_as(self, username: str, key: str, fields: dict[str, Any]) -> str | None:
+        """A user edits the order's invoice mirror in Salesforce. Returns Salesforce's error code
+        when the org refuses it."""
+        conn = self.as_user(username)
+        mirror_id = self.mirror(key)["Id"]
+        return self._sf_error(lambda: conn.update("blng__Invoice__c", mirror_id, fields))
 
     def bill_again(self, key: str) -> dict[str, Any]:
         """Someone bills the same sales order a second time in the ERP (seed gotcha 1): the ERP's answer."""

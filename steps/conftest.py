@@ -56,7 +56,8 @@ class World:
     the integration's settings."""
 
     def __init__(self, live_harness=None):
-        self.settings: dict[str, Any] = {"payment_sync": "webhook", "system_of_record": "erp", "poll_interval": 300}
+        self.settings: dict[str, Any] = {"payment_sync": "webhook", "system_of_record": "erp", "poll_interval": 300,
+                                         "bill_on_activation": True, "billing_run_hour": 2}
         self.live_harness = live_harness
         self.h = None
         self._o2c: Lifecycle | None = None

@@ -56,3 +56,32 @@ def caught(world):
     assert not world.report.ok
     check = next(c for c in world.report.checks if c.name == "one sales order and one invoice")
     assert any(world.current in f and "invoice mirrors" in f for f in check.failures), check.failures
+
+
+# ---------------------------------------------------------------------------------------------------
+# The read-only mirror (field-level security of the finance profile)
+# ---------------------------------------------------------------------------------------------------
+FINANCE_USER = "finance@o2c.test"
+
+
+@when(parsers.parse("a finance user tries to change the invoice total in Salesforce to {amount}"))
+def finance_changes_total(world, amount):
+    world.last = world.o2c.edit_invoice_as(FINANCE_USER, world.current, {"blng__TotalAmount__c": money(amount),
+                                                                         "blng__Balance__c": money(amount)})
+
+
+@then("Salesforce refuses the change because the field is read-only for the finance profile")
+def refused_read_only(world):
+    assert world.last == "INVALID_FIELD_FOR_INSERT_UPDATE", world.last
+
+
+@when("a finance user puts the invoice on hold in Salesforce")
+def finance_holds(world):
+    world.last = world.o2c.edit_invoice_as(FINANCE_USER, world.current, {"On_Hold__c": True})
+    assert world.last is None, world.last
+
+
+@then("the invoice shows on hold in Salesforce")
+def on_hold(world):
+    m = world.o2c.sf.query(f"SELECT On_Hold__c FROM blng__Invoice__c WHERE Id = '{world.o2c.mirror(world.current)['Id']}'")
+    assert m[0]["On_Hold__c"] is True
