@@ -1,7 +1,7 @@
 """Live AvaTax create-transaction throughput, side by side in one run:
 (1) validation strict vs off on the chosen WSGI server, (2) WSGI servers for live mode.
 
-    .venv/bin/python benchmarks/avatax_bench.py [--total 2000] [--concurrency 8] [--engines gunicorn waitress cheroot werkzeug]
+    .venv/bin/python benchmarks/avatax_bench.py [--total 2000] [--concurrency 8] [--engines loop gunicorn waitress cheroot werkzeug]
 
 Bounded: each case sends at most --total requests and stops after --time-cap seconds.
 """
@@ -54,13 +54,15 @@ def main() -> None:
     p.add_argument("--total", type=int, default=2000)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--time-cap", type=float, default=60)
-    p.add_argument("--engines", nargs="*", default=["gunicorn", "waitress", "cheroot", "werkzeug"])
+    p.add_argument("--engines", nargs="*", default=["loop", "gunicorn", "waitress", "cheroot", "werkzeug"],
+                   help="the first one is also measured with validation off")
     args = p.parse_args()
     rows = []
+    first = args.engines[0]
     for validation in ("strict", "off"):
-        rows.append(("gunicorn", validation, measure("gunicorn", validation, args.total, args.concurrency, args.time_cap)))
-    for engine in args.engines:
-        if engine != "gunicorn":
+        rows.append((first, validation, measure(first, validation, args.total, args.concurrency, args.time_cap)))
+    for engine in args.engines[1:]:
+        if engine != first:
             rows.append((engine, "strict", measure(engine, "strict", args.total, args.concurrency, args.time_cap)))
     print(f"\nAvaTax POST /api/v2/transactions/create, 3 lines, {args.total} requests, concurrency {args.concurrency}")
     print(f"{'server':<10}{'validation':<12}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")

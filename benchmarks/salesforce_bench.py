@@ -60,7 +60,7 @@ def main() -> None:
                 return session.get(f"{base}/services/data/v59.0/query/", params={"q": soql}, headers=headers,
                                    verify=ca, timeout=30).status_code
             rows.append((label + " (~2000 Accounts)", run(query, args.total, args.concurrency, args.time_cap)))
-    print(f"\nfake Salesforce, live HTTPS (gunicorn gthread), {args.total} requests per case, "
+    print(f"\nfake Salesforce, live HTTPS (default server: loopserver), {args.total} requests per case, "
           f"concurrency {args.concurrency}")
     print(f"{'case':<58}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for label, r in rows:

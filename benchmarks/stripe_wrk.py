@@ -53,6 +53,8 @@ def main() -> None:
     p.add_argument("--localstripe", required=True)
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--engines", nargs="*", default=["loop"],
+                   help="serving engines for the fake (loop is the default server; gunicorn for comparison)")
     args = p.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -62,31 +64,37 @@ def main() -> None:
     ls = subprocess.Popen([args.localstripe, "--port", str(port), "--from-scratch"], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL)
     try:
-        with LiveHarness(["stripe"], ports={"stripe": free_port()}, run_dir=Path(tempfile.mkdtemp())) as h:
-            bases = {"o2c fake": h.url("stripe"), "localstripe": f"http://127.0.0.1:{port}"}
-            ready = threading.Event()
-            for _ in range(200):
-                try:
-                    requests.get(bases["localstripe"] + "/v1/customers", headers=AUTH, timeout=2)
-                    break
-                except requests.ConnectionError:
-                    ready.wait(0.1)
-            ids = {n: requests.post(b + "/v1/customers", data={"email": "r@o2c.test"}, headers=AUTH).json()["id"]
-                   for n, b in bases.items()}
-            rows = []
-            for name, base in bases.items():
-                reads = wrk(f"{base}/v1/customers/{ids[name]}", args.seconds, args.connections)
-                writes = wrk(f"{base}/v1/customers", args.seconds, args.connections, str(lua))
-                rows.append((name, writes, reads))
+        ready = threading.Event()
+        for _ in range(200):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/v1/customers", headers=AUTH, timeout=2)
+                break
+            except requests.ConnectionError:
+                ready.wait(0.1)
+        rows = []
+        for engine in args.engines:
+            with LiveHarness(["stripe"], ports={"stripe": free_port()}, run_dir=Path(tempfile.mkdtemp()),
+                             engine=engine) as h:
+                rows.append((f"o2c fake ({engine})", *phase(h.url("stripe"), args, lua)))
+        rows.append(("localstripe", *phase(f"http://127.0.0.1:{port}", args, lua)))
     finally:
         ls.terminate()
         ls.wait(timeout=10)
     print(f"\nwrk -t2 -c{args.connections} -d{args.seconds}s, one run, side by side")
-    print(f"{'server':<14}{'POST /v1/customers':>20}{'GET /v1/customers/{id}':>26}")
+    print(f"{'server':<24}{'POST /v1/customers':>20}{'GET /v1/customers/{id}':>26}")
     for name, w, r in rows:
-        print(f"{name:<14}{w:>20.1f}{r:>26.1f}")
-    (fw, fr), (lw, lr) = (rows[0][1], rows[0][2]), (rows[1][1], rows[1][2])
-    print(f"{'ratio':<14}{fw / lw:>19.1f}x{fr / lr:>25.1f}x")
+        print(f"{name:<24}{w:>20.1f}{r:>26.1f}")
+    lw, lr = rows[-1][1], rows[-1][2]
+    for name, w, r in rows[:-1]:
+        print(f"{'ratio ' + name.split(' (')[-1].rstrip(')'):<24}{w / lw:>19.1f}x{r / lr:>25.1f}x")
+
+
+def phase(base: str, args, lua: Path) -> tuple[float, float]:
+    """Reads then writes against one server: (writes/s, reads/s)."""
+    cid = requests.post(base + "/v1/customers", data={"email": "r@o2c.test"}, headers=AUTH).json()["id"]
+    reads = wrk(f"{base}/v1/customers/{cid}", args.seconds, args.connections)
+    writes = wrk(f"{base}/v1/customers", args.seconds, args.connections, str(lua))
+    return writes, reads
 
 
 if __name__ == "__main__":
