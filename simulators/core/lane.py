@@ -13,6 +13,8 @@ dispatch to a handler, render its errors and finish the headers.
 from __future__ import annotations
 
 import io
+import sys
+import traceback
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Callable
@@ -33,7 +35,8 @@ class LaneRequest:
     def __init__(self, environ: dict[str, Any]):
         self.environ = environ
         self.method = environ["REQUEST_METHOD"]
-        self.path = environ.get("PATH_INFO") or "/"
+        # PATH_INFO is bytes-as-latin-1 (PEP 3333); paths and ids are UTF-8 on the wire
+        self.path = (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "replace")
         self.endpoint: str | None = None
         self.url_args: dict[str, str] = {}
         self.cache: dict[str, Any] = {}
@@ -131,6 +134,9 @@ class Lane:
             status, headers, body = 599, [(DROP_HEADER, "1")], b""
         except SimError as exc:
             status, headers, body = hooks.render_error(exc)
+        except Exception:  # a bug in the fake: answer like the vendor's 500, keep the traceback
+            traceback.print_exc(file=environ.get("wsgi.errors") or sys.stderr)
+            status, headers, body = hooks.render_error(SimError("An unexpected error occurred.", status=500))
         if status != 599:
             hooks.finish(req, headers)
             delay = sim.deferred_latency(t)
