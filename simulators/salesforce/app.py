@@ -40,7 +40,9 @@ def create_app(clock=None, seed=0, validation: str = "strict", live: bool = Fals
         if org.settings.get("enforce_api_limit") and used > org.settings["api_daily_max"]:
             raise E.RequestLimitExceeded("TotalRequests Limit exceeded.")
         g.sf_session = session
-        g.sf_acting = org.security.act_as(session["user"])   # field-level security for this request
+        # field-level security for this request; a stack, because composite subrequests are nested
+        # requests that share the outer request's app context (and so its ``g``)
+        g.setdefault("sf_acting", []).append(org.security.act_as(session["user"]))
         return session.get("client_id") or session["user"]
 
     def violation(v) -> E.SalesforceError:
@@ -79,9 +81,9 @@ def create_app(clock=None, seed=0, validation: str = "strict", live: bool = Fals
 
     @app.teardown_request
     def _stop_acting(exc):
-        token = g.pop("sf_acting", None)
-        if token is not None:
-            org.security.release(token)
+        stack = g.get("sf_acting")
+        if stack:
+            org.security.release(stack.pop())
 
     @app.after_request
     def _limit_info(resp):

@@ -163,3 +163,16 @@ def test_default_integration_identity_is_unchanged(harness):
     sf = Salesforce(**CREDS)
     rows = sf.query("SELECT Username, Profile.Name FROM User WHERE Username = 'integration@o2c.test'")["records"]
     assert rows[0]["Profile"]["Name"] == "System Administrator"
+
+
+def test_a_composite_call_leaves_no_user_behind(harness, org, finance, mirror):
+    """Composite subrequests are nested requests sharing the outer request's ``g``: when the call is
+    over, nobody is acting any more (work outside a request, like a reset's seed, is the org's)."""
+    finance.restful("composite", method="POST", json={"compositeRequest": [
+        {"method": "GET", "url": f"/services/data/v59.0/sobjects/blng__Invoice__c/{mirror['id']}", "referenceId": "a"},
+        {"method": "GET", "url": f"/services/data/v59.0/sobjects/blng__Invoice__c/{mirror['id']}", "referenceId": "b"}]})
+    assert org.security.acting_user() is None
+    harness.control("salesforce").reset()
+    sf = Salesforce(**CREDS)
+    owners = sf.query("SELECT Owner.Username FROM Account")["records"]
+    assert {o["Owner"]["Username"] for o in owners} == {"integration@o2c.test"}

@@ -69,7 +69,8 @@ class Org:
     def _on_reset(self) -> None:
         listeners, self.db.listeners = self.db.listeners, []
         try:
-            seed(self)
+            with self.security.system_mode():   # setup data belongs to the org's default user
+                seed(self)
         finally:
             self.db.listeners = listeners
         self.dunning._job = None
