@@ -25,6 +25,7 @@ CREDENTIALS = """Default credentials (every fake accepts these out of the box):
   Stripe      any secret key starting sk_test_ (e.g. sk_test_o2c); webhook secrets whsec_... are returned on create
   AvaTax      HTTP Basic <numeric account id>:<non-empty license key>, or username:password
   Salesforce  integration@o2c.test / o2c-password + security token O2CTOKEN; client o2c-client-id / o2c-client-secret
+              (finance@o2c.test, same password and token: the invoice mirror is read-only for it)
   ERP         account O2C_SB1; consumer o2c-consumer-key / o2c-consumer-secret; token o2c-token-id / o2c-token-secret
               (OAuth 1.0a HMAC-SHA256), or Bearer o2c-erp-token"""
 
