@@ -107,8 +107,9 @@ def billing_run_happens(world):
 
 @when("the sales rep deactivates the order")
 def deactivate(world):
-    world.o2c.h.settle()   # the activation has reached the ERP
-    world.o2c.deactivate(world.current)
+    o2c = world.o2c   # once the activation has reached the ERP (its sales order exists)
+    o2c.h.wait_until(lambda: o2c.erp_sales_order(world.current), what="the activated order in the ERP")
+    o2c.deactivate(world.current)
 
 
 @when("the sales rep activates the order again")
