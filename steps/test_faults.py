@@ -52,6 +52,10 @@ def both_paid(world):
 
 @given("the integration goes down")
 def integration_down(world):
+    # Down means nothing in flight either: let the work already started (publishing the invoice)
+    # finish first; live, it may still be running when the previous step saw the mirror appear.
+    world.o2c.h.wait_until(lambda: world.o2c.integration_status()["pending"] == 0, timeout=20,
+                           what="the integration's work in flight to finish")
     world.o2c.h.control("integration").add_fault(operation="*", error={"code": "unavailable", "status": 503})
 
 
