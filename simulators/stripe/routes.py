@@ -35,8 +35,9 @@ def request_params() -> dict[str, Any]:
 
 
 def render_error(exc: SimError) -> Response:
-    body = exc.body() if isinstance(exc, StripeError) else {"error": {"message": exc.message, "type": "api_error"}}
-    return Response(dumps(body), status=exc.status, mimetype="application/json")
+    """Flask routes (hosted pages, unknown non-/v1 paths): the fast lane's rendering as a Response."""
+    status, _, body = lane_error(exc)
+    return Response(body, status=status, mimetype="application/json")
 
 
 def _mask(key: str) -> str:
