@@ -144,3 +144,9 @@ def test_deferred_latency_holds_the_answer_and_is_not_shown_to_the_client(server
     assert time.monotonic() - began >= 0.25  # the app asked for 300 ms; a lower bound, not a speed test
     assert resp.status == 200 and resp.getheader(DELAY_HEADER) is None
     conn.close()
+
+
+def test_chunked_request_body_reaches_the_app_whole(server):
+    out = raw(server, b"POST /chunks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                      b"4\r\nemai\r\n9\r\nl=a%40b.c\r\n0\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK") and out.endswith(b"POST /chunks q= body=email=a%40b.c")
