@@ -11,6 +11,7 @@ State is plain data in one ``Store`` (``/_sim/state`` dumps it; reset/snapshot/r
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any, Callable
 
 from ..errors import InvalidRequest, ResourceMissing
@@ -101,31 +102,28 @@ class Base:
         cursor = after or before
         if cursor and cursor not in objects:
             raise ResourceMissing(KIND_NAMES.get(kind, kind), cursor, param="starting_after" if after else "ending_before")
-        page: list[dict[str, Any]] = []
-        has_more = False
+
+        def take(walk) -> tuple[list[dict[str, Any]], bool]:
+            """Up to ``limit`` kept objects in walk order, and whether more follow."""
+            page: list[dict[str, Any]] = []
+            for oid in walk:
+                obj = objects.get(oid)
+                if keep(obj):
+                    if len(page) == limit:
+                        return page, True
+                    page.append(obj)
+            return page, False
+
         if before:
             # walk towards newer items starting just after the cursor, then present newest first
-            start = source.index(before) + 1
-            for oid in source[start:]:
-                obj = objects.get(oid)
-                if keep(obj):
-                    if len(page) == limit:
-                        has_more = True
-                        break
-                    page.append(obj)
+            page, has_more = take(source[source.index(before) + 1:])
             page.reverse()
         else:
-            started = after is None
-            for oid in reversed(source):
-                if not started:
-                    started = oid == after
-                    continue
-                obj = objects.get(oid)
-                if keep(obj):
-                    if len(page) == limit:
-                        has_more = True
-                        break
-                    page.append(obj)
+            walk = reversed(source)
+            if after is not None:  # resume just past the cursor (nothing, if it is not in this list)
+                walk = itertools.dropwhile(lambda oid: oid != after, walk)
+                next(walk, None)
+            page, has_more = take(walk)
         return {"object": "list", "data": page, "has_more": has_more, "url": url}
 
     # ---- rendering -----------------------------------------------------------------------
