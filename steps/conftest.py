@@ -103,6 +103,14 @@ class World:
     def order_key(self, name: str | None = None) -> str:
         return self.orders[name] if name else self.current
 
+    def broken_on_purpose(self, why: str, check_name: str) -> list[str]:
+        """For a scenario that breaks the books on purpose: reconcile, require that they do not
+        reconcile, and return the failures of the check that must name the breakage."""
+        self.expect_broken = why
+        self.report = self.o2c.reconcile()
+        assert not self.report.ok, self.report.table()
+        return next(c for c in self.report.checks if c.name == check_name).failures
+
     def advance(self, secs: float) -> None:
         self.o2c.h.advance(timedelta(seconds=secs))
 

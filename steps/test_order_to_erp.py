@@ -153,9 +153,7 @@ def still_one_invoice(world, n):
 
 @then("the books do not reconcile, and reconciliation names the order whose total no longer matches its invoice")
 def drift_caught(world):
-    world.expect_broken = "an invoiced order amended in Salesforce (needs a credit memo)"
-    world.report = world.o2c.reconcile()
-    assert not world.report.ok
-    check = next(c for c in world.report.checks if c.name == "one sales order and one invoice")
-    assert any(world.current in f and "order total" in f and "invoice" in f for f in check.failures), check.failures
+    failures = world.broken_on_purpose("an invoiced order amended in Salesforce (needs a credit memo)",
+                                       "one sales order and one invoice")
+    assert any(world.current in f and "order total" in f and "invoice" in f for f in failures), failures
     assert all(c.ok for c in world.report.checks if c.name != "one sales order and one invoice"), world.report.table()
