@@ -146,6 +146,11 @@ class Database(Transactional):
                 self._check_reference(f, value)
         return out
 
+    def _check_object_permission(self, obj: SObject, action: str) -> None:
+        """The acting user's profile must permit creating / deleting this object (security.py)."""
+        if self.security is not None and not self.security.may(obj.name, action):
+            raise E.InsufficientAccess("insufficient access rights on object id", fields=[])
+
     def _check_reference(self, f: Field, value: str) -> None:
         target = self.registry.for_id(value)
         if target is None or target.name not in f.reference_to:
@@ -188,6 +193,7 @@ class Database(Transactional):
         obj = self.sobject(sobject)
         if not obj.createable or obj.event:
             raise E.InvalidType(f"sObject type '{obj.name}' is not supported for create", code="INVALID_TYPE")
+        self._check_object_permission(obj, "create")
         if any(k.lower() == "id" for k in values):
             raise E.InvalidFieldForInsertUpdate("cannot specify Id in an insert call", fields=["Id"])
         clean = self._check_fields(obj, values, creating=True)
@@ -262,6 +268,7 @@ class Database(Transactional):
         if not obj.deletable:
             raise E.InvalidType(f"sObject type '{obj.name}' is not supported for delete")
         rec = self.get(obj.name, record_id)
+        self._check_object_permission(obj, "delete")
         if self.rules:
             self.rules.before_delete(obj, rec)
         key = rec["Id"][:15]
