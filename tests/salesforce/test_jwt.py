@@ -57,7 +57,7 @@ def test_forged_unsigned_and_foreign_key_assertions_are_refused(harness, key, no
     unsigned = jwt.encode(claims, None, algorithm="none")
     b64 = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
     fake_rs256 = f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims)}.c2lnbmF0dXJl"
-    hs256 = jwt.encode(claims, "o2c-client-secret", algorithm="HS256")
+    hs256 = jwt.encode(claims, "o2c-client-secret-used-as-an-hmac-key", algorithm="HS256")
     foreign = jwt_assertion(_other_key(), "integration@o2c.test", now)
     for assertion in (unsigned, fake_rs256, hs256, foreign, "not-a-jwt"):
         r = _login(assertion)
