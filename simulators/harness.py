@@ -91,6 +91,11 @@ class _Base:
         for name in self.names:
             self.control(name).reset()
 
+    def salesforce_jwt_key(self) -> str:
+        """The private key (PEM) of the Salesforce fake's default connected-app certificate, to sign
+        JWT bearer assertions with (None once a user registered their own certificate)."""
+        return self.control("salesforce").get("/salesforce/jwt-certificate")["private_key"]
+
     def wait_until(self, condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition",
                    interval: float = 0.02) -> Any:
         """Wait for ``condition()`` to be truthy: settles the systems and re-checks until the

@@ -28,6 +28,26 @@ def _token() -> str | None:
     return request.headers.get("X-SFDC-Session")
 
 
+def _one_transaction_per_request(app: Flask, org) -> None:
+    """Every vendor request (REST, composite, collections, Apex REST, logins) is one transaction:
+    isolated from other threads, committed when the handler returns, rolled back when it raises
+    (state/transactions.py). The control plane (``/_sim``) is not wrapped."""
+    def origin() -> str | None:
+        args = request.view_args or {}   # Apex REST sets its own origin (routes_apex.py)
+        if "version" in args:
+            return f"com/salesforce/api/rest/{args['version']}"
+        return None
+
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/_sim") or rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        if not getattr(view, "_sf_transactional", False):
+            wrapped = org.db.transactional(view, origin)
+            wrapped._sf_transactional = True
+            app.view_functions[rule.endpoint] = wrapped
+
+
 def create_app(clock=None, seed=0, validation: str = "strict", live: bool = False, **options) -> Flask:
     app = Flask(__name__)
     app.url_map.strict_slashes = False
@@ -78,6 +98,7 @@ def create_app(clock=None, seed=0, validation: str = "strict", live: bool = Fals
     routes_composite.register(app, org)
     routes_apex.register(app, org)
     control.register(app, org)
+    _one_transaction_per_request(app, org)
 
     @app.teardown_request
     def _stop_acting(exc):

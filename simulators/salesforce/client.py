@@ -55,3 +55,13 @@ def oauth_token(base_url: str, ca_path: str | None = None, **form) -> dict:
                   timeout=30)
     resp.raise_for_status()
     return resp.json()
+
+
+def jwt_assertion(private_key_pem: str, username: str, now: int, audience: str = "https://login.salesforce.com",
+                  client_id: str = "o2c-client-id", lifetime: int = 180) -> str:
+    """An RS256 JWT bearer assertion as a connected app signs it; ``now`` in epoch seconds (pass the
+    simulated clock's). The fake's default key: ``harness.salesforce_jwt_key()``."""
+    import jwt
+
+    return jwt.encode({"iss": client_id, "sub": username, "aud": audience, "exp": now + lifetime},
+                      private_key_pem, algorithm="RS256")

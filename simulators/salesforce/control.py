@@ -12,6 +12,9 @@ from simulators.core.errors import ControlError
 from simulators.core.jsonutil import to_jsonable
 from simulators.core.sim import json_response
 
+from .state import jwt_keys
+from .state.jwt_keys import checked_certificate
+
 
 
 
@@ -103,6 +106,8 @@ def register(app: Flask, org) -> None:
         unknown = set(body) - set(org.settings)
         if unknown:
             raise ControlError(f"unknown settings {sorted(unknown)}; known: {sorted(org.settings)}")
+        if body.get("jwt_certificate") is not None:
+            checked_certificate(body["jwt_certificate"])
         org.settings.update(body)
         return json_response(org.settings)
 
@@ -118,6 +123,27 @@ def register(app: Flask, org) -> None:
     @bp.put("/security/users/<path:username>")
     def security_user(username):
         return json_response(org.security.set_user(username, _body()))
+
+    # ---- the connected app's JWT certificate (state/jwt_keys.py) -----------------------------
+    @bp.get("/jwt-certificate")
+    def jwt_certificate_get():
+        registered = org.settings.get("jwt_certificate")
+        pair = jwt_keys.default_pair()
+        return json_response({"certificate": registered or pair["certificate"], "default": registered is None,
+                              "private_key": None if registered else pair["private_key"]})
+
+    @bp.put("/jwt-certificate")
+    def jwt_certificate_put():
+        unknown = set(_body()) - {"certificate"}
+        if unknown:
+            raise ControlError(f"unknown fields {sorted(unknown)}; the body is {{\"certificate\": \"<PEM>\"}}")
+        org.settings["jwt_certificate"] = checked_certificate(_body().get("certificate"))
+        return json_response({"certificate": org.settings["jwt_certificate"], "default": False, "private_key": None})
+
+    @bp.delete("/jwt-certificate")
+    def jwt_certificate_delete():
+        org.settings["jwt_certificate"] = None
+        return jwt_certificate_get()
 
     @bp.post("/api-usage")
     def api_usage():

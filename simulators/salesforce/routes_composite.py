@@ -23,6 +23,11 @@ ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
                           "header", "fields": []}
 
 
+# allOrNone on a Composite request overrides the allOrNone of the sObject Collections subrequests it
+# embeds (developer.salesforce.com api_rest resources_composite_allornone); passed in the subrequest's environ
+COMPOSITE_ALL_OR_NONE = "o2c.composite_all_or_none"
+
+
 class _Abort(Exception):
     pass
 
@@ -85,12 +90,17 @@ def register(app: Flask, org) -> None:
                     resp = client.open(url, method=sub.get("method", "GET").upper(), headers=headers,
                                        data=json.dumps(payload) if payload is not None else None,
                                        content_type="application/json",
-                                       environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1"})
+                                       environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1",
+                                                     COMPOSITE_ALL_OR_NONE: all_or_none})
                     parsed = resp.get_json(silent=True) if resp.data else None
                     out_headers = {k: v for k, v in resp.headers.items() if k in ("Location",)}
                     responses.append({"body": parsed, "httpHeaders": out_headers, "httpStatusCode": resp.status_code,
                                       "referenceId": ref})
-                    if resp.status_code >= 400:
+                    # an embedded sObject Collection answers 200 with per-record failures; under the
+                    # composite's allOrNone it was all-or-none itself, and its failure fails the request
+                    collection_failed = isinstance(parsed, list) and any(
+                        isinstance(r, dict) and r.get("success") is False for r in parsed)
+                    if resp.status_code >= 400 or (all_or_none and collection_failed):
                         db.rollback_to(mark)
                         failed_refs.add(ref)
                         if all_or_none:
@@ -112,6 +122,7 @@ def register(app: Flask, org) -> None:
         return json_response({"compositeResponse": responses})
 
     def _collection(records: list[Any], all_or_none: bool, op) -> list[dict[str, Any]]:
+        all_or_none = all_or_none or bool(request.environ.get(COMPOSITE_ALL_OR_NONE))
         if len(records) > 200:
             raise E.SalesforceError("Maximum 200 records allowed", code="EXCEEDED_ID_LIMIT")
         results: list[dict[str, Any]] = []

@@ -45,18 +45,6 @@ def test_client_credentials_flow(harness):
     assert sf.query("SELECT Id FROM Product2 WHERE ProductCode = 'FREIGHT'")["totalSize"] == 1
 
 
-def test_jwt_bearer_flow(harness):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    sf = Salesforce(username="integration@o2c.test", consumer_key="o2c-client-id", privatekey=pem)
-    assert sf.query("SELECT COUNT() FROM Pricebook2")["totalSize"] == 1
-    with pytest.raises(SalesforceAuthenticationFailed):
-        Salesforce(username="someone@else.test", consumer_key="o2c-client-id", privatekey=pem)
-
-
 def test_direct_session_and_bad_token(harness, sf):
     direct = Salesforce(instance_url="https://o2c.my.salesforce.com", session_id=sf.session_id)
     assert direct.query("SELECT COUNT() FROM Account")["totalSize"] == 8

@@ -27,8 +27,8 @@ DEFAULT_SETTINGS = {
     "api_daily_max": 100_000,          # DailyApiRequests Max; REQUEST_LIMIT_EXCEEDED once used up
     "enforce_api_limit": True,
     "cdc_entities": list(DEFAULT_CDC),
-    "jwt_certificate": None,
-    "jwt_check_exp": False,
+    "jwt_certificate": None,           # PEM; None = the harness's default certificate (state/jwt_keys.py)
+    "jwt_check_exp": True,             # exp checked on the simulated clock
     "base_url": None,                  # outbound message Enterprise/Partner URL host; set per request in live mode
 }
 

@@ -7,9 +7,7 @@ datetime, bool, str), keyed by the 15-character id so 15- and 18-character ids a
 """
 from __future__ import annotations
 
-import copy
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
@@ -17,6 +15,7 @@ from simulators.core.ids import sf_id_key
 
 from .. import errors as E
 from ..schema import REGISTRY, Field, Registry, SObject
+from .transactions import Transactional
 from .values import coerce, normalize_id
 
 SYSTEM_FIELDS = {"Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
@@ -37,26 +36,20 @@ class Change:
     sequence: int = 0
 
 
-@dataclass
-class Tx:
-    undo: list[Callable[[], None]] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-
-
 def empty_state() -> dict[str, Any]:
     return {"records": {name: {} for name in REGISTRY.objects},
             "deleted": {name: {} for name in REGISTRY.objects},
             "autonumber": {}}
 
 
-class Database:
+class Database(Transactional):
     def __init__(self, sim, store, registry: Registry = REGISTRY):
         self.sim = sim
         self.store = store
         self.registry = registry
         self.rules = None  # set by the Org: business rules (rules.py) run inside the write path
         self.listeners: list[Callable[[Change], None]] = []
-        self._tx: Tx | None = None
+        self._init_transactions()
         self.user_id = ""
         self.security = None  # set by the Org: who is acting, and their profile's field-level security
 
@@ -107,9 +100,10 @@ class Database:
         return rec
 
     def all(self, sobject: str, include_deleted: bool = False) -> list[dict[str, Any]]:
-        rows = list(self.table(sobject).values())
-        if include_deleted:
-            rows += [d["record"] for d in self.data["deleted"][sobject].values()]
+        with self.store.lock:   # a snapshot: never a table changing under the caller's iteration
+            rows = list(self.table(sobject).values())
+            if include_deleted:
+                rows += [d["record"] for d in self.data["deleted"][sobject].values()]
         return rows
 
     def by_external(self, obj: SObject, fname: str, value: str) -> list[dict[str, Any]]:
@@ -118,61 +112,9 @@ class Database:
         if f.type == "id":
             rec = self.table(obj.name).get(sf_id_key(value) or "")
             return [rec] if rec else []
-        return [r for r in self.table(obj.name).values()
-                if r.get(f.name) is not None and str(r[f.name]).lower() == needle]
-
-    # ---- transactions -----------------------------------------------------------------
-    @contextmanager
-    def transaction(self, origin: str = "com/salesforce/api/rest/59.0"):
-        """Nested calls join the outer transaction. Listeners run after the outermost commit."""
-        if self._tx is not None:
-            yield self._tx
-            return
         with self.store.lock:
-            self._tx = Tx()
-            self._origin = origin
-            try:
-                yield self._tx
-            except BaseException:
-                tx, self._tx = self._tx, None
-                for fn in reversed(tx.undo):
-                    fn()
-                raise
-            tx, self._tx = self._tx, None
-        key = self.sim.ids.uuid()
-        for i, ch in enumerate(tx.changes, 1):
-            ch.transaction_key, ch.sequence = key, i
-        for ch in tx.changes:
-            for listener in self.listeners:
-                listener(ch)
-
-    @contextmanager
-    def savepoint(self):
-        """Roll back only this block on error (per-record results with allOrNone=false)."""
-        if self._tx is None:
-            raise RuntimeError("savepoint outside a transaction")
-        mark_u, mark_c = len(self._tx.undo), len(self._tx.changes)
-        try:
-            yield
-        except BaseException:
-            for fn in reversed(self._tx.undo[mark_u:]):
-                fn()
-            del self._tx.undo[mark_u:]
-            del self._tx.changes[mark_c:]
-            raise
-
-    def mark(self) -> tuple[int, int]:
-        return len(self._tx.undo), len(self._tx.changes)
-
-    def rollback_to(self, mark: tuple[int, int]) -> None:
-        mark_u, mark_c = mark
-        for fn in reversed(self._tx.undo[mark_u:]):
-            fn()
-        del self._tx.undo[mark_u:]
-        del self._tx.changes[mark_c:]
-
-    def _record_change(self, ch: Change) -> None:
-        self._tx.changes.append(ch)
+            return [r for r in self.table(obj.name).values()
+                    if r.get(f.name) is not None and str(r[f.name]).lower() == needle]
 
     # ---- writes -----------------------------------------------------------------------
     def _check_fields(self, obj: SObject, values: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -203,6 +145,11 @@ class Database:
             if f.type == "reference" and value is not None:
                 self._check_reference(f, value)
         return out
+
+    def _check_object_permission(self, obj: SObject, action: str) -> None:
+        """The acting user's profile must permit creating / deleting this object (security.py)."""
+        if self.security is not None and not self.security.may(obj.name, action):
+            raise E.InsufficientAccess("insufficient access rights on object id", fields=[])
 
     def _check_reference(self, f: Field, value: str) -> None:
         target = self.registry.for_id(value)
@@ -238,12 +185,15 @@ class Database:
         return obj.auto_number_format.format(n)
 
     def create(self, sobject: str, values: dict[str, Any]) -> dict[str, Any]:
+        """One DML insert: atomic on its own (a savepoint inside the request's transaction)."""
+        with self.transaction():
+            return self._create(sobject, values)
+
+    def _create(self, sobject: str, values: dict[str, Any]) -> dict[str, Any]:
         obj = self.sobject(sobject)
         if not obj.createable or obj.event:
             raise E.InvalidType(f"sObject type '{obj.name}' is not supported for create", code="INVALID_TYPE")
-        if self._tx is None:
-            with self.transaction():
-                return self.create(sobject, values)
+        self._check_object_permission(obj, "create")
         if any(k.lower() == "id" for k in values):
             raise E.InvalidFieldForInsertUpdate("cannot specify Id in an insert call", fields=["Id"])
         clean = self._check_fields(obj, values, creating=True)
@@ -276,10 +226,11 @@ class Database:
         return rec
 
     def update(self, sobject: str, record_id: str, values: dict[str, Any], system: bool = False) -> dict[str, Any]:
+        with self.transaction():
+            return self._update(sobject, record_id, values, system)
+
+    def _update(self, sobject: str, record_id: str, values: dict[str, Any], system: bool) -> dict[str, Any]:
         obj = self.sobject(sobject)
-        if self._tx is None:
-            with self.transaction():
-                return self.update(sobject, record_id, values, system)
         rec = self.get(obj.name, record_id)
         clean = values if system else self._check_fields(obj, values, creating=False)
         old = dict(rec)
@@ -309,13 +260,15 @@ class Database:
         return rec
 
     def delete(self, sobject: str, record_id: str) -> None:
+        with self.transaction():
+            self._delete(sobject, record_id)
+
+    def _delete(self, sobject: str, record_id: str) -> None:
         obj = self.sobject(sobject)
         if not obj.deletable:
             raise E.InvalidType(f"sObject type '{obj.name}' is not supported for delete")
-        if self._tx is None:
-            with self.transaction():
-                return self.delete(sobject, record_id)
         rec = self.get(obj.name, record_id)
+        self._check_object_permission(obj, "delete")
         if self.rules:
             self.rules.before_delete(obj, rec)
         key = rec["Id"][:15]
@@ -335,7 +288,12 @@ class Database:
         self._record_change(Change("DELETE", obj.name, rec["Id"], old, None, [], self._origin, now))
 
     def upsert(self, sobject: str, ext_field: str, ext_value: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Returns (record, created). 300 with the matches when more than one record matches."""
+        """Returns (record, created). 300 with the matches when more than one record matches. The
+        match and the write are one transaction: two upserts of one key never both create."""
+        with self.transaction():
+            return self._upsert(sobject, ext_field, ext_value, values)
+
+    def _upsert(self, sobject: str, ext_field: str, ext_value: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         obj = self.sobject(sobject)
         f = obj.field(ext_field)
         if f is None or not (f.external_id or f.type == "id"):

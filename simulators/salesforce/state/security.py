@@ -20,6 +20,12 @@ Default users (same password ``o2c-password`` and token ``O2CTOKEN``):
   record and only the integration writes the mirror. Finance may still put an invoice on hold,
   record a dispute status and write notes.
 
+Profiles also carry object permissions (``object_permissions``: per object, ``create`` and
+``delete``; absent means allowed). A create or delete the acting user's profile does not permit is
+refused as Salesforce refuses it: 403 ``INSUFFICIENT_ACCESS_OR_READONLY`` "insufficient access
+rights on object id", on sObject, sObject-collection and composite requests alike. *O2C Finance*
+may neither create nor delete the invoice mirror, its lines or payments.
+
 Both are editable through ``/_sim/salesforce/security`` (docs/salesforce.md).
 """
 from __future__ import annotations
@@ -48,9 +54,14 @@ MIRROR_READ_ONLY: dict[str, list[str]] = {
                          "blng__PaymentDate__c", "Gateway_Charge_Id__c", "Gateway_Event_Id__c"],
 }
 
+MIRROR_NO_CREATE_DELETE: dict[str, dict[str, bool]] = {
+    name: {"create": False, "delete": False} for name in MIRROR_READ_ONLY}
+OBJECT_ACTIONS = ("create", "delete")
+
 DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
-    ADMIN: {"description": "Full access (the integration user)", "read_only": {}},
-    FINANCE: {"description": "Finance: the ERP-billed invoice mirror is read-only", "read_only": MIRROR_READ_ONLY},
+    ADMIN: {"description": "Full access (the integration user)", "read_only": {}, "object_permissions": {}},
+    FINANCE: {"description": "Finance: the ERP-billed invoice mirror is read-only", "read_only": MIRROR_READ_ONLY,
+              "object_permissions": MIRROR_NO_CREATE_DELETE},
 }
 DEFAULT_USERS: dict[str, dict[str, Any]] = {
     "integration@o2c.test": {"name": "O2C Integration", "alias": "o2cint", "profile": ADMIN},
@@ -86,7 +97,8 @@ class Security:
         if existing is None:
             rec = (insert or self._insert)("Profile", {"Name": name, "Description": spec.get("description")})
             existing = {"id": rec["Id"]}
-        existing.update(description=spec.get("description"), read_only=self._checked(spec.get("read_only") or {}))
+        existing.update(description=spec.get("description"), read_only=self._checked(spec.get("read_only") or {}),
+                        object_permissions=self._checked_objects(spec.get("object_permissions") or {}))
         self.data["profiles"][name] = existing
         return existing
 
@@ -134,18 +146,34 @@ class Security:
             out[obj.name] = fields
         return out
 
+    def _checked_objects(self, perms: dict[str, Any]) -> dict[str, dict[str, bool]]:
+        if not isinstance(perms, dict):
+            raise ControlError("object_permissions must map an object name to {\"create\": bool, \"delete\": bool}")
+        out: dict[str, dict[str, bool]] = {}
+        for sobject, actions in perms.items():
+            obj = self.org.registry.get(sobject)
+            if obj is None:
+                raise ControlError(f"unknown object {sobject!r}")
+            if not isinstance(actions, dict) or set(actions) - set(OBJECT_ACTIONS) or \
+                    not all(isinstance(v, bool) for v in actions.values()):
+                raise ControlError(f"object_permissions.{sobject} must be {{\"create\": bool, \"delete\": bool}}")
+            out[obj.name] = dict(actions)
+        return out
+
     # ---- control plane ------------------------------------------------------------------------
     def view(self) -> dict[str, Any]:
-        profiles = {n: {"id": p["id"], "description": p.get("description"), "read_only": p["read_only"]}
+        profiles = {n: {"id": p["id"], "description": p.get("description"), "read_only": p["read_only"],
+                        "object_permissions": p.get("object_permissions", {})}
                     for n, p in self.data["profiles"].items()}
         users = [{"username": u["username"], "id": u["id"], "name": u["name"], "profile": u["profile"],
                   "active": u["active"]} for u in self.data["users"].values()]
         return {"profiles": profiles, "users": users}
 
     def set_profile(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(body) - {"description", "read_only"}
+        unknown = set(body) - {"description", "read_only", "object_permissions"}
         if unknown:
-            raise ControlError(f"unknown fields {sorted(unknown)}; a profile has description and read_only")
+            raise ControlError(f"unknown fields {sorted(unknown)}; a profile has description, read_only and "
+                               f"object_permissions")
         with self.org.store.lock:
             self._put_profile(name, body)
         return self.view()["profiles"][name]
@@ -210,3 +238,11 @@ class Security:
         profile = self.data["profiles"].get(user["profile"]) or {}
         locked = set((profile.get("read_only") or {}).get(sobject, ()))
         return [n for n in names if n in locked]
+
+    def may(self, sobject: str, action: str) -> bool:
+        """Whether the acting user's profile permits ``action`` (create / delete) on ``sobject``."""
+        user = self.acting_user()
+        if user is None:
+            return True
+        profile = self.data["profiles"].get(user["profile"]) or {}
+        return (profile.get("object_permissions") or {}).get(sobject, {}).get(action, True)
