@@ -13,16 +13,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-ID_SEGMENT = re.compile(r"^(?=.*\d)[A-Za-z0-9_]{6,}$|^\d+$|^eid:")
+# record ids: Stripe's (in_..., pi_...), Salesforce's 15/18-character ones, ERP numbers and eid: refs
+ID_SEGMENT = re.compile(r"^[a-z]{2,5}_[A-Za-z0-9]{8,}$|^(?=.*\d)[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$|^\d+$|^eid:")
 SOQL_FROM = re.compile(r"\bFROM\s+(\w+)", re.I)
 
 
 def normalise(method: str, url: str) -> str:
     """A row name per operation, not per record: ids become ``{id}``; a SOQL query is named by its object."""
     parts = urlsplit(url)
-    segs = ["{id}" if ID_SEGMENT.match(s) and not re.match(r"^v\d+(\.\d+)?$", s) else s
-            for s in parts.path.split("/")]
-    path = "/".join(segs)
+    path = "/".join("{id}" if ID_SEGMENT.match(s) else s for s in parts.path.rstrip("/").split("/"))
     if path.endswith("/query") and parts.query:
         q = (parse_qs(parts.query).get("q") or [""])[0]
         m = SOQL_FROM.search(q)
