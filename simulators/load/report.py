@@ -50,6 +50,7 @@ def mode_summary(res: dict[str, Any]) -> dict[str, Any]:
                 "harness_ms_per_lifecycle": round(1000 * res["harness_cpu_s"] / completed, 1) if completed else None,
                 "wall_s": round(res["wall_s"], 1)},
         "vendor_limit_refusals": res["limits_refused"],
+        "integration_backlog_at_reconcile": res.get("integration_backlog", 0),
         "locust_exit_code": res["locust_exit"],
         "time": {"clock_rate": res["config"]["anchor"]["rate"], "run_time_wall_s": run_s,
                  "run_time_simulated_s": round(run_s * float(res["config"]["anchor"]["rate"]), 1),

@@ -164,10 +164,14 @@ class Run:
                     pass
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        for line in proc.stdout:
-            log.write(line)
-            if line.startswith(f"[{self.sync}]"):
-                print("  " + line.rstrip(), flush=True)
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                if line.startswith(f"[{self.sync}]"):
+                    print("  " + line.rstrip(), flush=True)
+        except KeyboardInterrupt:
+            proc.terminate()   # Ctrl-C: stop Locust (its own process), then the harness (caller's finally)
+            raise
         code = proc.wait()
         if code:
             print(f"  Locust exited with {code}; its log: {self.out / 'locust.log'}", flush=True)
@@ -193,15 +197,17 @@ class Run:
                 pause.wait(0.2)
         return tracker
 
-    def quiesce(self, timeout: float) -> None:
-        """The reference integration finishes its queued work before the books are judged."""
+    def quiesce(self, timeout: float) -> int:
+        """The reference integration finishes its queued work before the books are judged (bounded).
+        Returns the jobs still queued when the books were judged (0 when it went idle)."""
         if self.external:
-            return
+            return 0
         deadline = _wall.monotonic() + timeout
         pause = threading.Event()
-        while _wall.monotonic() < deadline:
-            if control(self.h, "integration", "GET", "/_integration/status").get("pending", 0) == 0:
-                return
+        while True:
+            pending = control(self.h, "integration", "GET", "/_integration/status").get("pending", 0)
+            if pending == 0 or _wall.monotonic() >= deadline:
+                return pending
             pause.wait(0.2)
 
     def limits_refused(self) -> dict[str, int]:
@@ -224,7 +230,9 @@ def run_mode(args, sync: str, out: Path) -> dict[str, Any]:
               (f" on {args.processes} processes" if args.processes > 1 else ""), flush=True)
         code, wall_s, gen_cpu = r.locust(cfg)
         tracker = r.collect(cfg)
-        r.quiesce(cfg["deadline_s"])
+        backlog = r.quiesce(3 * cfg["deadline_s"])
+        if backlog:
+            print(f"== {sync}: the integration still had {backlog} queued jobs when the books were judged", flush=True)
         harness_cpu = r.cpu() - cpu0
         report = reconcile(Endpoints.for_harness(r.h))
         refused = r.limits_refused()
@@ -232,4 +240,5 @@ def run_mode(args, sync: str, out: Path) -> dict[str, Any]:
         r.stop()
     (out / "reconciliation.json").write_text(json.dumps(report.to_json(), indent=2, default=str))
     return {"tracker": tracker, "report": report, "locust_exit": code, "wall_s": wall_s, "generator_cpu_s": gen_cpu,
-            "harness_cpu_s": harness_cpu, "limits_refused": refused, "config": cfg, "out": out}
+            "harness_cpu_s": harness_cpu, "limits_refused": refused, "config": cfg, "out": out,
+            "integration_backlog": backlog}
