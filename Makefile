@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test features features-live up bench clean
+.PHONY: demo test features features-live up bench load clean
 
 $(STAMP): pyproject.toml
 	$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -27,6 +27,10 @@ features-live: $(STAMP)
 
 up: $(STAMP)
 	$(BIN)/o2c up
+
+# A bounded headless load test (webhook, then polling; about 2.5 minutes; stops by itself): reports/load/
+load: $(STAMP)
+	$(BIN)/o2c load --sync both --users 12 --spawn-rate 4 --run-time 50s --out reports/load
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/avatax_create.py

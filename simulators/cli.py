@@ -7,6 +7,7 @@
     o2c reconcile [--json]
     o2c experiment sync [--invoices 40] [--seed 7]
     o2c demo
+    o2c load [--sync both] [--users 12] [--run-time 60s] [--clock-rate 60] [--slo load/slo.yaml]
 """
 from __future__ import annotations
 
@@ -227,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", default="reports")
     exp.set_defaults(fn=cmd_experiment)
     sub.add_parser("demo", help="the main job: start everything live, run the lifecycle, stop").set_defaults(fn=cmd_demo)
+    from .load.command import add_parser as add_load   # o2c load: simulators/load/
+    add_load(sub)
     return p
 
 

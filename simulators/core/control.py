@@ -127,6 +127,14 @@ def control_blueprint(sim) -> Blueprint:
         sim.faults.set_profile(control_body().get("name"))
         return json_response({"profile": sim.faults.profile})
 
+    @bp.get("/limits")
+    def limits_get():
+        return json_response(sim.limits.view())
+
+    @bp.post("/limits")
+    def limits_set():
+        return json_response(sim.limits.configure(control_body()))
+
     @bp.get("/journal")
     def journal():
         limit = request.args.get("limit", type=int)

@@ -21,6 +21,7 @@ from .errors import ControlError, DropConnection, SimError
 from .faults import FaultEngine
 from .ids import IdGen
 from .journal import Journal
+from .limits import Limits
 from .jsonutil import dumps
 from .outbox import Outbox
 from .store import Store
@@ -50,7 +51,7 @@ class Vendor:
 class Trace:
     """What the pipeline learns about one request, for the journal."""
 
-    __slots__ = ("started", "caller", "operation", "fault", "latency_ms", "inline")
+    __slots__ = ("started", "caller", "operation", "fault", "latency_ms", "inline", "limit_slot")
 
     def __init__(self, operation: str, caller: str, inline: bool = False):
         self.started = _perf.perf_counter()
@@ -59,6 +60,7 @@ class Trace:
         self.fault: str | None = None
         self.latency_ms: float | None = None
         self.inline = inline  # served on the event loop: latency is deferred by the server, not slept
+        self.limit_slot: object | None = None  # held against a vendor concurrency limit until recorded
 
 
 class Sim:
@@ -72,6 +74,7 @@ class Sim:
         self.ids = IdGen(f"{vendor.name}:{seed}")
         self.faults = FaultEngine(seed, profiles=vendor.latency_profiles)
         self.journal = Journal(journal_size)
+        self.limits = Limits(vendor.name, self.clock, vendor.fault_error)  # vendor limits: off until set
         self.validator = SchemaValidator(schema_dir, mode=validation, normalise=normalise)
         self.sleep_latency = sleep_latency
         self.stores: list[Store] = []
@@ -120,7 +123,7 @@ class Sim:
     # ---- the request pipeline, shared by the Flask hooks and the fast lane (lane.py) ---------
     def gate(self, t: Trace, authenticate: Callable[[], str | None] | None, read_body: Callable[[], Any],
              tenant: str | None = None, attrs: dict[str, str] | None = None) -> None:
-        """Fault layer -> vendor auth -> schema validation. Raises the vendor's error to answer with."""
+        """Fault layer -> vendor limits -> vendor auth -> schema validation. Raises the vendor's error."""
         action = self.faults.decide(t.operation, tenant, attrs or {})
         if action:
             t.fault = action.rule_id
@@ -131,6 +134,7 @@ class Sim:
                 raise DropConnection(t.operation)
             if action.error:
                 raise self.vendor.fault_error(dict(action.error))
+        t.limit_slot = self.limits.admit(t.operation)
         if authenticate and t.operation not in self.vendor.public_operations:
             who = authenticate()
             if who:
@@ -146,6 +150,7 @@ class Sim:
         return t.latency_ms if t.inline and t.latency_ms and self.sleep_latency else None
 
     def record(self, t: Trace, method: str, path: str, status: int) -> None:
+        self.limits.release(t.limit_slot)
         self.journal.record({
             "at": iso(self.now()), "method": method, "path": path, "operation": t.operation, "status": status,
             "caller": t.caller, "fault": t.fault, "ms": round((_perf.perf_counter() - t.started) * 1000, 3),

@@ -1,0 +1,72 @@
+"""``o2c load``: options, the per-mode runs, the one-screen summary and the exit code (the SLO gate)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..core.clock import parse_duration
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("load", help="load-test the lifecycle with Locust (webhook and/or polling) and gate on SLOs",
+                       description="Runs Locust headless against live fakes and the reference integration (or "
+                                   "your own, --integration-url), then reconciles and writes the report.")
+    p.add_argument("--users", type=int, default=12, help="concurrent Locust users (all personas)")
+    p.add_argument("--spawn-rate", type=float, default=4.0, help="users started per second")
+    p.add_argument("--run-time", default="60s", help="per sync mode, e.g. 45s, 2m")
+    p.add_argument("--sync", default="both", choices=["webhook", "polling", "both"])
+    p.add_argument("--poll-interval", type=float, default=300.0, help="simulated seconds between polls")
+    p.add_argument("--clock-rate", type=float, default=60.0, help="simulated seconds per wall second")
+    p.add_argument("--processes", type=int, default=1, help="Locust processes on this machine (workers)")
+    p.add_argument("--faults", default="none", choices=["none", "latency", "flaky"])
+    p.add_argument("--vendor-limits", default="off", choices=["off", "sandbox", "production"])
+    p.add_argument("--shape", choices=["ramp", "soak", "spike"], help="a LoadTestShape instead of a flat load")
+    p.add_argument("--rep-pacing", type=float, default=1.0, help="seconds between one sales rep's orders")
+    p.add_argument("--slo", default="load/slo.yaml", help="SLO file (YAML)")
+    p.add_argument("--out", default="reports/load", help="report directory")
+    p.add_argument("--integration-url", help="your own integration: use the fakes from `o2c up` and their public "
+                                            "APIs only (the reference integration is not started)")
+    p.set_defaults(fn=cmd_load)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from .report import evaluate, load_slo, mode_summary, write
+    from .runner import run_mode
+    args.run_time_s = int(parse_duration(args.run_time).total_seconds())
+    if args.run_time_s < 1 or args.users < 1:
+        raise SystemExit("--run-time and --users must be positive")
+    slo = load_slo(args.slo)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    modes = ["webhook", "polling"] if args.sync == "both" else [args.sync]
+    raw = {m: run_mode(args, m, out / m) for m in modes}
+    summaries = {m: mode_summary(r) for m, r in raw.items()}
+    verdicts = evaluate(summaries, slo)
+    meta = {"integration": f"your integration at {args.integration_url}" if args.integration_url
+            else "the reference integration", "users": args.users, "processes": args.processes,
+            "clock_rate": args.clock_rate, "poll_interval": args.poll_interval, "vendor_limits": args.vendor_limits,
+            "faults": args.faults, "shape": args.shape, "run_time_s": args.run_time_s}
+    summary = write(out, summaries, verdicts, meta, raw)
+    print(screen(summary, out))
+    return 0 if summary["ok"] else 1
+
+
+def screen(summary: dict, out: Path) -> str:
+    lines = ["", "Load test summary (timings in simulated seconds; wall in brackets)"]
+    for mode, m in summary["modes"].items():
+        lines.append(f"  {mode:<8} lifecycles {m['lifecycles_completed']} ({m['lifecycles_per_s']}/s)  false dunning "
+                     f"{m['false_dunning']}  unfinished {m['unfinished']}  duplicates {m['duplicates']}  "
+                     f"reconciled {'yes' if m['reconciled'] else 'NO ' + json.dumps(m['failed_checks'])}")
+        for kind, t in m["e2e"].items():
+            lines.append(f"    {kind:<26} n={t['count']:<5} p50 {t['p50_s']:>8}  p95 {t['p95_s']:>8}  p99 "
+                         f"{t['p99_s']:>8}  max {t['max_s']:>8}  [p95 {t['wall']['p95_s']} s]")
+        c = m["cpu"]
+        lines.append(f"    CPU: harness {c['harness_s']} s ({c['harness_ms_per_lifecycle']} ms/lifecycle), "
+                     f"load generator {c['load_generator_s']} s")
+    failed = [s for s in summary["slo"] if not s["ok"]]
+    for s in failed:
+        lines.append(f"  SLO FAILED: {s['name']} = {s['value']} (limit {s['limit']})")
+    lines.append(f"  {'PASSED' if summary['ok'] else 'FAILED'}: {len(summary['slo']) - len(failed)}/"
+                 f"{len(summary['slo'])} limits met.  Report: {out}/index.html, {out}/summary.json")
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""A short load smoke of ``o2c load``: Locust as a subprocess against live fakes and the reference
+integration, both sync modes, then Locust's own multi-process mode with an impossible SLO."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.live
+
+TIMING_KEYS = {"count", "p50_s", "p95_s", "p99_s", "max_s"}
+
+
+def o2c_load(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path / "run"), "load", "--users", "4",
+           "--spawn-rate", "4", "--run-time", "5s", "--poll-interval", "120", "--out", str(tmp_path / "out"), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=150, cwd=tmp_path)
+
+
+def check_shape(summary: dict) -> None:
+    assert set(summary) >= {"modes", "slo", "ok"} and isinstance(summary["ok"], bool)
+    for mode, m in summary["modes"].items():
+        assert mode in ("webhook", "polling")
+        assert isinstance(m["lifecycles_completed"], int) and isinstance(m["lifecycles_per_s"], float)
+        assert isinstance(m["false_dunning"], int) and isinstance(m["unfinished"], int)
+        assert isinstance(m["reconciled"], bool)
+        assert set(m["e2e"]) == {"order_to_invoice_visible", "payment_to_paid_visible", "payment_to_erp_applied"}
+        for t in m["e2e"].values():
+            assert set(t) >= TIMING_KEYS and isinstance(t["count"], int)
+            assert all(isinstance(t[k], float) for k in TIMING_KEYS - {"count"})
+    for s in summary["slo"]:
+        assert set(s) == {"name", "limit", "value", "ok"} and isinstance(s["ok"], bool)
+
+
+def test_both_sync_modes_complete_lifecycles_and_reconcile(tmp_path):
+    slo = tmp_path / "slo.yaml"
+    slo.write_text("webhook: {false_dunning: 0, duplicates: 0}\npolling: {false_dunning: 0, duplicates: 0}\n")
+    done = o2c_load(tmp_path, "--sync", "both", "--slo", str(slo))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = tmp_path / "out"
+    summary = json.loads((out / "summary.json").read_text())
+    check_shape(summary)
+    assert set(summary["modes"]) == {"webhook", "polling"} and summary["ok"] is True
+    for mode, m in summary["modes"].items():
+        assert m["lifecycles_completed"] > 0, (mode, m)
+        assert m["reconciled"] is True, (mode, m["failed_checks"])
+        paid = m["e2e"]["payment_to_paid_visible"]
+        # every settled payment is either timed or counted unfinished: none is dropped
+        assert paid["count"] + paid["unfinished"] == m["payments"]["full"] + m["payments"]["parts"]
+        assert (out / mode / "locust.html").exists() and (out / mode / "locust_stats.csv").exists()
+        rows = (out / mode / "locust_stats.csv").read_text()
+        assert "E2E,order_to_invoice_visible" in rows and "SF POST /services/data/v59.0/sobjects/Order" in rows
+    # polling waits for the next poll (120 simulated s): its payment timing is slower than the webhook's
+    assert summary["modes"]["polling"]["e2e"]["payment_to_paid_visible"]["p50_s"] > \
+        summary["modes"]["webhook"]["e2e"]["payment_to_paid_visible"]["p50_s"]
+    html = (out / "index.html").read_text()
+    assert "Payment succeeded at Stripe" in html and "percentiles_by_mode.png" in html
+    assert (out / "percentiles_by_mode.png").stat().st_size > 1000
+
+
+def test_an_impossible_slo_fails_the_run_and_names_the_limit_with_two_locust_processes(tmp_path):
+    slo = tmp_path / "slo.yaml"
+    slo.write_text("webhook:\n  payment_to_paid_visible: {p95_s: 0.000001}\n  unfinished: 1000\n")
+    done = o2c_load(tmp_path, "--sync", "webhook", "--processes", "2", "--slo", str(slo))
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "SLO FAILED: webhook.payment_to_paid_visible.p95_s" in done.stdout
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    check_shape(summary)
+    m = summary["modes"]["webhook"]
+    assert m["lifecycles_completed"] > 0 and m["reconciled"] is True
+    verdict = {s["name"]: s for s in summary["slo"]}
+    assert verdict["webhook.payment_to_paid_visible.p95_s"]["ok"] is False
+    assert verdict["webhook.unfinished"]["ok"] is True and summary["ok"] is False
+    # both worker processes handed their timings over
+    assert len(list((tmp_path / "out" / "webhook").glob("e2e-*.json"))) == 2
