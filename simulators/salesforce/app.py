@@ -28,7 +28,7 @@ def _token() -> str | None:
     return request.headers.get("X-SFDC-Session")
 
 
-def create_app(clock=None, seed=0, validation: str = "strict", live: bool = False, **options) -> Flask:
+def create_app(clock=None, seed=None, validation: str = "strict", live: bool = False, **options) -> Flask:
     app = Flask(__name__)
     app.url_map.strict_slashes = False
 
