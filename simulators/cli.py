@@ -126,9 +126,10 @@ def _gone(pid: int, timeout: float) -> bool:
             return True
         except PermissionError:
             return False
-        try:   # reap it if it is our child (not the case after `o2c up --detach`)
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
+        try:   # an exited process waiting to be reaped by its parent (init, after --detach) is gone
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
             pass
         pause.wait(0.05)
     return False
@@ -277,7 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.fn(args) or 0
+    try:
+        return args.fn(args) or 0
+    except RuntimeError as exc:   # a control plane refused the request: say why, without a traceback
+        raise SystemExit(f"o2c: {exc}") from None
 
 
 if __name__ == "__main__":
