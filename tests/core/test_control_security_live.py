@@ -100,3 +100,13 @@ def test_a_process_with_a_worker_asleep_in_a_latency_fault_exits_promptly_on_sig
         assert not caller.is_alive() and "status" not in outcome   # the caller saw the connection go
     finally:
         h.stop()
+
+
+def test_the_o2c_command_reads_the_token_from_the_run_dir(live_run, capsys):
+    from simulators import cli
+    assert cli.main(["--run-dir", str(live_run.run_dir), "faults", "add", "--fake", "avalara",
+                     "--operation", "transactions.create", "--error", "RequestLimitExceeded", "--times", "1"]) == 0
+    assert cli.main(["--run-dir", str(live_run.run_dir), "faults", "clear"]) == 0
+    assert "avalara: cleared 1" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="latency"):   # refused by the plane: the reason, no traceback
+        cli.main(["--run-dir", str(live_run.run_dir), "faults", "add", "--fake", "avalara", "--latency-ms", "1e12"])
