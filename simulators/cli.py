@@ -47,7 +47,17 @@ def _controls(args) -> dict[str, ControlClient]:
         raise SystemExit("no running fakes found: start them with `o2c up --detach` first")
     names = [args.fake] if getattr(args, "fake", None) else list(info["urls"])
     verify = info.get("ca") or True
-    return {n: ControlClient(info["urls"][n], verify=verify) for n in names}
+    token = _token(info, args)
+    return {n: ControlClient(info["urls"][n], verify=verify, token=token) for n in names}
+
+
+def _token(info: dict, args) -> str:
+    """The run's control token, from <run dir>/control.token (written 0600 by `o2c up`)."""
+    token = info.get("control_token")
+    if not token:
+        raise SystemExit(f"cannot read the control token in {Path(args.run_dir) / 'control.token'}: "
+                         "run o2c as the user who started the fakes")
+    return token
 
 
 def cmd_up(args) -> int:
@@ -61,7 +71,8 @@ def cmd_up(args) -> int:
     for n in names:
         print(f"  {n:<11} {h.url(n)}")
     print(f"  CA bundle   {h.ca_path}   (REQUESTS_CA_BUNDLE={h.ca_path} for clients of the HTTPS fakes)")
-    print(f"  control     <url>/_sim/...  (OpenAPI: <url>/_sim/openapi.json)")
+    print(f"  control     <url>/_sim/...  (OpenAPI: <url>/_sim/openapi.json); send the header "
+          f"X-Sim-Token: <the token in {h.run_dir / 'control.token'}> (o2c does)")
     print(CREDENTIALS)
     if args.detach:
         print(f"running in the background; stop with `o2c down` (state in {h.run_dir}/run.json)")
@@ -82,14 +93,47 @@ def cmd_down(args) -> int:
     if not info:
         print("nothing is running")
         return 0
+    stopping = {}
     for name, pid in info["pids"].items():
         try:
             os.killpg(pid, signal.SIGTERM)
-            print(f"stopped {name} (pid {pid})")
+            stopping[name] = pid
         except ProcessLookupError:
             print(f"{name} (pid {pid}) was not running")
-    (Path(args.run_dir) / "run.json").unlink()
+    for name, pid in stopping.items():
+        how = "stopped" if _gone(pid, timeout=10.0) else "killed"
+        if how == "killed":   # it ignored SIGTERM for 10 s: never leave an orphan behind
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        print(f"{how} {name} (pid {pid})")
+    for name in ("run.json", "control.token"):
+        path = Path(args.run_dir) / name
+        if path.exists():
+            path.unlink()
     return 0
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Wait (polling, bounded) until the process group ``pid`` has no process left."""
+    import time
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        try:   # an exited process waiting to be reaped by its parent (init, after --detach) is gone
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            pass
+        pause.wait(0.05)
+    return False
 
 
 def cmd_status(args) -> int:
@@ -118,6 +162,7 @@ def cmd_clock(args) -> int:
         h = LiveHarness(list(controls), ports={n: int(u.rsplit(":", 1)[1]) for n, u in info["urls"].items()
                                                if n in controls}, run_dir=Path(args.run_dir))
         h.ca_path = Path(info["ca"]) if info.get("ca") else None
+        h.control_token = _token(info, args)
         ran = h.advance(args.value)
         print(f"advanced {args.value}: {ran} jobs ran")
     elif args.action == "mode":
@@ -193,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", action="append", metavar="NAME=PORT")
     up.add_argument("--clock", default="real", choices=["frozen", "real", "scaled"])
     up.add_argument("--rate", type=float, default=1.0, help="simulated seconds per real second (scaled)")
-    up.add_argument("--seed", default="0")
+    up.add_argument("--seed", default=None,
+                    help="an explicit seed makes secrets repeat too (default: ids from 0, secrets random per run)")
     up.add_argument("--validation", default="strict", choices=["strict", "lenient", "off"])
     up.add_argument("--detach", action="store_true", help="leave them running; stop with `o2c down`")
     up.set_defaults(fn=cmd_up)
@@ -235,7 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.fn(args) or 0
+    try:
+        return args.fn(args) or 0
+    except RuntimeError as exc:   # a control plane refused the request: say why, without a traceback
+        raise SystemExit(f"o2c: {exc}") from None
 
 
 if __name__ == "__main__":

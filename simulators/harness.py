@@ -11,11 +11,17 @@ across systems.
 
 Both give the same surface: ``url(name)``, ``control(name)``, ``settle()``, ``advance()``,
 ``wait_until()``, ``reset()``.
+
+Live, the control planes need the run's token: ``LiveHarness`` makes a random one per run, writes
+it (mode 0600) to ``<run dir>/control.token``, hands it to every server process in the environment
+and sends it as ``X-Sim-Token`` from ``control(name)``; ``control_headers()`` gives the header for
+other clients. In-process there is no network, so no token (``control_token`` is None).
 """
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -28,10 +34,24 @@ from typing import Any, Callable, Iterable
 import requests
 
 from .core.clock import SimClock, iso, parse_duration, parse_instant
+from .core.sim import TOKEN_ENV, TOKEN_HEADER
 from .core.transport import InProcessRouter
 from .registry import FAKES, SERVICES, available, create
 
 RUN_DIR = Path(os.environ.get("O2C_HOME", ".o2c"))
+TOKEN_FILE = "control.token"
+
+
+def write_private(path: Path, data: bytes | str) -> Path:
+    """Write a file only its owner can read (0600), even when it existed before with wider rights."""
+    raw = data.encode() if isinstance(data, str) else data
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, raw)
+    finally:
+        os.close(fd)
+    return path
 
 
 class WaitTimeout(AssertionError):
@@ -41,13 +61,16 @@ class WaitTimeout(AssertionError):
 class ControlClient:
     """HTTP client for one fake's ``/_sim`` control plane (works in both modes)."""
 
-    def __init__(self, base_url: str, session: requests.Session | None = None, verify: Any = True):
+    def __init__(self, base_url: str, session: requests.Session | None = None, verify: Any = True,
+                 token: str | None = None):
         self.base = base_url.rstrip("/")
         self.http = session or requests.Session()
         self.verify = verify
+        self.headers = {TOKEN_HEADER: token} if token else {}
 
     def _call(self, method: str, path: str, **kw) -> Any:
-        resp = self.http.request(method, f"{self.base}/_sim{path}", timeout=60, verify=self.verify, **kw)
+        resp = self.http.request(method, f"{self.base}/_sim{path}", timeout=60, verify=self.verify,
+                                 headers=self.headers, **kw)
         if resp.status_code >= 400:
             raise RuntimeError(f"{method} /_sim{path} -> {resp.status_code}: {resp.text[:300]}")
         return resp.json()
@@ -80,6 +103,11 @@ class ControlClient:
 
 class _Base:
     names: list[str]
+    control_token: str | None = None
+
+    def control_headers(self) -> dict[str, str]:
+        """The header a client of ``/_sim`` or ``/_integration`` sends (empty in-process)."""
+        return {TOKEN_HEADER: self.control_token} if self.control_token else {}
 
     def url(self, name: str) -> str:
         raise NotImplementedError
@@ -113,7 +141,8 @@ class _Base:
 
 
 class InProcessHarness(_Base):
-    def __init__(self, fakes: Iterable[str] | None = None, seed: int | str = 0, start: datetime | None = None,
+    def __init__(self, fakes: Iterable[str] | None = None, seed: int | str | None = None,
+                 start: datetime | None = None,
                  validation: str = "strict", integration: dict[str, Any] | None = None,
                  **fake_options: dict[str, Any]):
         """``integration``: settings for the reference integration (e.g. ``{"payment_sync": "polling"}``);
@@ -174,7 +203,8 @@ class InProcessHarness(_Base):
 class LiveHarness(_Base):
     """Starts each fake as a server process on loopback and stops them all on ``stop()``."""
 
-    def __init__(self, fakes: Iterable[str] | None = None, seed: int | str = 0, ports: dict[str, int] | None = None,
+    def __init__(self, fakes: Iterable[str] | None = None, seed: int | str | None = None,
+                 ports: dict[str, int] | None = None,
                  run_dir: Path = RUN_DIR, validation: str = "strict", clock_mode: str = "frozen",
                  rate: float = 1.0, start: datetime | None = None, engine: str = "loop", threads: int = 8,
                  integration: dict[str, Any] | None = None):
@@ -188,6 +218,7 @@ class LiveHarness(_Base):
         self.clock_mode, self.rate, self.start_at = clock_mode, rate, start
         self.procs: dict[str, subprocess.Popen] = {}
         self.ca_path: Path | None = None
+        self.control_token: str | None = secrets.token_urlsafe(32)   # per run; written 0600 at start
         self._session = requests.Session()
         self.mode = "live"
 
@@ -202,7 +233,7 @@ class LiveHarness(_Base):
         self.ca_path = tls / "ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_path))
         certfile, keyfile = tls / "server.pem", tls / "server.key"
-        cert.private_key_pem.write_to_path(str(keyfile))
+        write_private(keyfile, cert.private_key_pem.bytes())
         with open(certfile, "wb") as fh:
             for blob in cert.cert_chain_pems:
                 fh.write(blob.bytes())
@@ -213,25 +244,29 @@ class LiveHarness(_Base):
         return f"{scheme}://127.0.0.1:{self.ports[name]}"
 
     def control(self, name: str) -> ControlClient:
-        return ControlClient(self.url(name), self._session, verify=str(self.ca_path) if self.ca_path else True)
+        return ControlClient(self.url(name), self._session, verify=str(self.ca_path) if self.ca_path else True,
+                             token=self.control_token)
 
     def start(self) -> "LiveHarness":
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        write_private(self.run_dir / TOKEN_FILE, self.control_token)
+        env = {**os.environ, TOKEN_ENV: self.control_token}
         certfile, keyfile = self._make_tls()
         logs = self.run_dir / "logs"
         logs.mkdir(exist_ok=True)
         try:
             for name in self.names:
                 cmd = [sys.executable, "-m", "simulators.core.server", name, "--port", str(self.ports[name]),
-                       "--seed", str(self.seed), "--validation", self.validation, "--engine", self.engine,
-                       "--threads", str(self.threads)]
+                       "--validation", self.validation, "--engine", self.engine, "--threads", str(self.threads)]
+                if self.seed is not None:
+                    cmd += ["--seed", str(self.seed)]
                 if SERVICES[name].tls:
                     cmd += ["--certfile", str(certfile), "--keyfile", str(keyfile)]
                 if name == "integration":
                     cmd += ["--config", str(self._integration_config())]
                 log = open(logs / f"{name}.log", "wb")
                 self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                                    start_new_session=True)
+                                                    start_new_session=True, env=env)
             for name in self.names:
                 self._await_health(name)
             self.sync_clocks()
@@ -249,9 +284,8 @@ class LiveHarness(_Base):
                     "own_url": self.url("integration"), "ca_bundle": str(self.ca_path)}
         settings = {k: v for k, v in settings.items() if v is not None}
         settings.update(self.integration or {})
-        path = self.run_dir / "integration.json"
-        path.write_text(json.dumps(settings, indent=2))
-        return path
+        # may carry credentials (a user's settings): owner-only, like every run file
+        return write_private(self.run_dir / "integration.json", json.dumps(settings, indent=2))
 
     def _await_health(self, name: str, timeout: float = 30.0) -> None:
         deadline = _wall.monotonic() + timeout
@@ -281,7 +315,7 @@ class LiveHarness(_Base):
     def _write_run_file(self) -> None:
         info = {"urls": {n: self.url(n) for n in self.names}, "pids": {n: p.pid for n, p in self.procs.items()},
                 "ca": str(self.ca_path) if self.ca_path else None}
-        (self.run_dir / "run.json").write_text(json.dumps(info, indent=2))
+        write_private(self.run_dir / "run.json", json.dumps(info, indent=2))
 
     def stop(self) -> None:
         for proc in self.procs.values():
@@ -297,9 +331,10 @@ class LiveHarness(_Base):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         self.procs.clear()
-        run_file = self.run_dir / "run.json"
-        if run_file.exists():
-            run_file.unlink()
+        for name in ("run.json", TOKEN_FILE):
+            path = self.run_dir / name
+            if path.exists():
+                path.unlink()
 
     def __enter__(self):
         return self.start()
@@ -330,5 +365,14 @@ class LiveHarness(_Base):
 
 
 def run_file(run_dir: Path = RUN_DIR) -> dict[str, Any] | None:
+    """What ``o2c up`` left in the run dir: urls, pids, the CA, and the control token
+    (``control_token``, read from ``control.token``; None when the file is not readable)."""
     path = Path(run_dir) / "run.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    info = json.loads(path.read_text())
+    try:
+        info["control_token"] = (Path(run_dir) / TOKEN_FILE).read_text().strip() or None
+    except OSError:
+        info["control_token"] = None
+    return info

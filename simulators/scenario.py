@@ -37,18 +37,24 @@ class Lifecycle:
         cfg.stripe_key = "sk_test_o2c_scenario"
         self.sf, self.erp, self.tax, self.gw = SalesforceConn(cfg), ErpConn(cfg), AvaTaxConn(cfg), StripeConn(cfg)
         self.verify = self.ep.ca_bundle or True
+        self.control_headers = h.control_headers() if hasattr(h, "control_headers") else {}
         self._n = 0
         self._pricebook: dict[str, dict[str, Any]] | None = None
+
+    def control_call(self, method: str, system: str, path: str, **kw) -> requests.Response:
+        """A call to a control plane (``/_sim/...`` or ``/_integration/...``) with the run's token."""
+        return requests.request(method, self.h.url(system) + path, headers=self.control_headers,
+                                verify=self.verify, timeout=30, **kw)
 
     # ---- the integration under test --------------------------------------------------------
     def install_integration(self) -> dict[str, Any]:
         """Deploy the reference integration (when the harness hosts it)."""
-        resp = requests.post(self.h.url("integration") + "/_integration/install", verify=self.verify, timeout=30)
+        resp = self.control_call("POST", "integration", "/_integration/install")
         resp.raise_for_status()
         return resp.json()
 
     def integration_status(self) -> dict[str, Any]:
-        return requests.get(self.h.url("integration") + "/_integration/status", verify=self.verify, timeout=30).json()
+        return self.control_call("GET", "integration", "/_integration/status").json()
 
     # ---- orders ---------------------------------------------------------------------------------
     def pricebook(self) -> dict[str, dict[str, Any]]:
@@ -153,8 +159,8 @@ class Lifecycle:
         body: dict[str, Any] = {"card": CARDS.get(card, card)}
         if amount is not None:
             body["amount"] = int((dec(amount) * 100).to_integral_value())
-        resp = requests.post(f"{self.h.url('stripe')}/_sim/stripe/invoices/{m['Stripe_Invoice_Id__c']}/pay_hosted",
-                             json=body, timeout=30)
+        resp = self.control_call("POST", "stripe", f"/_sim/stripe/invoices/{m['Stripe_Invoice_Id__c']}/pay_hosted",
+                                 json=body)
         return resp.json()
 
     def refund(self, key: str, amount: Decimal | None = None) -> dict[str, Any]:
@@ -218,9 +224,8 @@ class Lifecycle:
         order_id = self.order(key)["Id"]
         texts = [f"{t['Subject']} {t.get('Description') or ''}" for t in self.sf.query(
             f"SELECT Subject, Description FROM Task WHERE WhatId = '{order_id}' AND Status != 'Completed'")]
-        events = requests.get(self.h.url("salesforce") + "/_sim/salesforce/eventbus",
-                              params={"channel": "/event/Integration_Error__e"}, verify=self.verify,
-                              timeout=30).json().get("events", [])
+        events = self.control_call("GET", "salesforce", "/_sim/salesforce/eventbus",
+                                   params={"channel": "/event/Integration_Error__e"}).json().get("events", [])
         texts += [e["payload"].get("Message__c") or "" for e in events
                   if (e["payload"].get("Record_Id__c") or "")[:15] == order_id[:15]]
         return texts
@@ -340,13 +345,11 @@ class Lifecycle:
 
     # ---- collections (the Salesforce dunning flow) ---------------------------------------------------
     def dunning_policy(self) -> dict[str, Any]:
-        return requests.get(self.h.url("salesforce") + "/_sim/salesforce/dunning/policy", verify=self.verify,
-                            timeout=30).json()
+        return self.control_call("GET", "salesforce", "/_sim/salesforce/dunning/policy").json()
 
     def run_dunning(self) -> dict[str, Any]:
         """Run the daily collections flow now (as an admin's 'Run' button would)."""
-        return requests.post(self.h.url("salesforce") + "/_sim/salesforce/dunning/run", verify=self.verify,
-                             timeout=30).json()
+        return self.control_call("POST", "salesforce", "/_sim/salesforce/dunning/run").json()
 
     def hold(self, key: str) -> None:
         self.sf.update("blng__Invoice__c", self.mirror(key)["Id"], {"On_Hold__c": True})
@@ -355,20 +358,20 @@ class Lifecycle:
     def revenue(self, key: str) -> dict[str, Any]:
         """The revenue arrangement of this order's invoice, with its elements and plans."""
         inv = self.erp_invoice(key)
-        arr = requests.get(self.h.url("erp") + "/_sim/erp/revenue", params={"invoice": str(inv["id"])},
-                           timeout=30).json()["arrangements"]
+        arr = self.control_call("GET", "erp", "/_sim/erp/revenue", params={"invoice": str(inv["id"])}
+                                ).json()["arrangements"]
         return arr[-1] if arr else {}
 
     def close_period(self, period: str) -> dict[str, Any]:
-        resp = requests.post(self.h.url("erp") + "/_sim/erp/periods/close", json={"period": period}, timeout=30)
+        resp = self.control_call("POST", "erp", "/_sim/erp/periods/close", json={"period": period})
         return resp.json()
 
     def fulfil(self, key: str) -> None:
         self.erp.transform("salesOrder", f"eid:{key}", "itemFulfillment", {})
 
     def go_live(self, key: str, day: str) -> dict[str, Any]:
-        return requests.post(self.h.url("erp") + "/_sim/erp/revenue/go-live",
-                             json={"salesOrder": f"eid:{key}", "date": day}, timeout=30).json()
+        return self.control_call("POST", "erp", "/_sim/erp/revenue/go-live",
+                                 json={"salesOrder": f"eid:{key}", "date": day}).json()
 
     def report_table(self) -> str:
         return self.reconcile().table()

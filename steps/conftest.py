@@ -92,7 +92,7 @@ class World:
             # your integration's "deploy" hook: after the reset it re-registers its webhook endpoint
             # and Salesforce outbound message (setup the reset removed)
             import requests
-            requests.post(os.environ["O2C_EXTERNAL_INSTALL_URL"], timeout=60,
+            requests.post(os.environ["O2C_EXTERNAL_INSTALL_URL"], timeout=60, headers=h.control_headers(),
                           verify=str(h.ca_path) if h.ca_path else True).raise_for_status()
 
     def stop(self) -> None:
@@ -137,7 +137,8 @@ def _reset(h, settings: dict[str, Any]) -> None:
     to_start()
     if "integration" in h.names and not EXTERNAL:
         import requests
-        requests.post(h.url("integration") + "/_integration/config", json=settings, timeout=30).raise_for_status()
+        requests.post(h.url("integration") + "/_integration/config", json=settings, timeout=30,
+                      headers=h.control_headers()).raise_for_status()
 
 
 @pytest.fixture(scope="session")
@@ -185,6 +186,7 @@ class _ExternalHarness(LiveHarness):
             self._urls["integration"] = control.rstrip("/")
             self.names.append("integration")
         self.ca_path = Path(info["ca"]) if info.get("ca") else None
+        self.control_token = info.get("control_token")   # from <run dir>/control.token
 
     def url(self, name: str) -> str:
         return self._urls[name]

@@ -35,7 +35,7 @@ def violation_error(v: Violation) -> errors.AvaTaxError:
                               refers_to=where)
 
 
-def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: str = "strict",
+def create_app(clock: SimClock | None = None, seed: int | str | None = None, validation: str = "strict",
                live: bool = False, fixtures: str | None = None, journal_size: int = 1000) -> Flask:
     app = Flask("avalara")
     app.json.sort_keys = False

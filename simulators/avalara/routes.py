@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from flask import Flask, request
 
+from ..core.control import control_body
 from ..core.sim import json_response
 from .errors import AvaTaxError
 from .state import AvaTaxState, lower_keys, shape
@@ -39,9 +41,23 @@ def json_body() -> dict[str, Any]:
     return lower_keys(data)
 
 
+ACCOUNT_ID = re.compile(r"[0-9]{1,12}")   # ASCII digits only (str.isdigit also takes "²" and Arabic digits)
+
+
+def _account(value: Any) -> str:
+    """The canonical form of an account id: "0999" and 999 are account 999."""
+    return str(int(str(value)))
+
+
 def credentials(state: AvaTaxState, strict: bool = True) -> dict[str, Any]:
     """Parse the Authorization header. Missing -> AuthenticationIncomplete; malformed or refused
-    -> AuthenticationException (both 401, AvaTax's error body)."""
+    -> AuthenticationException (both 401, AvaTax's error body).
+
+    Unrestricted (the default), any numeric account id with a license key, any username with a
+    password and any Bearer token are accepted. Once ``/_sim/avalara/accounts`` restricts the
+    accounts, every credential form must resolve to an allowed account: the account id itself
+    (exactly digits: no spaces, signs or other numerals), a username mapped to an account
+    (``users``), or a Bearer token mapped to one (``tokens``); anything else is refused."""
     header = request.headers.get("Authorization", "")
     if not header:
         raise AvaTaxError("AuthenticationIncomplete", "Authentication Incomplete.",
@@ -49,10 +65,18 @@ def credentials(state: AvaTaxState, strict: bool = True) -> dict[str, Any]:
     scheme, _, value = header.partition(" ")
     failed = AvaTaxError("AuthenticationException", "Authentication failed.",
                          "Missing authentication or unable to authenticate the user or the account.")
+    allowed = state.data["allowed_accounts"]
     if scheme.lower() == "bearer":
-        if not value.strip():
+        token = value.strip()
+        if not token:
             raise failed
-        return {"type": "BearerToken", "user": "bearer", "account": None, "caller": f"bearer:{value[:12]}"}
+        account = None
+        if allowed is not None:
+            account = state.data["account_tokens"].get(token)
+            if account is None or account not in allowed:
+                raise failed
+        return {"type": "BearerToken", "user": "bearer", "account": int(account) if account else None,
+                "caller": f"bearer:{token[:12]}"}
     if scheme.lower() != "basic":
         raise failed
     try:
@@ -61,12 +85,17 @@ def credentials(state: AvaTaxState, strict: bool = True) -> dict[str, Any]:
         raise failed
     if not sep or not user or not secret:
         raise failed
-    if user.isdigit():
-        allowed = state.data["allowed_accounts"]
-        if allowed is not None and user not in allowed:
+    if ACCOUNT_ID.fullmatch(user):
+        if allowed is not None and _account(user) not in allowed:
             raise failed
         return {"type": "AccountIdLicenseKey", "user": user, "account": int(user), "caller": f"account:{user}"}
-    return {"type": "UsernamePassword", "user": user, "account": None, "caller": f"user:{user}"}
+    account = None
+    if allowed is not None:   # a username counts only as the account it is mapped to
+        account = state.data["account_users"].get(user)
+        if account is None or account not in allowed:
+            raise failed
+    return {"type": "UsernamePassword", "user": user, "account": int(account) if account else None,
+            "caller": f"user:{user}"}
 
 
 def register(app: Flask, state: AvaTaxState) -> None:
@@ -170,14 +199,21 @@ def register(app: Flask, state: AvaTaxState) -> None:
                                   "\"taxCode eq 'CODE'\".", refers_to="$filter")
         return json_response({"@recordsetCount": len(codes), "value": codes})
 
+    def restriction() -> dict[str, Any]:
+        return {"allowed": state.data["allowed_accounts"], "users": state.data["account_users"],
+                "tokens": len(state.data["account_tokens"])}   # tokens are credentials: counted, not shown
+
     @app.post("/_sim/avalara/accounts", endpoint="_sim_avalara_accounts")
     def restrict_accounts():
-        body = request.get_json(silent=True) or {}
+        body = control_body()   # schema-checked by the control gate (control_openapi.yaml)
         allowed = body.get("allowed")
-        state.data["allowed_accounts"] = None if allowed is None else [str(a) for a in allowed]
-        return json_response({"allowed": state.data["allowed_accounts"]})
+        with state.store.lock:
+            state.data["allowed_accounts"] = None if allowed is None else sorted({_account(a) for a in allowed})
+            state.data["account_users"] = {u: _account(a) for u, a in (body.get("users") or {}).items()}
+            state.data["account_tokens"] = {t: _account(a) for t, a in (body.get("tokens") or {}).items()}
+        return json_response(restriction())
 
     @app.get("/_sim/avalara/accounts", endpoint="_sim_avalara_accounts_get")
     def accounts():
-        return json_response({"allowed": state.data["allowed_accounts"]})
+        return json_response(restriction())
 

@@ -59,7 +59,8 @@ class AvaTaxState:
         self.sim = sim
         self.tables = tables
         self.store = sim.store(lambda: {"docs": {}, "history": [], "companies": {"DEFAULT": 1},
-                                        "next_id": 1, "allowed_accounts": None})
+                                        "next_id": 1, "allowed_accounts": None, "account_users": {},
+                                        "account_tokens": {}})
 
     # ---- helpers ----------------------------------------------------------------------
     @property

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import threading
 import time as _wall
 from dataclasses import dataclass, field
@@ -24,6 +25,14 @@ from typing import Callable
 
 MODES = ("frozen", "real", "scaled")
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc)
+# Bounds that keep every computed instant representable (a datetime ends in year 9999): the anchor
+# lies between 1970 and 3000, a scaled clock runs at most a million times real time, and a wall
+# anchor is within a day of this process's own wall clock (the harness broadcasts its own "now").
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(3000, 1, 1, tzinfo=timezone.utc)
+MAX_RATE = 1_000_000.0
+MAX_ANCHOR_SKEW = 86_400.0
+_CEILING = datetime(9999, 1, 1, tzinfo=timezone.utc)   # where a runaway scaled clock stops
 
 
 def wall_now() -> datetime:
@@ -95,26 +104,39 @@ class SimClock:
     # ---- time -------------------------------------------------------------------------
     def set(self, sim: datetime | None = None, mode: str | None = None, rate: float | None = None,
             wall_anchor: float | None = None) -> None:
+        """Set anchor, mode and rate together. Everything is checked first: a refused change
+        (ValueError) leaves the clock exactly as it was."""
         with self._lock:
             current = sim or (self.now() if hasattr(self, "_sim_anchor") else DEFAULT_START)
             mode = mode or getattr(self, "mode", "frozen")
             if mode not in MODES:
                 raise ValueError(f"clock mode must be one of {MODES}, not {mode!r}")
-            self.mode = mode
-            self.rate = float(rate if rate is not None else getattr(self, "rate", 1.0))
-            if self.mode == "real":
-                self.rate = 1.0
-            if self.rate <= 0:
-                raise ValueError("rate must be positive")
-            self._sim_anchor = current.astimezone(timezone.utc)
-            self._wall_anchor = _wall.time() if wall_anchor is None else float(wall_anchor)
+            new_rate = 1.0 if mode == "real" else rate if rate is not None else getattr(self, "rate", 1.0)
+            if isinstance(new_rate, bool) or not isinstance(new_rate, (int, float)) or not math.isfinite(new_rate) \
+                    or not 0 < new_rate <= MAX_RATE:
+                raise ValueError(f"rate must be a positive number of at most {MAX_RATE:g}, not {new_rate!r}")
+            current = current.astimezone(timezone.utc)
+            if not EARLIEST <= current < LATEST:
+                raise ValueError(f"the simulated time must lie between {iso(EARLIEST)} and {iso(LATEST)}")
+            wall_now = _wall.time()
+            if wall_anchor is None:
+                anchor = wall_now
+            else:
+                if isinstance(wall_anchor, bool) or not isinstance(wall_anchor, (int, float)) \
+                        or not math.isfinite(wall_anchor) or abs(wall_anchor - wall_now) > MAX_ANCHOR_SKEW:
+                    raise ValueError("wall_anchor must be this machine's epoch time, within a day of now")
+                anchor = float(wall_anchor)
+            self.mode, self.rate, self._sim_anchor, self._wall_anchor = mode, float(new_rate), current, anchor
 
     def now(self) -> datetime:
         with self._lock:
             if self.mode == "frozen":
                 return self._sim_anchor
             elapsed = (_wall.time() - self._wall_anchor) * self.rate
-            return self._sim_anchor + timedelta(seconds=elapsed)
+            try:
+                return min(self._sim_anchor + timedelta(seconds=elapsed), _CEILING)
+            except OverflowError:   # a scaled clock left running for days: it stops at the ceiling
+                return _CEILING
 
     def anchor(self) -> dict:
         with self._lock:
@@ -194,12 +216,20 @@ class SimClock:
 
     def advance(self, duration: str | int | float | timedelta) -> int:
         """Move time forward, running every due job in time order; returns jobs run."""
-        delta = parse_duration(duration)
+        try:
+            delta = parse_duration(duration)
+            target = self.now() + delta
+        except OverflowError:
+            raise ValueError(f"cannot advance by {duration!r}: past {iso(LATEST)}") from None
         if delta < timedelta(0):
             raise ValueError("the clock does not go backwards")
-        return self.advance_to(self.now() + delta)
+        return self.advance_to(target)
 
     def advance_to(self, target: datetime) -> int:
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=timezone.utc)
+        if target >= LATEST:
+            raise ValueError(f"cannot advance past {iso(LATEST)}")
         ran = self.run_due()
         while True:
             job = self._pop_due(target)

@@ -1,33 +1,81 @@
-"""The control plane ``/_sim/*``, the same on every fake; described in ``control_openapi.yaml``."""
+"""The control plane ``/_sim/*``, the same on every fake; described in ``control_openapi.yaml``.
+
+Who may call it and what it accepts is decided before any handler runs (``sim.install`` ->
+``control_gate``): loopback callers only, the run's token when one is set, and a body valid
+against the operation's schema. Handlers then read the already-checked body with ``control_body``.
+"""
 from __future__ import annotations
 
-from pathlib import Path
+import json
+import re
 from typing import Any
 
-import yaml
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
-from .clock import iso, parse_duration, parse_instant
+from .clock import iso, parse_instant
+from .control_schema import OPENAPI_PATH, body_validator, check, openapi, strict_json  # noqa: F401
 from .errors import ControlError
-
-OPENAPI_PATH = Path(__file__).with_name("control_openapi.yaml")
-_openapi_cache: dict[str, Any] = {}
-
-
-def openapi() -> dict[str, Any]:
-    if not _openapi_cache:
-        _openapi_cache.update(yaml.safe_load(OPENAPI_PATH.read_text()))
-    return _openapi_cache
 
 
 def control_body() -> dict[str, Any]:
-    """The JSON object body of a control request (empty when absent); anything else is a 400."""
-    data = request.get_json(silent=True)
+    """The JSON object body of a control request (empty when absent); anything else is a 400.
+    Strict JSON: NaN and Infinity are refused."""
+    data = g.get("control_body")
     if data is None:
-        data = {}
+        data = strict_json(request.get_data(cache=True))
+        g.control_body = data
     if not isinstance(data, dict):
         raise ControlError("the body must be a JSON object")
     return data
+
+
+def validate_control_request() -> None:
+    """Schema-check the body of the current control request (400 before anything is applied)."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    body = strict_json(request.get_data(cache=True))
+    g.control_body = body
+    validator = body_validator(request.method, request.path)
+    if validator is not None:
+        check(validator, body)
+
+
+def _instant(value: str) -> Any:
+    try:
+        return parse_instant(value)
+    except (ValueError, TypeError) as exc:
+        raise ControlError(f"not an ISO 8601 instant: {value!r}") from exc
+
+
+# Keys whose values are credentials: never shown by ``/_sim/state`` (the journal records no bodies).
+SECRET_KEYS = frozenset({"secret", "webhook_secret", "client_secret", "password", "sf_password", "token",
+                         "sf_token", "access_token", "refresh_token", "session_id", "sessionid",
+                         "license_key", "api_key", "stripe_key", "private_key", "control_token",
+                         "consumer_secret", "token_secret", "sf_client_secret", "avalara_license",
+                         "erp_consumer_secret", "erp_token_secret", "account_tokens", "sessions",
+                         "security_token"})
+REDACTED = "***"
+# Secrets recognisable by their shape, wherever they occur (e.g. inside a cached response body).
+SECRET_PATTERN = re.compile(r"(?:erp)?whsec_[A-Za-z0-9]{8,}|pi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"
+                            r"|00D[A-Za-z0-9]{12}![A-Za-z0-9._]{16,}")
+
+
+def redact(value: Any) -> Any:
+    """A copy of a state dump with every credential replaced by ``***``: values under secret keys,
+    secret-shaped strings, and JSON documents kept as strings (cached responses) likewise."""
+    if isinstance(value, dict):
+        return {k: (REDACTED if isinstance(k, str) and k.lower() in SECRET_KEYS and v not in (None, "")
+                    else redact(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        if value[:1] in "{[":
+            try:
+                return json.dumps(redact(json.loads(value)))
+            except ValueError:
+                pass
+        return SECRET_PATTERN.sub(REDACTED, value)
+    return value
 
 
 def clock_view(sim) -> dict[str, Any]:
@@ -74,7 +122,7 @@ def control_blueprint(sim) -> Blueprint:
     @bp.post("/clock")
     def clock_set():
         body = control_body()
-        when = parse_instant(body["now"]) if body.get("now") else None
+        when = _instant(body["now"]) if body.get("now") else None
         if when and when < sim.clock.now() and not body.get("force"):
             raise ControlError("the clock does not go backwards; pass force: true after a reset")
         try:
@@ -89,7 +137,7 @@ def control_blueprint(sim) -> Blueprint:
         body = control_body()
         try:
             if body.get("to"):
-                ran = sim.clock.advance_to(parse_instant(body["to"]))
+                ran = sim.clock.advance_to(_instant(body["to"]))
             else:
                 ran = sim.clock.advance(body.get("duration", 0))
         except ValueError as exc:
@@ -157,7 +205,7 @@ def control_blueprint(sim) -> Blueprint:
     @bp.get("/state")
     def state():
         return json_response({"simulator": sim.name, "snapshots": sim.stores[0].snapshots() if sim.stores else [],
-                              "state": [s.dump() for s in sim.stores]})
+                              "state": [redact(s.dump()) for s in sim.stores]})
 
     @bp.post("/state/snapshot")
     def snapshot():

@@ -33,7 +33,14 @@ class DropConnection(Exception):
 class ControlError(Exception):
     """A bad request to the harness's own control plane (``/_sim``): plain JSON, never vendor-shaped."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, details: list[dict[str, Any]] | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error": self.message}
+        if self.details:
+            out["details"] = self.details
+        return out

@@ -13,6 +13,12 @@ one of:
 
 ``times`` makes a rule counted ("fail the next 2 calls") and it retires once used up;
 ``probability`` makes it random (seeded, so repeatable) for load runs.
+
+Rules are validated against ``FaultRule`` in ``control_openapi.yaml`` before they are added, so a
+rule that is accepted can always be applied. Latency on request operations is real in live mode
+(a worker waits), so it is bounded to ``MAX_REQUEST_LATENCY_MS`` (5 minutes), and the wait ends at
+once when the server shuts down (``Sim.stopping``). On ``webhook.deliver`` latency is simulated
+time (the delivery is scheduled later on the clock) and may reach 7 days.
 """
 from __future__ import annotations
 
@@ -27,6 +33,8 @@ from typing import Any
 from .errors import ControlError
 
 LATENCY_KINDS = ("fixed", "uniform", "lognormal")
+MAX_REQUEST_LATENCY_MS = 300_000.0          # 5 minutes: a live worker really waits this long
+MAX_SIMULATED_LATENCY_MS = 604_800_000.0    # 7 days of simulated time (webhook.deliver)
 
 
 @dataclass
@@ -45,28 +53,30 @@ class FaultRule:
     hits: int = 0
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "FaultRule":
-        known = {f for f in cls.__dataclass_fields__ if f not in ("id", "hits")}
-        unknown = set(raw) - known
-        if unknown:
-            raise ControlError(f"unknown fault fields: {sorted(unknown)}; allowed: {sorted(known)}")
-        rule = cls(**{k: raw[k] for k in known if k in raw})
+    def from_dict(cls, raw: Any) -> "FaultRule":
+        from .control_schema import check, schema_validator
+        check(schema_validator("FaultRule"), raw)     # types and ranges: 400 before anything changes
+        rule = cls(**raw)
+        if rule.times is not None:
+            rule.times = int(rule.times)
+        rule.probability = float(rule.probability)
         if not (rule.error or rule.latency or rule.drop or rule.duplicate or rule.reorder):
             raise ControlError("a fault needs one of: error, latency, drop (and, for webhook.deliver, "
                                "duplicate or reorder)")
         if (rule.duplicate or rule.reorder) and not fnmatch.fnmatchcase("webhook.deliver", rule.operation):
             raise ControlError("duplicate and reorder apply to the operation webhook.deliver only")
-        if rule.error is not None and not isinstance(rule.error, dict):
-            raise ControlError("error must be an object such as {\"code\": \"RequestLimitExceeded\"}")
-        if rule.latency is not None:
-            kind = rule.latency.get("kind", "fixed")
-            if kind not in LATENCY_KINDS:
-                raise ControlError(f"latency kind must be one of {LATENCY_KINDS}")
-        if rule.times is not None and int(rule.times) < 1:
-            raise ControlError("times must be at least 1")
-        if not 0 <= float(rule.probability) <= 1:
-            raise ControlError("probability must be between 0 and 1")
+        if rule.latency:
+            spec = rule.latency
+            if spec.get("kind") == "uniform" and spec["min_ms"] > spec["max_ms"]:
+                raise ControlError("latency min_ms must not exceed max_ms")
+            if rule.latency_cap() < _latency_ceiling(spec):
+                raise ControlError(f"latency on request operations is bounded to {int(MAX_REQUEST_LATENCY_MS)} ms "
+                                   "(5 minutes); only webhook.deliver takes longer (simulated) delays")
         return rule
+
+    def latency_cap(self) -> float:
+        """Real waits (request operations) stop at 5 minutes; webhook delays are simulated time."""
+        return MAX_SIMULATED_LATENCY_MS if self.operation == "webhook.deliver" else MAX_REQUEST_LATENCY_MS
 
     def matches(self, operation: str, tenant: str | None, attrs: dict[str, str]) -> bool:
         if not fnmatch.fnmatchcase(operation, self.operation):
@@ -89,16 +99,26 @@ class FaultAction:
     reorder: bool = False
 
 
-def sample_latency(spec: dict[str, Any] | None, rng: random.Random) -> float:
+def _latency_ceiling(spec: dict[str, Any]) -> float:
+    """The fixed, maximum or median latency a spec asks for (what the bound is checked against)."""
+    kind = spec.get("kind", "fixed")
+    return float(spec.get({"fixed": "ms", "uniform": "max_ms"}.get(kind, "median_ms"), 0))
+
+
+def sample_latency(spec: dict[str, Any] | None, rng: random.Random,
+                   cap: float = MAX_REQUEST_LATENCY_MS) -> float:
+    """One latency draw in ms, never above ``cap`` (a lognormal tail is cut there)."""
     if not spec:
         return 0.0
     kind = spec.get("kind", "fixed")
     if kind == "fixed":
-        return float(spec.get("ms", 0))
-    if kind == "uniform":
-        return rng.uniform(float(spec.get("min_ms", 0)), float(spec.get("max_ms", 0)))
-    median = float(spec.get("median_ms", 100))
-    return rng.lognormvariate(math.log(median), float(spec.get("sigma", 0.5)))
+        value = float(spec.get("ms", 0))
+    elif kind == "uniform":
+        value = rng.uniform(float(spec.get("min_ms", 0)), float(spec.get("max_ms", 0)))
+    else:
+        median = float(spec.get("median_ms", 100))
+        value = rng.lognormvariate(math.log(median), float(spec.get("sigma", 0.5)))
+    return min(max(value, 0.0), cap)
 
 
 class FaultEngine:
@@ -150,7 +170,8 @@ class FaultEngine:
                     rule.times -= 1
                     if rule.times <= 0:
                         self._rules.remove(rule)
-                return FaultAction(rule_id=rule.id, latency_ms=sample_latency(rule.latency, self._rng),
+                return FaultAction(rule_id=rule.id,
+                                   latency_ms=sample_latency(rule.latency, self._rng, rule.latency_cap()),
                                    error=rule.error, drop=bool(rule.drop),
                                    duplicate=bool(rule.duplicate), reorder=bool(rule.reorder))
             if self.profile:

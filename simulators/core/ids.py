@@ -1,12 +1,15 @@
-"""Deterministic identifiers under a seed (moto's MotoRandom idea).
+"""Deterministic identifiers under a seed (moto's MotoRandom idea), and secrets that are not.
 
 Every fake draws its ids from its own ``IdGen``; re-seeding through ``/_sim/seed`` makes a run
-repeat exactly.
+repeat exactly. Secrets (webhook signing secrets, session tokens, client secrets) come from a
+``SecretGen``: random per run (``secrets``) unless a seed was explicitly asked for, so two runs
+with the default seed share object ids but never credentials.
 """
 from __future__ import annotations
 
 import itertools
 import random
+import secrets as _secrets
 import string
 import threading
 import uuid
@@ -66,6 +69,30 @@ class IdGen:
             n, r = divmod(n, 62)
             out = _B62[r] + out
         return out.rjust(width, "0")
+
+
+class SecretGen:
+    """Secret tokens: from the OS's CSPRNG when ``seed`` is None, else repeatable under the seed
+    (a test that asks for a seed gets the same secrets every run)."""
+
+    def __init__(self, seed: str | None = None):
+        self._lock = threading.Lock()
+        self.reseed(seed)
+
+    def reseed(self, seed: str | None) -> None:
+        with self._lock:
+            self.seed = seed
+            self._rng = random.Random(f"secrets:{seed}") if seed is not None else None
+
+    def restart(self) -> None:
+        """After a reset: a seeded generator starts over; a random one stays random."""
+        self.reseed(self.seed)
+
+    def token(self, n: int = 24, alphabet: str = _B62) -> str:
+        with self._lock:
+            if self._rng is None:
+                return "".join(_secrets.choice(alphabet) for _ in range(n))
+            return "".join(self._rng.choice(alphabet) for _ in range(n))
 
 
 def sf_id18(id15: str) -> str:

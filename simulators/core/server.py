@@ -3,14 +3,21 @@
 docs/benchmarks.md; gunicorn (gthread), waitress, cheroot and werkzeug remain selectable.
 
 Run: ``python -m simulators.core.server <fake> --port N [--certfile F --keyfile F]``.
+
+The control plane (``/_sim``, and the integration's ``/_integration``) needs the run's token, read
+from the environment variable ``O2C_CONTROL_TOKEN`` (the harness sets it; never a command-line
+argument, which other local users could read in the process list). Started without one, the
+server makes its own random token and tells no one: its control plane is then closed.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import socket
 
 from .clock import BackgroundRunner
-from .sim import DROP_HEADER
+from .sim import DROP_HEADER, TOKEN_ENV
 
 
 class DropAware:
@@ -46,6 +53,15 @@ def serve(app, host: str, port: int, threads: int = 8, certfile: str | None = No
     sim.sleep_latency = True
     BackgroundRunner(sim.clock).start()
     wsgi = DropAware(app)
+    try:
+        _serve(app, wsgi, host, port, threads, certfile, keyfile, engine)
+    finally:
+        # Wake every worker still waiting out a latency fault, so the process exits at once
+        # (the interpreter joins worker threads on exit).
+        sim.stopping.set()
+
+
+def _serve(app, wsgi, host, port, threads, certfile, keyfile, engine) -> None:
     if engine == "loop":
         from .loopserver import LoopServer
         ssl_context = None
@@ -101,7 +117,8 @@ def main(argv=None) -> None:
     p.add_argument("fake", choices=sorted(SERVICES))
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--seed", default="0")
+    p.add_argument("--seed", default=None, help="explicit seed: ids AND secrets repeat (default: ids from 0, "
+                                                 "secrets random)")
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--certfile")
     p.add_argument("--keyfile")
@@ -113,7 +130,11 @@ def main(argv=None) -> None:
         raise SystemExit("the fakes listen on loopback only")
     import json
     extra = json.loads(open(args.config).read()) if args.config else {}
+    token = os.environ.pop(TOKEN_ENV, None) or secrets.token_urlsafe(32)
+    if args.fake == "integration":
+        extra["control_token"] = token   # it calls the fakes' control planes (e.g. Salesforce setup)
     app = create(args.fake, seed=args.seed, validation=args.validation, live=True, **extra)
+    app.extensions["sim"].control_token = token
     serve(app, args.host, args.port, threads=args.threads, certfile=args.certfile, keyfile=args.keyfile,
           engine=args.engine)
 

@@ -1,14 +1,18 @@
 """What every fake shares: the ``Sim`` context (clock, ids, state, faults, journal, validation,
 outbox) and ``install()``, which wires the request pipeline into a Flask app:
 
-    loopback check for /_sim -> fault layer -> vendor auth -> schema validation -> route
-    -> journal (after the response)
+    control gate for /_sim (loopback + token + schema) -> fault layer -> vendor auth
+    -> schema validation -> route -> journal (after the response)
 
 The vendor supplies a ``Vendor`` spec: how to render its errors, how to turn a fault or a schema
 violation into its own error, how to authenticate and how to read a request body.
 """
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import re
+import threading
 import time as _perf  # perf_counter only: request latency for the journal, never "now"
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +23,7 @@ from flask import Flask, Response, g, request
 from .clock import SimClock, iso
 from .errors import ControlError, DropConnection, SimError
 from .faults import FaultEngine
-from .ids import IdGen
+from .ids import IdGen, SecretGen
 from .journal import Journal
 from .limits import Limits
 from .jsonutil import dumps
@@ -27,7 +31,8 @@ from .outbox import Outbox
 from .store import Store
 from .validation import SchemaValidator, Violation
 
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+TOKEN_HEADER = "X-Sim-Token"
+TOKEN_ENV = "O2C_CONTROL_TOKEN"   # how the harness hands a server process the run's control token
 DROP_HEADER = "X-Sim-Drop-Connection"
 DELAY_HEADER = "X-Sim-Delay-Ms"  # inline requests: the server holds the answer back this long
 
@@ -48,6 +53,41 @@ class Vendor:
     operation_attrs: Callable[[], dict[str, str]] = field(default=lambda: {})
 
 
+def is_loopback(addr: str | None) -> bool:
+    """127.0.0.0/8, ::1 and IPv4-mapped loopback; anything unparsable is not loopback."""
+    if not addr:
+        return False
+    try:
+        ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+def is_control_path(path: str, prefixes: tuple[str, ...]) -> bool:
+    path = _SLASHES.sub("/", path or "/")
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def control_refusal(sim: "Sim", remote_addr: str | None, token: str | None) -> str | None:
+    """Why a control request is refused, or None: loopback callers only, and live (when the
+    server was given a token) the run's token in ``X-Sim-Token``, compared in constant time."""
+    if not is_loopback(remote_addr):
+        return "the control plane answers loopback callers only"
+    expected = sim.control_token
+    if expected is None:
+        return None
+    if not token or not hmac.compare_digest(token.encode("utf-8", "replace"), expected.encode("utf-8")):
+        return (f"the control plane needs the run's control token in the {TOKEN_HEADER} header "
+                "(o2c reads it from <run dir>/control.token)")
+    return None
+
+
 class Trace:
     """What the pipeline learns about one request, for the journal."""
 
@@ -64,15 +104,22 @@ class Trace:
 
 
 class Sim:
-    def __init__(self, vendor: Vendor, clock: SimClock | None = None, seed: int | str = 0,
+    def __init__(self, vendor: Vendor, clock: SimClock | None = None, seed: int | str | None = None,
                  schema_dir: Path | None = None, journal_size: int = 1000, validation: str = "strict",
                  sleep_latency: bool = False, normalise: Callable[[Any], Any] | None = None):
+        """``seed``: None (the default) gives deterministic ids from seed 0 and random secrets
+        (webhook signing secrets, session tokens) that differ on every run; an explicit seed makes
+        the secrets repeat too."""
         self.vendor = vendor
         self.name = vendor.name
         self.clock = clock or SimClock()
-        self.seed = seed
-        self.ids = IdGen(f"{vendor.name}:{seed}")
-        self.faults = FaultEngine(seed, profiles=vendor.latency_profiles)
+        self.seed = 0 if seed is None else seed
+        self.ids = IdGen(f"{vendor.name}:{self.seed}")
+        self.secrets = SecretGen(None if seed is None else f"{vendor.name}:{seed}")
+        self.faults = FaultEngine(self.seed, profiles=vendor.latency_profiles)
+        self.control_token: str | None = None   # live: the run's token; None in-process (no network)
+        self.control_prefixes: tuple[str, ...] = ("/_sim",)
+        self.stopping = threading.Event()       # set at shutdown: wakes workers waiting out a latency fault
         self.journal = Journal(journal_size)
         self.limits = Limits(vendor.name, self.clock, vendor.fault_error)  # vendor limits: off until set
         self.validator = SchemaValidator(schema_dir, mode=validation, normalise=normalise)
@@ -109,12 +156,15 @@ class Sim:
         self.faults.set_profile(None)
         self.validator.clear()
         self.ids.reseed(f"{self.name}:{self.seed}")
+        self.secrets.restart()
         for fn in self._on_reset:
             fn()
 
     def reseed(self, seed: int | str) -> None:
+        """An explicit seed (``/_sim/seed``): ids, faults and secrets all repeat from here."""
         self.seed = seed
         self.ids.reseed(f"{self.name}:{seed}")
+        self.secrets.reseed(f"{self.name}:{seed}")
         self.faults.reseed(seed)
 
     def now(self):
@@ -129,7 +179,9 @@ class Sim:
             t.fault = action.rule_id
             t.latency_ms = action.latency_ms
             if action.latency_ms and self.sleep_latency and not t.inline:
-                _perf.sleep(action.latency_ms / 1000)
+                # an Event, not time.sleep: shutdown wakes every waiting worker at once
+                if self.stopping.wait(action.latency_ms / 1000):
+                    raise DropConnection(t.operation)
             if action.drop:
                 raise DropConnection(t.operation)
             if action.error:
@@ -164,7 +216,7 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 def install(app: Flask, sim: Sim) -> Flask:
     """Attach the core pipeline and the control plane to a vendor's Flask app."""
-    from .control import control_blueprint
+    from .control import control_blueprint, validate_control_request
 
     app.extensions["sim"] = sim
     app.register_blueprint(control_blueprint(sim))
@@ -173,10 +225,13 @@ def install(app: Flask, sim: Sim) -> Flask:
     @app.before_request
     def _pipeline():
         path = request.path
-        if path.startswith("/_sim"):
-            if request.remote_addr not in LOOPBACK:
-                return json_response({"error": "the control plane listens to loopback callers only"}, 403)
+        rule = request.url_rule.rule if request.url_rule is not None else ""
+        if is_control_path(path, sim.control_prefixes) or is_control_path(rule, sim.control_prefixes):
+            refusal = control_refusal(sim, request.remote_addr, request.headers.get(TOKEN_HEADER))
+            if refusal:
+                return json_response({"error": refusal}, 403)
             g.operation = "_sim"
+            validate_control_request()
             return None
         g.operation = request.endpoint or "unknown"
         g.trace = Trace(g.operation, request.headers.get("User-Agent", "anonymous"))
@@ -197,7 +252,7 @@ def install(app: Flask, sim: Sim) -> Flask:
 
     @app.errorhandler(ControlError)
     def _control_error(exc: ControlError):
-        return json_response({"error": exc.message}, exc.status)
+        return json_response(exc.body(), exc.status)
 
     @app.after_request
     def _journal(resp: Response):

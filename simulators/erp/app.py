@@ -30,7 +30,7 @@ def _read_body():
     return request.get_json(silent=True, force=True)
 
 
-def create_app(clock=None, seed=0, validation="strict", live=False, revenue_delay: float = 0,
+def create_app(clock=None, seed=None, validation="strict", live=False, revenue_delay: float = 0,
                auto_close: dict | None = None, oauth_max_skew: float | None = None,
                credentials: dict | None = None, catalog: str | None = None, **_ignored) -> Flask:
     app = Flask("simulators.erp")

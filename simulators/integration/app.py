@@ -74,7 +74,7 @@ class Integration:
         sf_control = requests.post(f"{c.salesforce_url}/_sim/salesforce/outbound-messages", json={
             "object": "Order", "url": f"{c.own_url}/salesforce/outbound", "field": "Status",
             "values": ["Activated", "Cancelled"], "name": "O2C_Order_Activated"},
-            verify=c.ca_bundle or True, timeout=c.http_timeout)
+            headers=c.control_headers(), verify=c.ca_bundle or True, timeout=c.http_timeout)
         sf_control.raise_for_status()
         if c.payment_sync == "webhook":
             self.payments.ensure_webhook_endpoint()
@@ -110,7 +110,7 @@ class Integration:
                             "next_run": self.billing.next_due, "runs": len(d["billing_runs"])}}
 
 
-def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: str = "off", live: bool = False,
+def create_app(clock: SimClock | None = None, seed: int | str | None = None, validation: str = "off", live: bool = False,
                **settings: Any) -> Flask:
     config = Config()
     config.update(settings)
@@ -119,6 +119,9 @@ def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: s
                     fault_error=lambda spec: IntegrationError(spec.get("message", "fault"), status=spec.get("status", 503)),
                     violation_error=lambda v: IntegrationError(str(v)))
     sim = Sim(vendor, clock=clock, seed=seed, validation="off")
+    # /_integration is a control plane like /_sim: loopback callers with the run's token only
+    # (settings carry where credentials are sent, so a stranger must not change them).
+    sim.control_prefixes = ("/_sim", "/_integration")
     integ = Integration(sim, config)
     app.extensions["integration"] = integ
 
@@ -150,8 +153,12 @@ def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: s
 
     @app.post("/_integration/config", endpoint="_integration.config")
     def set_config():
+        changes = request.get_json(silent=True) or {}
+        if not isinstance(changes, dict) or "control_token" in changes:
+            return json_response({"error": "the body must be an object of settings (control_token is fixed "
+                                           "for the run)"}, 400)
         try:
-            config.update(request.get_json(silent=True) or {})
+            config.update(changes)
         except ValueError as exc:
             return json_response({"error": str(exc)}, 400)
         integ.connect()

@@ -40,6 +40,9 @@ class Config:
     erp_consumer_secret: str = "o2c-consumer-secret"
     erp_token_id: str = "o2c-token-id"
     erp_token_secret: str = "o2c-token-secret"
+    # The run's control token (live): sent as X-Sim-Token when the integration uses a fake's control
+    # plane (Salesforce setup at install). Set by the server at start, never through /_integration/config.
+    control_token: str | None = None
     # Robustness
     # Back-off for transient failures (429, 5xx, lock errors, timeouts): about 4.8 simulated hours in
     # all, so an outage of a couple of hours delays work instead of dead-lettering it.
@@ -78,7 +81,13 @@ class Config:
 
     def public(self) -> dict[str, Any]:
         out = asdict(self)
-        for secret in ("sf_password", "sf_token", "sf_client_secret", "stripe_key", "avalara_license",
-                       "erp_consumer_secret", "erp_token_secret"):
+        for secret in SECRETS:
             out[secret] = "***"
         return out
+
+    def control_headers(self) -> dict[str, str]:
+        return {"X-Sim-Token": self.control_token} if self.control_token else {}
+
+
+SECRETS = ("sf_password", "sf_token", "sf_client_secret", "stripe_key", "avalara_license", "erp_consumer_secret",
+           "erp_token_secret", "control_token")

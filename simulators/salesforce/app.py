@@ -48,7 +48,7 @@ def _one_transaction_per_request(app: Flask, org) -> None:
             app.view_functions[rule.endpoint] = wrapped
 
 
-def create_app(clock=None, seed=0, validation: str = "strict", live: bool = False, **options) -> Flask:
+def create_app(clock=None, seed=None, validation: str = "strict", live: bool = False, **options) -> Flask:
     app = Flask(__name__)
     app.url_map.strict_slashes = False
 

@@ -80,7 +80,7 @@ def register(app: Flask, org) -> None:
         return json_response({"access_token": token, "instance_url": inst,
                               "id": f"https://login.salesforce.com/id/{ORG_ID}/{org.sessions.user_of(token)['id']}",
                               "token_type": "Bearer", "issued_at": issued, "scope": "api",
-                              "signature": base64.b64encode(org.sim.ids.token(32).encode()).decode()})
+                              "signature": base64.b64encode(org.sim.secrets.token(32).encode()).decode()})
 
     app.add_url_rule("/services/oauth2/token", endpoint="auth.oauth_token", view_func=oauth_token, methods=["POST"])
 

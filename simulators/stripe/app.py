@@ -23,7 +23,7 @@ SCHEMAS = Path(__file__).with_name("schemas")
 PUBLIC = frozenset({"hosted.page", "hosted.pay", "hosted.pdf"})
 
 
-def create_app(clock: SimClock | None = None, seed: int | str = 0, validation: str = "strict", live: bool = False,
+def create_app(clock: SimClock | None = None, seed: int | str | None = None, validation: str = "strict", live: bool = False,
                **options: Any) -> Flask:
     vendor = Vendor(name="stripe", render_error=routes.render_error, fault_error=from_fault,
                     violation_error=routes.violation_error, authenticate=routes.authenticate,

@@ -21,7 +21,7 @@ def part(sc, cus, amount, **kw):
 
 def pay_hosted(harness, invoice_id, **body):
     return requests.post(harness.url("stripe") + f"/_sim/stripe/invoices/{invoice_id}/pay_hosted",
-                         json={"card": "4242424242424242", **body})
+                         json={"card": "4242424242424242", **body}, headers=harness.control_headers())
 
 
 def test_attached_payment_is_credited_when_it_succeeds_and_the_rest_completes_the_invoice(harness, sc, receiver):

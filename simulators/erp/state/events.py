@@ -78,7 +78,7 @@ class EventsMixin:
         with self.store.lock:
             sid = f"sub_{int(self.next_id('sub')):04d}"
             sub = {"id": sid, "url": url, "events": events, "active": True, "created": self.now(),
-                   "secret": body.get("secret") or "erpwhsec_" + self.sim.ids.token(32)}
+                   "secret": body.get("secret") or "erpwhsec_" + self.sim.secrets.token(32)}
             self.store.data["subscriptions"][sid] = sub
             return dict(sub)
 

@@ -46,7 +46,7 @@ class Sessions:
         return self.org.store.data["sessions"]
 
     def _issue(self, flow: str, client_id: str | None, user: str = USERNAME) -> str:
-        token = f"{ORG_ID[:15]}!AQ{self.org.sim.ids.token(8)}.{self.org.sim.ids.token(64)}"
+        token = f"{ORG_ID[:15]}!AQ{self.org.sim.secrets.token(8)}.{self.org.sim.secrets.token(64)}"
         now = self.org.sim.clock.now()
         self.table[token] = {"flow": flow, "client_id": client_id, "user": user, "issued_at": now,
                              "last_used": now}

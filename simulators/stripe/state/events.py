@@ -126,7 +126,7 @@ class EventsMixin(Base):
             "id": self.new_id("we"), "object": "webhook_endpoint",
             "api_version": P.string(params, "api_version"), "application": None, "created": self.now(),
             "description": P.string(params, "description"), "enabled_events": events, "livemode": False,
-            "metadata": P.metadata(params), "secret": "whsec_" + self.sim.ids.token(32),
+            "metadata": P.metadata(params), "secret": "whsec_" + self.sim.secrets.token(32),
             "status": "enabled", "url": url,
         }
         self.put(we)

@@ -155,7 +155,7 @@ class InvoicesMixin(Base):
         if not inv["number"]:
             inv["number"] = f"{cus['invoice_prefix']}-{cus['next_invoice_sequence']:04d}"
             cus["next_invoice_sequence"] += 1
-        token = "test_" + self.sim.ids.token(40)
+        token = "test_" + self.sim.secrets.token(40)
         self.d["hosted"][token] = inv["id"]
         inv.update(status="open", effective_at=now, automatically_finalizes_at=None,
                    hosted_invoice_url=f"{self.public_base}/i/acct_o2c/{token}",

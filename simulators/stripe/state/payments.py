@@ -146,7 +146,7 @@ class PaymentsMixin(Base):
             "amount_details": {"tip": {}}, "amount_received": 0, "application": None,
             "application_fee_amount": None, "automatic_payment_methods": None, "canceled_at": None,
             "cancellation_reason": None, "capture_method": capture_method,
-            "client_secret": f"{pid}_secret_{self.sim.ids.token(25)}", "confirmation_method": "automatic",
+            "client_secret": f"{pid}_secret_{self.sim.secrets.token(25)}", "confirmation_method": "automatic",
             "created": self.now(), "currency": currency, "customer": customer, "description": description,
             "last_payment_error": None, "latest_charge": None, "livemode": False, "metadata": metadata,
             "next_action": None, "on_behalf_of": None, "payment_method": None,
