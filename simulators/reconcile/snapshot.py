@@ -18,7 +18,8 @@ from typing import Any
 from ..integration.clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
 from .model import Endpoints
 
-PAGE = 1000   # AvaTax's maximum $top
+PAGE = 1000           # AvaTax's maximum $top
+SUITEQL_PAGE = 1000   # SuiteQL's maximum limit
 
 
 class Snapshot:
@@ -56,7 +57,7 @@ class Snapshot:
     def _read_erp(self) -> None:
         self.txns = self.erp.suiteql("SELECT id, tranid, type, externalid, status, total, taxtotal, subtotal, "
                                      "amountremaining, amountpaid, createdfrom, trandate, duedate, entity, "
-                                     "custbody_ava_doc_code FROM transaction")
+                                     "custbody_ava_doc_code FROM transaction", limit=SUITEQL_PAGE)
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for t in self.txns:
             by_type[t["type"]].append(t)

@@ -206,3 +206,26 @@ def test_order_dead_lettered_is_unfinished_and_without_the_control_plane_still_f
     report = reconcile(blind)
     names(report, "one finalized Stripe invoice", key)
     assert "work unfinished" not in failed(report)
+
+
+# ---- reading everything: every list is walked to its last page ----------------------------------------
+def test_reconciliation_walks_every_page(books, monkeypatch):
+    from simulators.reconcile import snapshot
+    requests_post = __import__("requests").post
+    requests_post(books.h.url("salesforce") + "/_sim/salesforce/settings", json={"query_batch_size": 2},
+                  timeout=30).raise_for_status()                       # SOQL: nextRecordsUrl every 2 records
+    monkeypatch.setattr(snapshot, "SUITEQL_PAGE", 2)                   # SuiteQL: limit/offset, 2 at a time
+    monkeypatch.setattr(snapshot, "PAGE", 2)                           # AvaTax: $top/$skip, 2 at a time
+    cus = books.o2c.gw.call(lambda c: c.v1.customers.create(params={"name": "Someone else's business"}))
+    for _ in range(101):   # newer Stripe invoices that are not the books': ours are now past the first page
+        books.o2c.gw.call(lambda c: c.v1.invoices.create(params={"customer": cus.id}))
+    report = books.judge()
+    assert report.ok, report.table()
+    assert (report.counts["mirrors"], report.counts["erp_invoices"], report.counts["stripe_invoices"],
+            report.counts["sf_payments"]) == (3, 3, 3, 2)
+    checks = {c.name: c.checked for c in report.checks}
+    assert checks["tax committed and matching"] == 3 and checks["one finalized Stripe invoice"] == 3
+    # the oldest Stripe invoice (last page) voided behind the books' back is still seen
+    m = books.mirror(books.open)
+    books.o2c.gw.call(lambda c: c.v1.invoices.void_invoice(m["Stripe_Invoice_Id__c"]))
+    names(books.judge(), "one finalized Stripe invoice", m["Stripe_Invoice_Id__c"], "void")
