@@ -94,7 +94,7 @@ def work_unfinished(ep: Endpoints, s: Snapshot) -> tuple[Check, set[str]]:
         why = job.get("reason") if is_dead else (errors[-1] if errors else job.get("last_error"))
         label = f"{job.get('kind')} {job.get('key')}" + (f" (dead letter {job['id']})" if is_dead and job.get("id") else "")
         c.fail(f"{label}: {_state(job, is_dead)}" + (f" for order {key}" if key else "")
-               + f", {job.get('attempts', 0)} attempt(s)" + (f"; last error: {str(why)[:200]}" if why else ""),
+               + f", {job.get('attempts', 0)} attempt(s)" + (f"; last error: {str(why)[:400]}" if why else ""),
                key, UNFINISHED)
     if not pending and not dead and (status.get("pending") or status.get("dead_letters")):
         c.fail(f"the integration reports {status.get('pending')} pending and {status.get('dead_letters')} "
