@@ -4,7 +4,7 @@
     o2c down | status | reset
     o2c clock [show | advance 30d | mode scaled --rate 3600]
     o2c faults list | clear | add --fake avalara --operation transactions.create --error RequestLimitExceeded --times 2
-    o2c reconcile [--json]
+    o2c reconcile [--json] [--integration-url URL | --no-integration]
     o2c experiment sync [--invoices 40] [--seed 7]
     o2c demo
     o2c load [--sync both] [--users 12] [--run-time 60s] [--clock-rate 60] [--slo load/slo.yaml]
@@ -209,8 +209,12 @@ def cmd_reconcile(args) -> int:
     missing = [n for n in ("salesforce", "stripe", "avalara", "erp") if n not in urls]
     if missing:
         raise SystemExit(f"reconciliation reads all four systems; not running: {missing}")
+    # the reference integration's control plane, when it runs: its unfinished work is reported too
+    integration = None if args.no_integration else (args.integration_url or urls.get("integration"))
+    token_file = Path(args.run_dir) / "control.token"
+    token = token_file.read_text().strip() if integration and token_file.exists() else None
     ep = Endpoints(urls["salesforce"], urls["stripe"], urls["avalara"], urls["erp"], info.get("ca"),
-                   args.system_of_record)
+                   args.system_of_record, integration, token)
     return main_print(reconcile(ep), args.json)
 
 
@@ -266,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("reconcile", help="check the cross-system invariants of the running fakes")
     rec.add_argument("--json", action="store_true", help="machine-readable output")
     rec.add_argument("--system-of-record", default="erp", choices=["erp", "salesforce"])
+    rec.add_argument("--integration-url", help="the reference integration's URL, to report its unfinished work "
+                     "(default: the one `o2c up` started, if any)")
+    rec.add_argument("--no-integration", action="store_true",
+                     help="judge from the four systems only (your own integration)")
     rec.set_defaults(fn=cmd_reconcile)
     exp = sub.add_parser("experiment", help="measured experiments on the simulated clock")
     exp.add_argument("name", choices=["sync"], help="sync: webhook versus polling")

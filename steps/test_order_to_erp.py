@@ -156,4 +156,8 @@ def drift_caught(world):
     failures = world.broken_on_purpose("an invoiced order amended in Salesforce (needs a credit memo)",
                                        "one sales order and one invoice")
     assert any(world.current in f and "order total" in f and "invoice" in f for f in failures), failures
-    assert all(c.ok for c in world.report.checks if c.name != "one sales order and one invoice"), world.report.table()
+    # the reference integration dead-letters the re-activation with the alert: unfinished work for that order
+    work = next(c for c in world.report.checks if c.name == "work unfinished")
+    assert all(world.current in f and "dead-lettered" in f for f in work.failures), world.report.table()
+    assert all(c.ok for c in world.report.checks if c.name not in ("one sales order and one invoice", "work unfinished")), \
+        world.report.table()

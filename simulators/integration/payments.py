@@ -24,6 +24,7 @@ import stripe
 
 from ..core.clock import iso
 from ..core.jsonutil import money
+from .clients import check
 from .flows import cents, dec, line_tax
 from .jobs import Permanent
 
@@ -261,10 +262,13 @@ class Payments:
             inv = self.erp.get("invoice", erp_id)
             pay_amount = min(amount, dec(inv["amountRemaining"]))
             if pay_amount > 0:
-                self.erp.create("customerPayment", {
+                resp = self.erp.request("POST", "/record/v1/customerPayment", allow=(400,), json={
                     "externalId": ref, "customer": {"id": str(_ref_id(inv["entity"]))},
                     "payment": pay_amount, "memo": f"Stripe {ref}",
                     "apply": {"items": [{"doc": {"id": erp_id}, "apply": True, "amount": pay_amount}]}})
+                # another event for the same invoice applied this charge meanwhile: it is there, once
+                if resp.status_code == 400 and '"DUP_RCRD"' not in resp.text:
+                    check(resp, "erp POST /record/v1/customerPayment")
         self.sf.upsert("blng__Payment__c", "Gateway_Charge_Id__c", ref, {
             "blng__Account__c": mirror["blng__Account__c"], "blng__Invoice__c": mirror["Id"], "blng__Amount__c": amount,
             "blng__Status__c": "Posted", "blng__PaymentDate__c": _iso_ts(paid_at)[:10]})
