@@ -16,7 +16,7 @@ from simulators.salesforce.state.dunning import load_policy
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "simulators"
 # imported only where its own tool loads it: pytest loads the plugin module, and only then
-LOADED_BY_TOOL = {"pytest"}
+LOADED_BY_TOOL = {"pytest"}   # (pytest-bdd, declared, brings it in)
 
 
 def _third_party_imports() -> set[str]:

@@ -31,7 +31,7 @@ def _run_user_suite(tmp_path, ini: str = "", extra: str | None = None) -> subpro
 def test_a_users_own_suite_uses_the_fixtures(tmp_path):
     result = _run_user_suite(tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "7 passed" in result.stdout
+    assert "8 passed" in result.stdout
 
 
 def test_bad_settings_are_a_usage_error_that_names_them(tmp_path):
