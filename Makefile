@@ -28,8 +28,13 @@ features-live: $(STAMP)
 up: $(STAMP)
 	$(BIN)/o2c up
 
+# the fakes' live throughput, one after another (bounded: each case stops after its request count or time cap);
+# the Stripe-versus-localstripe comparisons need localstripe (and wrk): see docs/benchmarks.md
 bench: $(STAMP)
-	$(BIN)/python benchmarks/avatax_create.py
+	$(BIN)/python -m benchmarks.avatax_bench --engines loop
+	$(BIN)/python -m benchmarks.salesforce_bench
+	$(BIN)/python -m benchmarks.erp_bench
+	$(BIN)/python -m benchmarks.stripe_bench
 
 clean:
 	rm -rf $(VENV) .o2c build *.egg-info

@@ -1,4 +1,4 @@
-"""Collections (seed step 6): the dunning ladder by days overdue, escalation, skips, no stage twice."""
+"""Collections: the dunning ladder by days overdue, escalation, skips, no stage twice."""
 from pytest_bdd import given, parsers, then, when
 
 

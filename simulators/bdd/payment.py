@@ -1,4 +1,4 @@
-"""Payment (seed step 4): hosted link, card paid, paid in parts, declines with reasons, retry, refunds, disputes."""
+"""Payment: hosted link, card paid, paid in parts, declines with reasons, retry, refunds, disputes."""
 import re
 
 from pytest_bdd import given, parsers, then, when

@@ -1,4 +1,4 @@
-"""Webhook versus polling (seed gotcha 3): lag, false dunning, duplicate/out-of-order/forged webhooks."""
+"""Webhook versus polling: lag, false dunning, duplicate/out-of-order/forged webhooks."""
 from datetime import datetime, timedelta, timezone
 
 from pytest_bdd import given, parsers, then, when

@@ -1,4 +1,4 @@
-"""Revenue recognition (seed gotcha 4): SSP allocation, ratable and point-in-time plans, period close,
+"""Revenue recognition: SSP allocation, ratable and point-in-time plans, period close,
 go-live, credit memo re-plan."""
 from collections import defaultdict
 

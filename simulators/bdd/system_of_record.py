@@ -1,4 +1,4 @@
-"""Billing system of record: one invoice per order, mirrors, duplicate invoices (seed gotcha 1)."""
+"""Billing system of record: one invoice per order, mirrors, duplicate invoices."""
 from pytest_bdd import given, parsers, then, when
 
 from .world import money

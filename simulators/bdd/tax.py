@@ -1,4 +1,4 @@
-"""Tax (seed gotcha 2): jurisdictions, exemption, tax engine outage, committed document = invoice."""
+"""Tax: jurisdictions, exemption, tax engine outage, committed document = invoice."""
 from pytest_bdd import given, parsers, then, when
 
 from .world import EXTERNAL, money
