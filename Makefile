@@ -32,8 +32,13 @@ up: $(STAMP)
 load: $(STAMP)
 	$(BIN)/o2c load --sync both --users 12 --spawn-rate 4 --run-time 50s --out reports/load
 
+# the fakes' live throughput, one after another (bounded: each case stops after its request count or time cap);
+# the Stripe-versus-localstripe comparisons need localstripe (and wrk): see docs/benchmarks.md
 bench: $(STAMP)
-	$(BIN)/python benchmarks/avatax_create.py
+	$(BIN)/python -m benchmarks.avatax_bench --engines loop
+	$(BIN)/python -m benchmarks.salesforce_bench
+	$(BIN)/python -m benchmarks.erp_bench
+	$(BIN)/python -m benchmarks.stripe_bench
 
 clean:
 	rm -rf $(VENV) .o2c build *.egg-info

@@ -233,6 +233,13 @@ def cmd_demo(args) -> int:
     return run(Path(args.run_dir))
 
 
+def cmd_steps(args) -> int:
+    from .bdd import catalog
+    features = Path(args.features)
+    sys.stdout.write(catalog.render(features) if args.markdown else catalog.text(features))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="o2c", description="o2c-harness: fakes of Salesforce, ERP, AvaTax, Stripe")
     p.add_argument("--run-dir", default=str(RUN_DIR), help="where run.json, logs and TLS files live (default .o2c)")
@@ -284,6 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="the main job: start everything live, run the lifecycle, stop").set_defaults(fn=cmd_demo)
     from .load.command import add_parser as add_load   # o2c load: simulators/load/
     add_load(sub)
+    steps = sub.add_parser("steps", help="the Gherkin step library's catalogue (every step sentence, by capability)")
+    steps.add_argument("--features", default="features", help="feature files to draw examples from (default: ./features)")
+    steps.add_argument("--markdown", action="store_true", help="as Markdown (docs/steps.md)")
+    steps.set_defaults(fn=cmd_steps)
     return p
 
 

@@ -52,3 +52,7 @@ def live(request, _live_pool):
     h.reset()
     h.sync_clocks()
     return h
+
+
+# a user's own project, run from outside the checkout by tests/install (and by the CI install smoke test)
+collect_ignore = ["install/user_project"]

@@ -12,7 +12,7 @@ from ..core.clock import SimClock
 from ..core.sim import Sim, Vendor, install
 from ..core.validation import Violation
 from . import errors, routes
-from .engine import FIXTURES, TaxTables
+from .engine import TaxTables
 from .state import AvaTaxState, lower_keys
 
 SCHEMAS = Path(__file__).with_name("schemas")
@@ -53,7 +53,7 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
     )
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation,
               journal_size=journal_size, normalise=lower_keys)
-    state = AvaTaxState(sim, TaxTables(Path(fixtures) if fixtures else FIXTURES))
+    state = AvaTaxState(sim, TaxTables(Path(fixtures) if fixtures else None))
     state_holder["state"] = state
     routes.register(app, state)
     install(app, sim)

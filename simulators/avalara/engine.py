@@ -1,19 +1,18 @@
-"""The tax engine behind the fake AvaTax: jurisdictions and tax codes from ``fixtures/tax``,
+"""The tax engine behind the fake AvaTax: jurisdictions and tax codes from the packaged tables
+(``simulators.data``: ``tax/jurisdictions.json``, ``tax/taxcodes.json``, overridable),
 line-level rounding (each jurisdiction's tax rounded half-up to cents, then summed), Decimal only.
 No Flask here."""
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from .. import data
 from ..core.jsonutil import money
 from .errors import AvaTaxError
 
-FIXTURES = Path(os.environ.get("O2C_FIXTURES", Path(__file__).resolve().parents[2] / "fixtures"))
 LONG_TYPE = {"CNT": "Country", "STA": "State", "CTY": "County", "CIT": "City", "STJ": "Special"}
 DEFAULT_TAX_CODE = "P0000000"
 
@@ -35,15 +34,17 @@ def _postal_key(value: str) -> str:
 
 
 class TaxTables:
-    def __init__(self, fixtures: Path = FIXTURES):
-        raw = json.loads((fixtures / "tax" / "jurisdictions.json").read_text())
+    def __init__(self, fixtures: Path | None = None):
+        """``fixtures``: a directory holding ``tax/jurisdictions.json`` and ``tax/taxcodes.json`` to use
+        instead of the defaults (see ``simulators.data``)."""
+        raw = data.load("tax_jurisdictions", fixtures)
         self.jurisdictions = [
             Jurisdiction(j["name"], j["country"].upper(), j["region"].upper(),
                          tuple(_postal_key(p) for p in j["postal_prefixes"]), j.get("city", ""),
                          j.get("lat", ""), j.get("lon", ""), tuple(j["rows"]))
             for j in raw["jurisdictions"]
         ]
-        codes = json.loads((fixtures / "tax" / "taxcodes.json").read_text())["taxcodes"]
+        codes = data.load("tax_codes", fixtures)["taxcodes"]
         self.taxcodes = {c["taxCode"].upper(): c for c in codes}
 
     # ---- addresses --------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """In-process transport: the ``responses`` library routes ``requests`` traffic for the vendors'
-real hostnames to the fakes' WSGI apps, so official SDKs run unchanged with no sockets."""
+real hostnames to the fakes' WSGI apps, so official SDKs run unchanged with no sockets. While it
+routes, the network guard (netguard.py) refuses any other client's lookup of a vendor host."""
 from __future__ import annotations
 
 import re
@@ -10,6 +11,7 @@ import requests
 import responses
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from . import netguard
 from .sim import DROP_HEADER
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -79,10 +81,12 @@ class InProcessRouter:
         for route in self._routes:
             self._register(route)
         self._mock.start()
+        netguard.on()   # any client other than requests must not reach the real vendors
         return self
 
     def stop(self) -> None:
         if self._mock is not None:
+            netguard.off()
             self._mock.stop()
             self._mock.reset()
             self._mock = None

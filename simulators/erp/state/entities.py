@@ -1,14 +1,14 @@
-"""customer and the catalog items (seeded from fixtures/catalog.json on every reset)."""
+"""customer and the catalog items (seeded from the catalogue in simulators.data on every reset)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from simulators import data as packaged
 
 from ..errors import DuplicateRecord, InvalidFieldValue, MissingField
 from .base import DEFAULT_TERMS, TERMS, custom_fields, to_money
 
-CATALOG = Path(__file__).resolve().parents[3] / "fixtures" / "catalog.json"
 
 # Revenue recognition rules (ARM): id -> (name, method). Catalog ``revenue.method`` picks one.
 REV_RULES = {
@@ -34,7 +34,7 @@ def item_type_for(product: dict) -> str:
 
 class EntitiesMixin:
     def seed_items(self, catalog: Path | None = None) -> None:
-        data = json.loads(Path(catalog or CATALOG).read_text())
+        data = packaged.load("catalog", catalog)
         for product in data["products"]:
             rtype = item_type_for(product)
             rev = product.get("revenue", {"method": "point_in_time", "trigger": "delivery"})

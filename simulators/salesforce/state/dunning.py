@@ -8,7 +8,7 @@ Every day at the policy's ``schedule.time`` (UTC) it runs the SOQL-equivalent of
 skips paid, disputed and on-hold invoices (per policy), and for each remaining invoice sends the
 latest reached stage that is later than the last one sent: an EmailMessage (stage, payment status
 and balance at send time, MessageDate = simulated now), a Task for the collector, escalation.
-The policy lives in ``fixtures/dunning_policy.yaml``.
+The policy is ``dunning_policy.yaml`` in ``simulators.data`` (override: ``O2C_DUNNING_POLICY``).
 """
 from __future__ import annotations
 
@@ -17,17 +17,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
+from simulators import data
 
 from simulators.core.errors import ControlError
 from simulators.core.jsonutil import money
 
-POLICY_PATH = Path(__file__).resolve().parents[3] / "fixtures" / "dunning_policy.yaml"
 ORIGIN = "com/salesforce/flow/Collections_Dunning_Daily"
 
 
-def load_policy(path: Path = POLICY_PATH) -> dict[str, Any]:
-    return validate_policy(yaml.safe_load(path.read_text()))
+def load_policy(path: Path | None = None) -> dict[str, Any]:
+    """The dunning policy: ``path``, else ``O2C_DUNNING_POLICY`` / ``O2C_FIXTURES``, else the packaged default."""
+    return validate_policy(data.load("dunning_policy", path))
 
 
 def validate_policy(policy: Any) -> dict[str, Any]:

@@ -1,12 +1,10 @@
 """Seed data created on every reset: the profiles and users (state/security.py), the standard price book, products and
-their standard price book entries from ``fixtures/catalog.json``, accounts from
-``fixtures/customers.json``. A scenario can create and activate an Order at once."""
+their standard price book entries from the catalogue, accounts from the customers file
+(``simulators.data``: packaged defaults, overridable). A scenario can create and activate an Order at once."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from simulators import data
 
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 ORIGIN = "com/salesforce/seed"
 
 
@@ -19,7 +17,7 @@ def seed(org) -> None:
         std = _system_insert(org, "Pricebook2", {"Name": "Standard Price Book", "IsActive": True,
                                                  "IsStandard": True})
         org.standard_pricebook_id = std["Id"]
-        catalog = json.loads((FIXTURES / "catalog.json").read_text())
+        catalog = data.load("catalog")
         for p in catalog["products"]:
             rev = p.get("revenue") or {}
             prod = db.create("Product2", {"Name": p["name"], "ProductCode": p["sku"], "IsActive": True,
@@ -27,7 +25,7 @@ def seed(org) -> None:
                                           "Term_Months__c": rev.get("term_months"), "SSP__c": p.get("ssp")})
             db.create("PricebookEntry", {"Pricebook2Id": std["Id"], "Product2Id": prod["Id"],
                                          "UnitPrice": p["price"], "IsActive": True})
-        customers = json.loads((FIXTURES / "customers.json").read_text())
+        customers = data.load("customers")
         for c in customers["customers"]:
             a = c.get("address") or {}
             db.create("Account", {

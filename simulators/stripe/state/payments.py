@@ -1,27 +1,26 @@
 """PaymentMethods (test cards), PaymentIntents, Charges, Refunds and Disputes.
 
-Test-card behaviour is data: fixtures/stripe_test_cards.json (attach ok/decline, charge ok/decline,
+Test-card behaviour is data: stripe_test_cards.json in simulators.data (attach ok/decline, charge ok/decline,
 dispute). A magic id (``pm_card_visa``) or token (``tok_visa``) or raw test number makes a fresh
 ``pm_`` each time it is used, as Stripe does in test mode.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from simulators import data as packaged
 
 from .. import params as P
 from ..errors import CardError, InvalidRequest, ResourceMissing
 from .base import Base
 
-CARDS_PATH = Path(__file__).resolve().parents[3] / "fixtures" / "stripe_test_cards.json"
 _CARDS: dict[str, Any] = {}
 
 
 def cards() -> dict[str, Any]:
     """number -> card spec, plus alias (pm_card_* / tok_*) -> number."""
     if not _CARDS:
-        data = json.loads(CARDS_PATH.read_text())
+        data = packaged.load("stripe_test_cards")
         by_number = {c["number"]: c for c in data["cards"]}
         aliases = {a: c["number"] for c in data["cards"] for a in c.get("payment_methods", []) + c.get("tokens", [])}
         _CARDS.update(by_number=by_number, aliases=aliases)

@@ -1,0 +1,58 @@
+"""The pytest plugin as a user meets it: a test file of their own, outside this project, using the
+``o2c`` and ``o2c_live`` fixtures with no conftest (the plugin is loaded by its entry point)."""
+import subprocess
+import shutil
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import requests
+
+from simulators.core import netguard
+from simulators.harness import InProcessHarness
+
+USER_PROJECT = Path(__file__).with_name("user_project")
+
+
+def _run_user_suite(tmp_path, ini: str = "", extra: str | None = None) -> subprocess.CompletedProcess:
+    """The user's project copied outside this checkout and run by pytest in a subprocess."""
+    project = tmp_path / "project"
+    shutil.copytree(USER_PROJECT, project)
+    if ini:
+        (project / "pytest.ini").write_text("[pytest]\n" + ini)
+    if extra is not None:
+        (project / "test_mine.py").write_text(extra)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=project, capture_output=True, text=True, timeout=300)
+
+
+def test_a_users_own_suite_uses_the_fixtures(tmp_path):
+    result = _run_user_suite(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "8 passed" in result.stdout
+
+
+def test_bad_settings_are_a_usage_error_that_names_them(tmp_path):
+    body = "def test_x(o2c):\n    pass\n"
+    result = _run_user_suite(tmp_path, ini="o2c_fakes = stripe quickbooks\n", extra=body)
+    assert result.returncode != 0
+    assert "unknown fakes ['quickbooks']" in result.stdout + result.stderr
+
+
+def test_the_guard_is_on_only_while_the_harness_routes():
+    assert not netguard.active()
+    with InProcessHarness(["stripe"]) as h:
+        assert netguard.active()
+        with pytest.raises(urllib.error.URLError) as info:
+            urllib.request.urlopen("https://api.stripe.com/v1/charges", timeout=5)
+        assert isinstance(info.value.reason, netguard.VendorNetworkBlocked)
+        with pytest.raises(OSError, match="o2c network guard"):
+            import socket
+            socket.create_connection(("login.salesforce.com", 443), timeout=5)
+        # requests still reaches the fake; loopback and other hosts are not the guard's business
+        assert requests.get(h.url("stripe") + "/v1/customers", auth=("sk_test_x", "")).status_code == 200
+        assert not netguard.is_vendor_host("127.0.0.1") and not netguard.is_vendor_host("example.org")
+        assert netguard.is_vendor_host("o2c-sb1.suitetalk.api.netsuite.com")
+    assert not netguard.active()
