@@ -25,7 +25,7 @@ import stripe
 from ..core.clock import iso
 from ..core.jsonutil import money
 from .flows import cents, dec, line_tax
-from .jobs import Permanent
+from .jobs import AlreadyExists, Permanent
 
 TOLERANCE = 300  # seconds, stripe.Webhook.DEFAULT_TOLERANCE
 EVENTS = ["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.voided",
@@ -50,64 +50,7 @@ class Payments:
     def data(self) -> dict[str, Any]:
         return self.app.store.data
 
-    # ---- invoice in Stripe -----------------------------------------------------------------
-    def ensure_customer(self, order: dict[str, Any]) -> str:
-        acct = order["Account"]
-        if acct.get("Stripe_Customer_Id__c"):
-            return acct["Stripe_Customer_Id__c"]
-        cus = self.gw.call(lambda c: c.v1.customers.create(params={
-            "name": acct["Name"], "email": acct.get("Email__c") or None,
-            "metadata": {"customer_key": acct["Customer_Key__c"], "sf_account_id": order["AccountId"]}},
-            options={"idempotency_key": f"o2c-cus-{acct['Customer_Key__c']}"}))
-        self.sf.update("Account", order["AccountId"], {"Stripe_Customer_Id__c": cus.id})
-        return cus.id
-
-    def ensure_stripe_invoice(self, order: dict[str, Any], inv: dict[str, Any], lines: list[dict[str, Any]],
-                              mirror_id: str) -> dict[str, Any]:
-        customer = self.ensure_customer(order)
-        erp_id = str(inv["id"])
-        key = f"o2c-inv-{erp_id}"
-        si = self.gw.call(lambda c: c.v1.invoices.create(params={
-            "customer": customer, "collection_method": "send_invoice", "days_until_due": self.config.terms_days,
-            "currency": self.config.currency, "auto_advance": False, "pending_invoice_items_behavior": "exclude",
-            "description": f"Invoice {inv['tranId']}",
-            "metadata": {"erp_invoice_id": erp_id, "erp_document_number": inv["tranId"],
-                         "sf_invoice_id": mirror_id, "order_key": order["key"]}},
-            options={"idempotency_key": key}))
-        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si.id)))
-        if si["status"] == "draft":
-            self._fill_draft(si, customer, inv, lines)
-            si = _obj(self.gw.call(lambda c: c.v1.invoices.finalize_invoice(
-                si["id"], params={"auto_advance": False}, options={"idempotency_key": f"{key}-finalize"})))
-        expected = cents(dec(inv["total"]))
-        if si["total"] != expected:
-            raise Permanent(f"Stripe invoice {si['id']} totals {si['total']} cents, ERP invoice {inv['tranId']} "
-                            f"{expected} cents")
-        return si
-
-    def _fill_draft(self, si: dict[str, Any], customer: str, inv: dict[str, Any], lines: list[dict[str, Any]]) -> None:
-        have = {l.get("metadata", {}).get("erp_line") for l in si["lines"]["data"]}
-        for l in lines:
-            if str(l["line"]) in have:
-                continue
-            self.gw.call(lambda c: c.v1.invoice_items.create(params={
-                "customer": customer, "invoice": si["id"], "currency": self.config.currency,
-                "amount": cents(dec(l["amount"])), "description": f"line {l['line']}",
-                "metadata": {"erp_line": str(l["line"])}},
-                options={"idempotency_key": f"o2c-ii-{inv['id']}-{l['line']}"}))
-        current = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si["id"])))
-        by_line = {l["metadata"].get("erp_line"): l for l in current["lines"]["data"]}
-        for l in lines:
-            tax = line_tax(l)
-            line_item = by_line.get(str(l["line"]))
-            if line_item is None or tax == 0:
-                continue
-            pct = (tax / dec(l["amount"]) * 100).quantize(Decimal("0.0001")) if dec(l["amount"]) else Decimal("0")
-            self.gw.call(lambda c: c.v1.invoices.line_items.update(si["id"], line_item["id"], params={
-                "tax_amounts": [{"amount": cents(tax), "taxable_amount": cents(dec(l["amount"])),
-                                 "tax_rate_data": {"display_name": "Sales tax (AvaTax)", "inclusive": False,
-                                                   "percentage": float(pct), "jurisdiction": inv.get("tranId")}}]}))
-
+    # ---- invoice in Stripe (publishing it: publish.py) ----------------------------------------
     def void_for_invoice(self, inv: dict[str, Any]) -> None:
         sid = self._stripe_invoice_for(str(inv["id"]))
         if sid is None:
@@ -261,13 +204,26 @@ class Payments:
             inv = self.erp.get("invoice", erp_id)
             pay_amount = min(amount, dec(inv["amountRemaining"]))
             if pay_amount > 0:
-                self.erp.create("customerPayment", {
-                    "externalId": ref, "customer": {"id": str(_ref_id(inv["entity"]))},
-                    "payment": pay_amount, "memo": f"Stripe {ref}",
-                    "apply": {"items": [{"doc": {"id": erp_id}, "apply": True, "amount": pay_amount}]}})
+                try:
+                    self.erp.create("customerPayment", {
+                        "externalId": ref, "customer": {"id": str(_ref_id(inv["entity"]))},
+                        "payment": pay_amount, "memo": f"Stripe {ref}",
+                        "apply": {"items": [{"doc": {"id": erp_id}, "apply": True, "amount": pay_amount}]}})
+                except AlreadyExists:
+                    # DUP_RCRD: another event for the same invoice applied this charge first (or our
+                    # own answer was lost after the write). Re-read: the same charge on the same
+                    # invoice is the payment we meant; anything else is for a person.
+                    self._same_payment(ref, erp_id)
         self.sf.upsert("blng__Payment__c", "Gateway_Charge_Id__c", ref, {
             "blng__Account__c": mirror["blng__Account__c"], "blng__Invoice__c": mirror["Id"], "blng__Amount__c": amount,
             "blng__Status__c": "Posted", "blng__PaymentDate__c": _iso_ts(paid_at)[:10]})
+
+    def _same_payment(self, ref: str, erp_id: str) -> None:
+        pay = self.erp.get("customerPayment", f"eid:{ref}")
+        applied = {str(_ref_id((a.get("doc") or {}))) for a in (pay.get("apply") or {}).get("items", [])
+                   if a.get("apply", True)}
+        if erp_id not in applied:
+            raise Permanent(f"ERP customer payment {ref} exists but is not applied to invoice {erp_id}")
 
     def sync_refund(self, charge_id: str) -> None:
         charge = _obj(self.gw.call(lambda c: c.v1.charges.retrieve(charge_id)))
