@@ -7,7 +7,8 @@ runs in simulated time. Prints what was lost, left over or doubled.
 
 Phases (simulated time): activate every order, faults on for 2 h (activation and billing), faults
 off for 6 h (the integration's retry schedule), pay three orders in four, faults on for 2 h (the
-payment events), faults off for 3 days (Stripe's webhook retries, Salesforce's Outbound Message
+payment events; ``--fault-hours`` makes both windows longer, e.g. 8 h, longer than the whole retry
+schedule), faults off for 3 days (Stripe's webhook retries, Salesforce's Outbound Message
 retries and the integration's own). Nothing is retried by hand.
 """
 from __future__ import annotations
@@ -88,7 +89,8 @@ def faults_off(h) -> dict[str, int]:
     return hits
 
 
-def run_soak(orders: int = 200, rate: float = 0.2, sync: str = "webhook", seed: int | str = 0) -> SoakResult:
+def run_soak(orders: int = 200, rate: float = 0.2, sync: str = "webhook", seed: int | str = 0,
+             fault_hours: float = 2.0) -> SoakResult:
     started = time.perf_counter()
     h = InProcessHarness(seed=seed, integration={"payment_sync": sync, "poll_interval": 300})
     h.start()
@@ -102,7 +104,7 @@ def run_soak(orders: int = 200, rate: float = 0.2, sync: str = "webhook", seed: 
         to_pay = [k for i, k in enumerate(keys) if i % 4 != 3]
         hits: Counter = Counter()
         faults_on(h, rate, 1)
-        h.advance("2h")
+        h.advance(f"{fault_hours * 3600:.0f}s")
         hits.update(faults_off(h))
         h.advance("6h")
         published = _published(o2c)
@@ -110,7 +112,7 @@ def run_soak(orders: int = 200, rate: float = 0.2, sync: str = "webhook", seed: 
             if k in published:
                 o2c.pay(k)
         faults_on(h, rate, 2)
-        h.advance("2h")
+        h.advance(f"{fault_hours * 3600:.0f}s")
         hits.update(faults_off(h))
         h.advance("3d")
         res = measure(o2c, keys, to_pay)
@@ -186,9 +188,10 @@ def main() -> None:
     p.add_argument("--orders", type=int, default=200)
     p.add_argument("--rate", type=float, default=0.2)
     p.add_argument("--sync", choices=("webhook", "polling"), default="webhook")
+    p.add_argument("--fault-hours", type=float, default=2.0, help="simulated hours each fault window lasts")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
-    res = run_soak(args.orders, args.rate, args.sync)
+    res = run_soak(args.orders, args.rate, args.sync, fault_hours=args.fault_hours)
     print(res.summary())
     if args.verbose:
         for reason, n in Counter(_gist(r) for r in res.dead_reasons).most_common(20):

@@ -141,10 +141,21 @@ class Payments:
         return rows[0] if rows else None
 
     def sync_invoice(self, stripe_invoice_id: str, event: dict[str, Any]) -> None:
+        """Bring the mirror and the ERP in line with the invoice as Stripe has it now. The state last
+        synced (status and amount paid) is a checkpoint: the second and third event about the
+        same change (``invoice_payment.paid``, ``invoice.payment_succeeded``, ``invoice.paid``)
+        cost one read, not a second round of look-ups."""
         si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(stripe_invoice_id)))
+        scope, state = f"stripe:{si['id']}", f"{si['status']}:{si['amount_paid']}"
+        if event["type"] != "invoice.payment_failed" and self.app.queue.checkpoints(scope).get("synced") == state:
+            return
         mirror = self._mirror_for(si)
         if mirror is None:
             return  # not one of ours
+        self._sync_invoice(si, mirror, event)
+        self.app.queue.checkpoint(scope, "synced", state)
+
+    def _sync_invoice(self, si: dict[str, Any], mirror: dict[str, Any], event: dict[str, Any]) -> None:
         erp_id = si["metadata"]["erp_invoice_id"]
         if si["amount_paid"] > 0 or si["status"] == "paid":
             self.apply_payments(erp_id, mirror, si, event)
