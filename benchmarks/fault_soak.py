@@ -48,6 +48,8 @@ class SoakResult:
     pending: int = 0
     duplicates: dict[str, int] = field(default_factory=dict)  # kind -> orders with more than one
     retries: int = 0
+    paid_at_stripe: int = 0
+    counts: dict[str, int] = field(default_factory=dict)       # reconciliation's record counts
     reconcile_ok: bool = False
     reconcile_table: str = ""
     wall_seconds: float = 0.0
@@ -56,7 +58,8 @@ class SoakResult:
         dups = sum(self.duplicates.values())
         return (f"orders={self.orders} sync={self.sync} fault rate={self.rate:.0%} "
                 f"faults hit={sum(self.faults_hit.values())} {self.faults_hit}\n"
-                f"unpublished={len(self.unpublished)} unpaid={len(self.unpaid)} (of {self.paid_intended} paid) "
+                f"unpublished={len(self.unpublished)} unpaid={len(self.unpaid)} (of {self.paid_at_stripe} paid at Stripe, "
+                f"{self.paid_intended} meant to be) "
                 f"dead letters={self.dead_letters} pending={self.pending} duplicates={dups} {self.duplicates}\n"
                 f"retries={self.retries} reconcile ok={self.reconcile_ok} wall={self.wall_seconds:.1f}s")
 
@@ -162,16 +165,16 @@ def measure(o2c: Lifecycle, keys: list[str], to_pay: list[str]) -> SoakResult:
                       (("mirror", mirrors), ("stripe_invoice", stripe), ("erp_invoice", erp_inv),
                        ("sf_payment", sf_pay), ("erp_payment", erp_pay))}
     paid_at_stripe = {k for k, si in published.items() if si["status"] == "paid"}
+    res.paid_at_stripe = len(paid_at_stripe)
     mirror_paid = {m["blng__Order__r"]["Order_Key__c"] for m in o2c.sf.query(
         "SELECT blng__Order__r.Order_Key__c FROM blng__Invoice__c WHERE blng__PaymentStatus__c = 'Paid'")}
     res.unpaid = sorted(k for k in paid_at_stripe if k not in mirror_paid or erp_pay[k] != 1 or sf_pay[k] != 1)
     status = o2c.integration_status()
     res.dead_letters, res.pending, res.retries = status["dead_letters"], status["pending"], status["stats"]["retries"]
-    import requests
-    dead = requests.get(h.url("integration") + "/_integration/dead-letters", timeout=30).json()["dead_letters"]
-    res.dead_reasons = [f"{d['kind']}:{d['key']} {d['reason'][:160]}" for d in dead]
+    dead = h.integration().dead_letters()
+    res.dead_reasons = [f"{d['kind']}:{d['key']} {d['reason'][:600]}" for d in dead]
     report = o2c.reconcile()
-    res.reconcile_ok, res.reconcile_table = report.ok, report.table()
+    res.reconcile_ok, res.reconcile_table, res.counts = report.ok, report.table(), dict(report.counts)
     return res
 
 

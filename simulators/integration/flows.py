@@ -103,11 +103,22 @@ class Flows:
         if order["Status"] != "Activated":
             return   # deactivated again before we got to it: the next activation brings it back
         acct = order["Account"]
-        self.erp.upsert("customer", acct["Customer_Key__c"], {
-            "companyName": acct["Name"], "email": acct.get("Email__c"), "isPerson": False,
-            "externalId": acct["Customer_Key__c"], "terms": {"id": ERP_TERMS[self.config.terms_days]}})
-        estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
-        taxes = [dec(l["tax"]) for l in estimate["lines"]]
+        # checkpoints for this activation only (scope forgotten when the job is done): the next
+        # re-activation upserts and estimates afresh; the estimate is keyed by the lines it priced
+        q, scope = self.app.queue, f"order:{order['Id']}"
+        done = q.checkpoints(scope)
+        if not done.get("erp_customer"):
+            self.erp.upsert("customer", acct["Customer_Key__c"], {
+                "companyName": acct["Name"], "email": acct.get("Email__c"), "isPerson": False,
+                "externalId": acct["Customer_Key__c"], "terms": {"id": ERP_TERMS[self.config.terms_days]}})
+            q.checkpoint(scope, "erp_customer")
+        priced = done.get(f"estimate:{_fingerprint(order)}")
+        if priced is None:
+            estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
+            priced = q.checkpoint(scope, f"estimate:{_fingerprint(order)}",
+                                  {"taxes": [str(dec(l["tax"])) for l in estimate["lines"]],
+                                   "total": str(dec(estimate["totalTax"]))})
+        taxes = [dec(t) for t in priced["taxes"]]
         so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
         if so is None:
             try:
@@ -121,11 +132,13 @@ class Flows:
         if so is not None:
             so_id = str(so["id"])
             self._follow_amendment(order, so, taxes)
+        q.checkpoint(scope, "sales_order", so_id)
         fields = {"ERP_Sales_Order_Id__c": so_id, "Tax_Status__c": "Estimated",
-                  "Estimated_Tax__c": dec(estimate["totalTax"])}
+                  "Estimated_Tax__c": dec(priced["total"])}
         if not self.config.bill_on_activation and order.get("Billing_Status__c") in (None, "", "Not Billed"):
             fields["Billing_Status__c"] = "Not Billed"   # waiting for the nightly billing run
         self.sf.update("Order", order["Id"], fields)
+        q.forget(scope)
         if self.config.bill_on_activation:
             self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"], "lines": _fingerprint(order)})
 

@@ -210,8 +210,13 @@ class Payments:
         """One gateway payment: a customer payment of its own amount in the ERP (never twice: the
         external id is the charge id) and one blng__Payment__c in Salesforce."""
         ref = charge_id or f"oob-{erp_id}"
-        existing = self.erp.request("GET", f"/record/v1/customerPayment/eid:{ref}", allow=(404,))
-        if existing.status_code == 404:
+        q, scope = self.app.queue, f"payment:{ref}"
+        done = q.checkpoints(scope)
+        if done.get("sf_payment"):
+            return
+        existing = None if done.get("erp_payment") else \
+            self.erp.request("GET", f"/record/v1/customerPayment/eid:{ref}", allow=(404,))
+        if existing is not None and existing.status_code == 404:
             inv = self.erp.get("invoice", erp_id)
             pay_amount = min(amount, dec(inv["amountRemaining"]))
             if pay_amount > 0:
@@ -225,9 +230,11 @@ class Payments:
                     # own answer was lost after the write). Re-read: the same charge on the same
                     # invoice is the payment we meant; anything else is for a person.
                     self._same_payment(ref, erp_id)
+        q.checkpoint(scope, "erp_payment")
         self.sf.upsert("blng__Payment__c", "Gateway_Charge_Id__c", ref, {
             "blng__Account__c": mirror["blng__Account__c"], "blng__Invoice__c": mirror["Id"], "blng__Amount__c": amount,
             "blng__Status__c": "Posted", "blng__PaymentDate__c": _iso_ts(paid_at)[:10]})
+        q.checkpoint(scope, "sf_payment")
 
     def _same_payment(self, ref: str, erp_id: str) -> None:
         pay = self.erp.get("customerPayment", f"eid:{ref}")
