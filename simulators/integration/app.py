@@ -47,7 +47,7 @@ class IntegrationError(SimError):
 
 
 def _state() -> dict[str, Any]:
-    return {"pending": {}, "dead": [], "events_seen": {}, "poll_watermark": 0, "webhook_secret": None,
+    return {"pending": {}, "dead": [], "events_seen": {}, "poll_watermark": 0, "poll_cursor": None, "webhook_secret": None,
             "webhook_endpoint": None, "installed": False, "notifications": 0, "billing_runs": [],
             "checkpoints": {}, "org_id": None,
             "stats": {"done": 0, "retries": 0, "dead": 0, "webhooks_rejected": 0, "duplicates_ignored": 0,

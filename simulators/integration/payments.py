@@ -104,19 +104,37 @@ class Payments:
             self.app.queue.submit("stripe_event", event_id, {"event_id": event_id})
 
     def poll(self, payload: dict[str, Any]) -> None:
-        """Polling mode: read /v1/events from the watermark, oldest first; reschedule."""
+        """Polling mode: read /v1/events newer than the last event seen (``ending_before`` = that
+        event, Stripe's cursor for "newer than"), oldest first; the first poll, or one whose cursor
+        is gone (events are kept 30 days), starts from the ``created`` watermark. Reschedule."""
         try:
-            watermark = self.data.get("poll_watermark") or 0
-            page = self.gw.call(lambda c: c.v1.events.list(params={"created": {"gte": watermark}, "limit": 100,
-                                                                "types": EVENTS}))
-            events = [e for e in page.auto_paging_iter()]
-            for e in sorted(events, key=lambda e: (e.created, e.id)):
+            cursor = self.data.get("poll_cursor")
+            try:
+                events = self._events_since(cursor)
+            except Permanent:
+                if not cursor:
+                    raise
+                self.data["poll_cursor"] = cursor = None   # the cursor event expired: fall back
+                events = self._events_since(None)
+            for e in events:
                 self.enqueue(e.id, e.type, e.created)
                 self.data["poll_watermark"] = max(self.data.get("poll_watermark") or 0, e.created)
+                self.data["poll_cursor"] = e.id
             self.data["stats"]["polls"] += 1
         finally:
             if self.config.payment_sync == "polling":
                 self.app.schedule_poll()
+
+    def _events_since(self, cursor: str | None) -> list[Any]:
+        """Events of our types after ``cursor`` (or from the watermark), oldest first."""
+        params: dict[str, Any] = {"limit": 100, "types": EVENTS}
+        if cursor:
+            params["ending_before"] = cursor   # the SDK walks these pages towards the newest, oldest first
+        else:
+            params["created"] = {"gte": self.data.get("poll_watermark") or 0}
+        page = self.gw.call(lambda c: c.v1.events.list(params=params))
+        listed = list(page.auto_paging_iter())
+        return listed if cursor else listed[::-1]   # a created-filtered list comes newest first
 
     def handle_event(self, payload: dict[str, Any]) -> None:
         event = _obj(self.gw.call(lambda c: c.v1.events.retrieve(payload["event_id"])))

@@ -104,3 +104,27 @@ def test_dead_letters_listed_and_retried_with_one_command(world, capsys):
     assert h.integration().dead_letters() == [] and h.retry_dead_letters() == 0
     assert world.integration_status()["stats"]["dead_retried"] == 1
     assert world.reconcile().ok
+
+
+def test_polling_resumes_from_the_last_event_seen():
+    """Polling reads only events newer than the last one seen (``ending_before``): later polls do
+    not list the same events again, and a poll that failed picks up exactly where it was."""
+    h, o2c = make("polling")
+    try:
+        keys = [o2c.place_order(c, [("HW-ROUTER", 1)]) for c in ("ACME-IRVINE", "WINDY-CHICAGO")]
+        for k in keys:
+            o2c.activate(k)
+        h.advance("10m")
+        o2c.pay(keys[0])
+        h.advance("10m")
+        assert o2c.mirror(keys[0])["blng__PaymentStatus__c"] == "Paid"
+        h.control("stripe").add_fault(operation="events.list", error={"code": "api_error"}, times=3)
+        o2c.pay(keys[1])
+        h.advance("2h")   # 24 polls, the first ones failing
+        status = o2c.integration_status()
+        assert o2c.mirror(keys[1])["blng__PaymentStatus__c"] == "Paid"
+        assert status["stats"]["polls"] >= 20 and status["dead_letters"] == 0
+        assert status["stats"]["duplicates_ignored"] == 0, "no event was listed twice"
+        assert o2c.reconcile().ok
+    finally:
+        h.stop()
