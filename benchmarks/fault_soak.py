@@ -5,11 +5,15 @@ runs in simulated time. Prints what was lost, left over or doubled.
 
     .venv/bin/python -m benchmarks.fault_soak [--orders 200] [--rate 0.2] [--sync webhook|polling]
 
-Phases (simulated time): activate every order, faults on for 2 h (activation and billing), faults
-off for 6 h (the integration's retry schedule), pay three orders in four, faults on for 2 h (the
-payment events; ``--fault-hours`` makes both windows longer, e.g. 8 h, longer than the whole retry
-schedule), faults off for 3 days (Stripe's webhook retries, Salesforce's Outbound Message
-retries and the integration's own). Nothing is retried by hand.
+Phases (simulated time): activate every order, faults on for 8 h (activation and billing: longer
+than the integration's whole retry schedule of about 4.8 h), faults off for 6 h, pay three orders
+in four, faults on for 8 h again (the payment events), faults off for 3 days (Stripe's webhook
+retries, Salesforce's Outbound Message retries and the integration's own). Nothing is retried by
+hand. ``--fault-hours 2`` gives shorter windows, which the retry schedule alone outlasts.
+
+Measured (seed 0, 200 orders, 20 %, webhook): before resumable jobs, 67 orders unpublished and 86
+dead letters with 8 h windows (45 and 59 with 2 h windows), no duplicates; after, 0, 0 and 0 in both
+sync modes, about 33 s each in-process.
 """
 from __future__ import annotations
 
@@ -93,7 +97,7 @@ def faults_off(h) -> dict[str, int]:
 
 
 def run_soak(orders: int = 200, rate: float = 0.2, sync: str = "webhook", seed: int | str = 0,
-             fault_hours: float = 2.0) -> SoakResult:
+             fault_hours: float = 8.0) -> SoakResult:
     started = time.perf_counter()
     h = InProcessHarness(seed=seed, integration={"payment_sync": sync, "poll_interval": 300})
     h.start()
@@ -191,7 +195,7 @@ def main() -> None:
     p.add_argument("--orders", type=int, default=200)
     p.add_argument("--rate", type=float, default=0.2)
     p.add_argument("--sync", choices=("webhook", "polling"), default="webhook")
-    p.add_argument("--fault-hours", type=float, default=2.0, help="simulated hours each fault window lasts")
+    p.add_argument("--fault-hours", type=float, default=8.0, help="simulated hours each fault window lasts")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     res = run_soak(args.orders, args.rate, args.sync, fault_hours=args.fault_hours)

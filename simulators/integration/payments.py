@@ -132,8 +132,8 @@ class Payments:
             params["ending_before"] = cursor   # the SDK walks these pages towards the newest, oldest first
         else:
             params["created"] = {"gte": self.data.get("poll_watermark") or 0}
-        page = self.gw.call(lambda c: c.v1.events.list(params=params))
-        listed = list(page.auto_paging_iter())
+        # the whole walk inside call(): later pages are requests too, and can fail like the first
+        listed = self.gw.call(lambda c: list(c.v1.events.list(params=params).auto_paging_iter()))
         return listed if cursor else listed[::-1]   # a created-filtered list comes newest first
 
     def handle_event(self, payload: dict[str, Any]) -> None:
@@ -189,9 +189,9 @@ class Payments:
         """What Stripe collected for the invoice, one entry per payment: (charge id, amount, paid at).
         A remainder with no payment behind it (``paid_out_of_band``) is one entry with no charge."""
         parts: list[tuple[str | None, Decimal, int]] = []
-        pays = self.gw.call(lambda c: c.v1.invoice_payments.list(params={
-            "invoice": si["id"], "status": "paid", "limit": 100}))
-        for pay in sorted((_obj(p) for p in pays.auto_paging_iter()), key=lambda p: (p["created"], p["id"])):
+        pays = self.gw.call(lambda c: list(c.v1.invoice_payments.list(params={
+            "invoice": si["id"], "status": "paid", "limit": 100}).auto_paging_iter()))
+        for pay in sorted((_obj(p) for p in pays), key=lambda p: (p["created"], p["id"])):
             pi_id = (pay.get("payment") or {}).get("payment_intent")
             if not pi_id or not pay.get("amount_paid"):
                 continue
@@ -305,7 +305,7 @@ class Payments:
             self.sf.update("blng__Invoice__c", pays[0]["blng__Invoice__c"], {"Dispute_Status__c": dispute.get("status") or "needs_response"})
             return
         # a dispute on an invoice not yet marked paid here: find the invoice through the payment intent
-        for si in self.gw.call(lambda c: c.v1.invoices.list(params={"limit": 100})).auto_paging_iter():
+        for si in self.gw.call(lambda c: list(c.v1.invoices.list(params={"limit": 100}).auto_paging_iter())):
             si = _obj(si)
             if si.get("amount_paid") and charge["id"] in self._charges_of(si):
                 mirror = self._mirror_for(si)
