@@ -91,7 +91,7 @@ def faults_off(h) -> dict[str, int]:
     hits = {}
     for name in VENDOR_ERRORS:
         c = h.control(name)
-        hits[name] = sum(1 for e in c.journal() if e.get("fault"))
+        hits[name] = sum(r["hits"] for r in c.get("/faults")["rules"])   # the journal is bounded; rules count
         c.clear_faults()
     return hits
 
