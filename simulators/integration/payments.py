@@ -24,7 +24,7 @@ import stripe
 
 from ..core.clock import iso
 from ..core.jsonutil import money
-from .flows import cents, dec, line_tax
+from .flows import dec, line_tax
 from .jobs import AlreadyExists, Permanent
 
 TOLERANCE = 300  # seconds, stripe.Webhook.DEFAULT_TOLERANCE
