@@ -5,6 +5,7 @@
     o2c clock [show | advance 30d | mode scaled --rate 3600]
     o2c faults list | clear | add --fake avalara --operation transactions.create --error RequestLimitExceeded --times 2
     o2c reconcile [--json] [--integration-url URL | --no-integration]
+    o2c integration status | dead-letters [--json] | retry-dead-letters [--id dl_3] [--url URL]
     o2c experiment sync [--invoices 40] [--seed 7]
     o2c demo
     o2c load [--sync both] [--users 12] [--run-time 60s] [--clock-rate 60] [--slo load/slo.yaml]
@@ -218,6 +219,34 @@ def cmd_reconcile(args) -> int:
     return main_print(reconcile(ep), args.json)
 
 
+def _integration_client(args):
+    from .harness import IntegrationClient
+    from .registry import SERVICES
+    info = run_file(Path(args.run_dir)) or {}
+    url = args.url or (info.get("urls") or {}).get("integration") or f"http://127.0.0.1:{SERVICES['integration'].port}"
+    return IntegrationClient(url, verify=info.get("ca") or True, token=info.get("control_token"))
+
+
+def cmd_integration(args) -> int:
+    """The reference integration's own plane: status, dead letters, and retrying them in one go."""
+    client = _integration_client(args)
+    if args.action == "status":
+        print(json.dumps(client.status(), indent=2))
+    elif args.action == "dead-letters":
+        dead = client.dead_letters()
+        if args.json:
+            print(json.dumps(dead, indent=2))
+        elif not dead:
+            print("no dead letters")
+        for d in [] if args.json else dead:
+            print(f"{d['id']:<8} {d['kind']}:{d['key']}  attempts={d.get('total_attempts', d['attempts'])}  "
+                  f"dead at {d['dead_at']}\n         {d['reason'][:300]}")
+    else:
+        n = client.retry_dead_letters(args.id)
+        print(f"resubmitted {n} dead letter{'s' if n != 1 else ''}; they run on the integration's retry schedule")
+    return 0
+
+
 def cmd_experiment(args) -> int:
     from . import experiments
     results = experiments.run(invoices=args.invoices, seed=args.seed, out=Path(args.out))
@@ -282,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--no-integration", action="store_true",
                      help="judge from the four systems only (your own integration)")
     rec.set_defaults(fn=cmd_reconcile)
+    integ = sub.add_parser("integration", help="the reference integration: status, dead letters, retry them")
+    integ.add_argument("action", choices=["status", "dead-letters", "retry-dead-letters"])
+    integ.add_argument("--id", help="retry-dead-letters: only this dead letter (e.g. dl_3)")
+    integ.add_argument("--url", help="the integration's base URL (default: from the run file, else port 8705)")
+    integ.add_argument("--json", action="store_true", help="dead-letters: machine-readable output")
+    integ.set_defaults(fn=cmd_integration)
     exp = sub.add_parser("experiment", help="measured experiments on the simulated clock")
     exp.add_argument("name", choices=["sync"], help="sync: webhook versus polling")
     exp.add_argument("--invoices", type=int, default=40)

@@ -101,6 +101,39 @@ class ControlClient:
         return self.get("/journal", **({"operation": operation} if operation else {}))["entries"]
 
 
+class IntegrationClient:
+    """HTTP client for the reference integration's own plane, ``/_integration`` (both modes): its
+    status, the work in flight, and the dead letters (list them, put them back on the queue)."""
+
+    def __init__(self, base_url: str, session: requests.Session | None = None, verify: Any = True,
+                 token: str | None = None):
+        self.base = base_url.rstrip("/")
+        self.http = session or requests.Session()
+        self.verify = verify
+        self.headers = {TOKEN_HEADER: token} if token else {}   # live: the run's control token
+
+    def _call(self, method: str, path: str, **kw) -> Any:
+        resp = self.http.request(method, f"{self.base}/_integration{path}", timeout=60, verify=self.verify,
+                                 headers=self.headers, **kw)
+        if resp.status_code >= 400:
+            raise RuntimeError(f"{method} /_integration{path} -> {resp.status_code}: {resp.text[:300]}")
+        return resp.json()
+
+    def status(self) -> dict[str, Any]:
+        return self._call("GET", "/status")
+
+    def pending(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/pending")["pending"]
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/dead-letters")["dead_letters"]
+
+    def retry_dead_letters(self, dead_id: str | None = None) -> int:
+        """Put every dead letter (or the one ``dead_id``) back on the queue; returns how many. The
+        jobs then run on the integration's clock with the usual retry schedule."""
+        return self._call("POST", "/dead-letters/retry", json={"id": dead_id} if dead_id else {})["resubmitted"]
+
+
 class _Base:
     names: list[str]
     control_token: str | None = None
@@ -108,6 +141,17 @@ class _Base:
     def control_headers(self) -> dict[str, str]:
         """The header a client of ``/_sim`` or ``/_integration`` sends (empty in-process)."""
         return {TOKEN_HEADER: self.control_token} if self.control_token else {}
+
+    def integration(self) -> IntegrationClient:
+        """The reference integration's ``/_integration`` plane (when the harness hosts it)."""
+        ctl = self.control("integration")
+        return IntegrationClient(self.url("integration"), ctl.http, verify=ctl.verify, token=self.control_token)
+
+    def retry_dead_letters(self, dead_id: str | None = None) -> int:
+        """``o2c integration retry-dead-letters`` for tests: resubmit, then settle."""
+        n = self.integration().retry_dead_letters(dead_id)
+        self.settle()
+        return n
 
     def url(self, name: str) -> str:
         raise NotImplementedError

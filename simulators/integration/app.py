@@ -20,14 +20,25 @@ from .clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
 from .config import Config
 from .flows import Flows
 from .jobs import WorkQueue
+from .jobs import Retryable
 from .payments import Payments
+from .publish import Publisher
 
 ACK = (b'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/'
        b'envelope/"><soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">'
        b"<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>")
 NOTIFICATION = re.compile(rb"<(?:\w+:)?sObject[^>]*>(.*?)</(?:\w+:)?sObject>", re.S)
 FIELD = lambda name: re.compile(rb"<(?:\w+:)?%s>([^<]*)</(?:\w+:)?%s>" % (name, name))  # noqa: E731
-ID, STATUS = FIELD(b"Id"), FIELD(b"Status")
+ID, ORG = FIELD(b"Id"), FIELD(b"OrganizationId")
+
+
+def soap_fault(code: str, message: str, status: int) -> Response:
+    """A SOAP 1.1 fault: Salesforce keeps an Outbound Message queued (and retries it) until it gets
+    an Ack, so a refusal is a fault, never ``<Ack>true</Ack>``."""
+    body = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/'
+            f'soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:{code}</faultcode>'
+            f'<faultstring>{message}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>')
+    return Response(body.encode(), status=status, mimetype="text/xml")
 
 
 class IntegrationError(SimError):
@@ -36,10 +47,11 @@ class IntegrationError(SimError):
 
 
 def _state() -> dict[str, Any]:
-    return {"pending": {}, "dead": [], "events_seen": {}, "poll_watermark": 0, "webhook_secret": None,
+    return {"pending": {}, "dead": [], "events_seen": {}, "poll_watermark": 0, "poll_cursor": None, "webhook_secret": None,
             "webhook_endpoint": None, "installed": False, "notifications": 0, "billing_runs": [],
+            "checkpoints": {}, "org_id": None,
             "stats": {"done": 0, "retries": 0, "dead": 0, "webhooks_rejected": 0, "duplicates_ignored": 0,
-                      "polls": 0}}
+                      "polls": 0, "notifications_refused": 0, "cancels_refused": 0, "dead_retried": 0}}
 
 
 class Integration:
@@ -58,6 +70,7 @@ class Integration:
         self.erp = ErpConn(self.config)
         self.flows = Flows(self)
         self.payments = Payments(self)
+        self.publisher = Publisher(self)
 
     def now(self) -> datetime:
         return self.sim.now()
@@ -71,6 +84,7 @@ class Integration:
         plane as an admin would in Setup), and start polling (polling mode)."""
         c = self.config
         self.store.data["installed"] = True
+        self.org_id()   # log in: the organization this integration serves
         sf_control = requests.post(f"{c.salesforce_url}/_sim/salesforce/outbound-messages", json={
             "object": "Order", "url": f"{c.own_url}/salesforce/outbound", "field": "Status",
             "values": ["Activated", "Cancelled"], "name": "O2C_Order_Activated"},
@@ -87,19 +101,39 @@ class Integration:
             self.sim.clock.schedule(self.config.poll_interval, lambda: self.queue.submit("poll", "events"),
                                     name="integration poll", owner=self.sim.name)
 
-    def on_notification(self, body: bytes) -> int:
+    def org_id(self) -> str:
+        """The Salesforce organization the integration is connected to (from the OAuth identity
+        URL at login), kept in the store; 15-character form, as the 18-character one ends in a
+        checksum of it."""
+        if not self.store.data.get("org_id"):
+            self.sf.login()
+            if not self.sf.org_id:
+                raise Retryable("salesforce login gave no organization id")
+            self.store.data["org_id"] = self.sf.org_id
+        return self.store.data["org_id"][:15]
+
+    def on_notification(self, body: bytes) -> tuple[int, str]:
+        """An Outbound Message: accepted only from our own org; it names records, nothing more. The
+        order job re-reads each order from Salesforce and acts on what Salesforce says (a
+        ``<sf:Status>`` in the message is never trusted: Cancelled there does not cancel anything)."""
+        found = ORG.search(body)
+        try:
+            ours = self.org_id()
+        except Retryable:
+            return 503, "cannot check the organization right now"
+        if not found or found.group(1).decode()[:15] != ours:
+            self.store.data["stats"]["notifications_refused"] += 1
+            return 400, "OrganizationId does not match the connected organization"
         n = 0
         for sobject in NOTIFICATION.findall(body):
-            ids, statuses = ID.findall(sobject), STATUS.findall(sobject)
+            ids = ID.findall(sobject)
             if not ids:
                 continue
             order_id = ids[0].decode()
-            status = statuses[0].decode() if statuses else "Activated"
-            kind = "cancel" if status == "Cancelled" else "order"
-            self.queue.submit(kind, order_id, {"order_id": order_id})
+            self.queue.submit("order", order_id, {"order_id": order_id})
             n += 1
         self.store.data["notifications"] += n
-        return n
+        return 200, "ok"
 
     def status(self) -> dict[str, Any]:
         d = self.store.data
@@ -132,7 +166,9 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
 
     @app.post("/salesforce/outbound", endpoint="salesforce.outbound")
     def outbound_message():
-        integ.on_notification(request.get_data())
+        status, detail = integ.on_notification(request.get_data())
+        if status != 200:
+            return soap_fault("Client" if status == 400 else "Server", detail, status)
         return Response(ACK, status=200, mimetype="text/xml")
 
     @app.get("/_integration/status", endpoint="_integration.status")

@@ -1,5 +1,15 @@
 """Connections to the four systems with the libraries a real team would use, and one place that
-sorts their failures into Retryable (try again later) and Permanent (dead-letter)."""
+sorts their failures into Retryable (try again later), AlreadyExists (a create refused because the
+record is there: the caller re-reads it) and Permanent (dead-letter).
+
+Retryable, for every system: a dropped or timed-out connection, HTTP 429 and 5xx, and the
+transient conditions vendors put in 4xx bodies: Salesforce ``UNABLE_TO_LOCK_ROW``,
+``REQUEST_LIMIT_EXCEEDED`` (403), ``INVALID_SESSION_ID`` (after one re-login); NetSuite
+``RCRD_HAS_BEEN_CHANGED``, ``SSS_REQUEST_LIMIT_EXCEEDED`` (400), ``SESSION_TIMED_OUT`` (401); Stripe
+any answer with ``Stripe-Should-Retry: true`` and 409 ``idempotency_key_in_use``. A dropped
+connection may come after the write was applied: every create is keyed (external id, Stripe
+idempotency key) or preceded by a read, so the retry finds the record instead of making a second.
+"""
 from __future__ import annotations
 
 import functools
@@ -16,9 +26,16 @@ from simple_salesforce.exceptions import (SalesforceError, SalesforceExpiredSess
                                           SalesforceResourceNotFound)
 
 from .config import Config
-from .jobs import Permanent, Retryable
+from .jobs import AlreadyExists, Permanent, Retryable
 
-TRANSIENT_SF = {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "INVALID_SESSION_ID"}
+TRANSIENT_SF = {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "INVALID_SESSION_ID",
+                "UNKNOWN_EXCEPTION"}
+# NetSuite REST: "o:errorCode" values that clear by themselves (concurrency governance, a record
+# changed under us, an expired session, an unexpected server error).
+TRANSIENT_ERP = {"CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "RCRD_HAS_BEEN_CHANGED",
+                 "SESSION_TIMED_OUT", "UNEXPECTED_ERROR", "SERVICE_UNAVAILABLE"}
+DUPLICATE = {"DUP_RCRD", "DUPLICATE_VALUE"}
+NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 def _session(config: Config) -> requests.Session:
@@ -31,24 +48,37 @@ def _session(config: Config) -> requests.Session:
 
 
 def check(resp: requests.Response, what: str) -> requests.Response:
-    """Raise Retryable for 429/5xx, Permanent for other 4xx."""
+    """Raise Retryable for 429/5xx and transient error codes, AlreadyExists for a duplicate,
+    Permanent for other 4xx."""
     if resp.status_code == 429 or resp.status_code >= 500:
         raise Retryable(f"{what}: HTTP {resp.status_code} {resp.text[:200]}")
-    if resp.status_code >= 400 and _transient_body(resp):
-        raise Retryable(f"{what}: HTTP {resp.status_code} {resp.text[:200]}")
     if resp.status_code >= 400:
+        code = error_code(resp)
+        if code in TRANSIENT_SF or code in TRANSIENT_ERP:
+            raise Retryable(f"{what}: HTTP {resp.status_code} {code}")
+        if code in DUPLICATE:
+            raise AlreadyExists(f"{what}: HTTP {resp.status_code} {code}: {resp.text[:300]}")
         raise Permanent(f"{what}: HTTP {resp.status_code} {resp.text[:500]}")
     return resp
 
 
-def _transient_body(resp: requests.Response) -> bool:
-    """Salesforce puts retryable conditions in 400/401/403 bodies (UNABLE_TO_LOCK_ROW, ...)."""
+def error_code(resp: requests.Response) -> str | None:
+    """The vendor's error code from an error body: Salesforce ``[{"errorCode"}]``, NetSuite
+    ``{"o:errorDetails": [{"o:errorCode"}]}``, AvaTax ``{"error": {"code"}}``."""
     try:
         body = resp.json()
     except ValueError:
-        return False
-    return isinstance(body, list) and bool(body) and isinstance(body[0], dict) and \
-        body[0].get("errorCode") in TRANSIENT_SF
+        return None
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return body[0].get("errorCode")
+    if isinstance(body, dict):
+        details = body.get("o:errorDetails")
+        if isinstance(details, list) and details and isinstance(details[0], dict):
+            return details[0].get("o:errorCode")
+        err = body.get("error")
+        if isinstance(err, dict):
+            return err.get("code")
+    return None
 
 
 def transient_network(fn: Callable) -> Callable:
@@ -56,7 +86,7 @@ def transient_network(fn: Callable) -> Callable:
     def wrapper(*a, **kw):
         try:
             return fn(*a, **kw)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except NETWORK_ERRORS as exc:
             raise Retryable(f"network: {exc}") from exc
     return wrapper
 
@@ -68,6 +98,7 @@ class SalesforceConn:
     def __init__(self, config: Config):
         self.config = config
         self._sf: Salesforce | None = None
+        self.org_id: str | None = None   # the connected org (from the OAuth identity URL)
 
     def login(self) -> Salesforce:
         c = self.config
@@ -77,6 +108,9 @@ class SalesforceConn:
             "username": c.sf_username, "password": c.sf_password + c.sf_token}, timeout=c.http_timeout)
         check(resp, "salesforce login")
         token = resp.json()
+        # "id": https://login.salesforce.com/id/<organization id>/<user id> (OAuth 2.0 identity URL)
+        parts = str(token.get("id") or "").rstrip("/").split("/")
+        self.org_id = parts[-2] if len(parts) >= 2 and parts[-2].startswith("00D") else None
         self._sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"], session=session)
         return self._sf
 
@@ -100,10 +134,12 @@ class SalesforceConn:
             code = _sf_code(exc)
             if code in TRANSIENT_SF or isinstance(exc, SalesforceGeneralError):
                 raise Retryable(f"salesforce {code or exc.status}") from exc
+            if code in DUPLICATE:
+                raise AlreadyExists(f"salesforce {code}: {exc.content}") from exc
             raise Permanent(f"salesforce {code}: {exc.content}") from exc
         except SalesforceResourceNotFound as exc:
             raise Permanent(f"salesforce not found: {exc.content}") from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except NETWORK_ERRORS as exc:
             raise Retryable(f"salesforce network: {exc}") from exc
 
     def query(self, soql: str) -> list[dict[str, Any]]:
@@ -158,11 +194,18 @@ class StripeConn:
         except stripe.APIError as exc:
             raise Retryable(f"stripe api_error {exc.http_status}") from exc
         except stripe.IdempotencyError as exc:
-            raise Retryable(f"stripe idempotency conflict: {exc}") from exc
+            if exc.http_status == 409:   # idempotency_key_in_use: the first request is still running
+                raise Retryable(f"stripe idempotency conflict: {exc}") from exc
+            raise Permanent(f"stripe idempotency key reused with other parameters: {exc}") from exc
         except stripe.StripeError as exc:
-            if exc.http_status == 409:
-                raise Retryable(f"stripe conflict: {exc}") from exc
+            if exc.http_status == 409 or _should_retry(exc):
+                raise Retryable(f"stripe {exc.http_status} {exc.code}: {exc}") from exc
             raise Permanent(f"stripe {type(exc).__name__} {exc.http_status}: {exc.user_message or exc}") from exc
+
+
+def _should_retry(exc: stripe.StripeError) -> bool:
+    """Stripe's own hint (https://docs.stripe.com/error-low-level#idempotency): ``Stripe-Should-Retry``."""
+    return any(k.lower() == "stripe-should-retry" and str(v).lower() == "true" for k, v in (exc.headers or {}).items())
 
 
 # ---- AvaTax ---------------------------------------------------------------------------------
@@ -176,7 +219,7 @@ class AvaTaxConn:
     def _do(self, what: str, fn: Callable[[], requests.Response], ok_404: bool = False):
         try:
             resp = fn()
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except NETWORK_ERRORS as exc:
             raise Retryable(f"avatax network: {exc}") from exc
         if ok_404 and resp.status_code == 404:
             return None

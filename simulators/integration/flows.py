@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..core.jsonutil import money
-from .jobs import Permanent, Retryable
+from .jobs import AlreadyExists, Permanent, Retryable
 
 ORDER_SOQL = (
     "SELECT Id, OrderNumber, Order_Key__c, Status, AccountId, EffectiveDate, ShippingStreet, ShippingCity, "
@@ -45,7 +45,6 @@ class Flows:
         q = app.queue
         q.handler("order")(self.sync_order)
         q.handler("bill")(self.bill_order)
-        q.handler("publish")(self.publish_invoice)
         q.handler("cancel")(self.cancel_order)
 
     # ---- reading the order --------------------------------------------------------------
@@ -104,26 +103,42 @@ class Flows:
         if order["Status"] != "Activated":
             return   # deactivated again before we got to it: the next activation brings it back
         acct = order["Account"]
-        self.erp.upsert("customer", acct["Customer_Key__c"], {
-            "companyName": acct["Name"], "email": acct.get("Email__c"), "isPerson": False,
-            "externalId": acct["Customer_Key__c"], "terms": {"id": ERP_TERMS[self.config.terms_days]}})
-        estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
-        taxes = [dec(l["tax"]) for l in estimate["lines"]]
+        # checkpoints for this activation only (scope forgotten when the job is done): the next
+        # re-activation upserts and estimates afresh; the estimate is keyed by the lines it priced
+        q, scope = self.app.queue, f"order:{order['Id']}"
+        done = q.checkpoints(scope)
+        if not done.get("erp_customer"):
+            self.erp.upsert("customer", acct["Customer_Key__c"], {
+                "companyName": acct["Name"], "email": acct.get("Email__c"), "isPerson": False,
+                "externalId": acct["Customer_Key__c"], "terms": {"id": ERP_TERMS[self.config.terms_days]}})
+            q.checkpoint(scope, "erp_customer")
+        priced = done.get(f"estimate:{_fingerprint(order)}")
+        if priced is None:
+            estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
+            priced = q.checkpoint(scope, f"estimate:{_fingerprint(order)}",
+                                  {"taxes": [str(dec(l["tax"])) for l in estimate["lines"]],
+                                   "total": str(dec(estimate["totalTax"]))})
+        taxes = [dec(t) for t in priced["taxes"]]
         so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
         if so is None:
-            so_id = self.erp.create("salesOrder", {
-                "externalId": order["key"], "entity": {"externalId": acct["Customer_Key__c"]},
-                "orderStatus": {"id": "B"}, "otherRefNum": order.get("OrderNumber"),
-                "custbody_sf_order_id": order["Id"], "shippingAddress": self.ship_to(order),
-                "item": {"items": self._so_lines(order, taxes)}})
-        else:
+            try:
+                so_id = self.erp.create("salesOrder", {
+                    "externalId": order["key"], "entity": {"externalId": acct["Customer_Key__c"]},
+                    "orderStatus": {"id": "B"}, "otherRefNum": order.get("OrderNumber"),
+                    "custbody_sf_order_id": order["Id"], "shippingAddress": self.ship_to(order),
+                    "item": {"items": self._so_lines(order, taxes)}})
+            except AlreadyExists:   # created meanwhile (a race, or an answer lost after the write)
+                so = self.erp.get("salesOrder", f"eid:{order['key']}")
+        if so is not None:
             so_id = str(so["id"])
             self._follow_amendment(order, so, taxes)
+        q.checkpoint(scope, "sales_order", so_id)
         fields = {"ERP_Sales_Order_Id__c": so_id, "Tax_Status__c": "Estimated",
-                  "Estimated_Tax__c": dec(estimate["totalTax"])}
+                  "Estimated_Tax__c": dec(priced["total"])}
         if not self.config.bill_on_activation and order.get("Billing_Status__c") in (None, "", "Not Billed"):
             fields["Billing_Status__c"] = "Not Billed"   # waiting for the nightly billing run
         self.sf.update("Order", order["Id"], fields)
+        q.forget(scope)
         if self.config.bill_on_activation:
             self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"], "lines": _fingerprint(order)})
 
@@ -179,23 +194,32 @@ class Flows:
 
     # ---- step 2: bill -------------------------------------------------------------------------
     def bill_order(self, payload: dict[str, Any]) -> None:
+        """ERP invoice (by external id = order key), then the AvaTax SalesInvoice committed under its
+        number; each a checkpoint (scope ``bill:<order id>``), then the publish job."""
         order = self.load_order(payload["order_id"])
         if order["Status"] != "Activated":
             return   # cancelled, or deactivated for an amendment: billed after it is activated again
         if self.config.system_of_record == "salesforce":
             self._bill_in_salesforce(order, payload.get("lines"))
             return
-        inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
-        if inv is None:
-            estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
-            self._ready_to_bill(order, estimate, payload.get("lines"))
-            self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
-                "externalId": order["key"],
-                "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": dec(l["tax"])}
-                                   for i, l in enumerate(estimate["lines"], start=1)]}})
-            inv = self.erp.get("invoice", f"eid:{order['key']}")
-        self._commit_tax(order, inv)
-        self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]})
+        q, scope = self.app.queue, f"bill:{order['Id']}"
+        if not q.checkpoints(scope).get("tax_committed"):
+            inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
+            if inv is None:
+                estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
+                self._ready_to_bill(order, estimate, payload.get("lines"))
+                try:
+                    self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
+                        "externalId": order["key"],
+                        "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": dec(l["tax"])}
+                                           for i, l in enumerate(estimate["lines"], start=1)]}})
+                except AlreadyExists:
+                    pass   # invoiced meanwhile: read it below
+                inv = self.erp.get("invoice", f"eid:{order['key']}")
+            q.checkpoint(scope, "erp_invoice", str(inv["id"]))
+            self._commit_tax(order, inv)
+            q.checkpoint(scope, "tax_committed", inv["tranId"])
+        q.submit("publish", order["Id"], {"order_id": order["Id"]})
 
     def _ready_to_bill(self, order: dict[str, Any], estimate: dict[str, Any], synced: str | None = None) -> None:
         """Bill what the order says now: if an amendment has not reached the sales order yet (its
@@ -255,50 +279,15 @@ class Flows:
                                                           "AvaTax_Document_Code__c": sf_inv["Name"]})
         self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]})
 
-    # ---- step 3: mirror + Stripe ---------------------------------------------------------------
-    def publish_invoice(self, payload: dict[str, Any]) -> None:
-        order = self.load_order(payload["order_id"])
-        sor_sf = self.config.system_of_record == "salesforce"
-        if sor_sf:
-            sf_inv = self.sf.query(f"SELECT Id, Name, ERP_Invoice_Id__c FROM blng__Invoice__c "
-                                   f"WHERE blng__Order__c = '{order['Id']}'")[0]
-            inv = self.erp.get("invoice", f"eid:{sf_inv['Id']}")
-        else:
-            inv = self.erp.get("invoice", f"eid:{order['key']}")
-        lines = _lines(inv)
-        mirror_fields = {
-            "blng__Account__c": order["AccountId"], "blng__Order__c": order["Id"],
-            "blng__InvoiceDate__c": str(inv["tranDate"])[:10], "blng__DueDate__c": str(inv["dueDate"])[:10],
-            "blng__InvoiceStatus__c": "Posted", "blng__Subtotal__c": dec(inv["subtotal"]),
-            "blng__TaxAmount__c": dec(inv["taxTotal"]), "blng__TotalAmount__c": dec(inv["total"]),
-            "ERP_Document_Number__c": inv["tranId"], "AvaTax_Document_Code__c": inv.get("custbody_ava_doc_code")
-            or inv["tranId"], "Source_System__c": "Salesforce" if sor_sf else "ERP",
-        }
-        existing = self.sf.query(f"SELECT Id, blng__PaymentStatus__c, Stripe_Invoice_Id__c FROM blng__Invoice__c "
-                                 f"WHERE ERP_Invoice_Id__c = '{inv['id']}'")
-        if not existing:
-            mirror_fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": dec(inv["total"])})
-        self.sf.upsert("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), mirror_fields)
-        mirror = self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))
-        have = {r["ERP_Line_Key__c"] for r in self.sf.query(
-            f"SELECT ERP_Line_Key__c FROM blng__InvoiceLine__c WHERE blng__Invoice__c = '{mirror['Id']}'")}
-        for l in lines:
-            line_key = f"{inv['id']}-{l['line']}"
-            # the master-detail parent is create-only: send it only when the line is new
-            parent = {} if line_key in have else {"blng__Invoice__c": mirror["Id"]}
-            self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", line_key, {
-                **parent, "blng__Quantity__c": float(l["quantity"]),
-                "blng__UnitPrice__c": dec(l["rate"]), "blng__Subtotal__c": dec(l["amount"]),
-                "blng__TaxAmount__c": line_tax(l),
-                "blng__TotalAmount__c": dec(l["amount"]) + line_tax(l)})
-        stripe_inv = self.app.payments.ensure_stripe_invoice(order, inv, lines, mirror["Id"])
-        self.sf.update("blng__Invoice__c", mirror["Id"], {"Stripe_Invoice_Id__c": stripe_inv["id"],
-                                                          "Hosted_Invoice_URL__c": stripe_inv.get("hosted_invoice_url")})
-        self.sf.update("Order", order["Id"], {"Billing_Status__c": "Invoiced"})
-
+    # ---- step 3: mirror + Stripe: publish.py ------------------------------------------------------
     # ---- cancellation ----------------------------------------------------------------------------
     def cancel_order(self, payload: dict[str, Any]) -> None:
+        """Undo an order's billing; only when Salesforce itself says the order is Cancelled (never on
+        the word of a notification)."""
         order = self.load_order(payload["order_id"])
+        if order["Status"] != "Cancelled":
+            self.app.store.data["stats"]["cancels_refused"] = self.app.store.data["stats"].get("cancels_refused", 0) + 1
+            return
         so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
         inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
         if inv is not None:

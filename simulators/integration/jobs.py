@@ -2,6 +2,13 @@
 job; transient failures (429, 5xx, UNABLE_TO_LOCK_ROW, expired session, dropped connection) are
 retried with back-off in simulated time; what still fails lands in the dead-letter list, visible
 through ``GET /_integration/dead-letters`` and retryable from there. Nothing is dropped silently.
+
+Jobs are resumable: a job made of several steps records each finished step as a checkpoint
+(``checkpoint(scope, step, value)``, kept in the integration's store under ``checkpoints``), so a
+retry continues where the last attempt stopped instead of starting over. An attempt that finished
+at least one new step counts as progress: the back-off starts again from its first delay (at most
+``MAX_ATTEMPTS`` attempts in all), so a long job under a steady trickle of faults is never given up
+while it is still moving.
 """
 from __future__ import annotations
 
@@ -19,12 +26,39 @@ class Permanent(Exception):
     """A failure that retrying will not fix: dead-letter it at once."""
 
 
+class AlreadyExists(Retryable):
+    """The system refused a create because the record is already there (ERP ``DUP_RCRD``,
+    Salesforce ``DUPLICATE_VALUE``): another worker or an earlier attempt won the race. Callers
+    that can, re-read the record and carry on when it matches; one that escapes a job is retried
+    like any transient failure, and the retry's look-before-create finds the record."""
+
+
+MAX_ATTEMPTS = 60   # attempts in all for one job, progress or not (the schedule restarts on progress)
+
+
 class WorkQueue:
     def __init__(self, sim, config, store):
         self.sim = sim
         self.config = config
         self.store = store
         self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self._progress = False
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+    def checkpoints(self, scope: str) -> dict[str, Any]:
+        """The finished steps of one piece of work (e.g. ``publish:<order id>``)."""
+        return self.data.setdefault("checkpoints", {}).setdefault(scope, {})
+
+    def checkpoint(self, scope: str, step: str, value: Any = True) -> Any:
+        """Record a finished step (its result: an id, a document code) and count it as progress."""
+        steps = self.checkpoints(scope)
+        if steps.get(step) != value:
+            steps[step] = value
+            self._progress = True
+        return value
+
+    def forget(self, scope: str) -> None:
+        self.data.setdefault("checkpoints", {}).pop(scope, None)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -52,12 +86,17 @@ class WorkQueue:
         if job is None:
             return
         job["attempts"] += 1
+        job["total_attempts"] = job.get("total_attempts", 0) + 1
+        self._progress = False
         try:
             self.handlers[job["kind"]](job["payload"])
         except Retryable as exc:
             job["errors"] = (job["errors"] + [f"{iso(self.sim.now())} {exc}"])[-10:]
             schedule = self.config.retry_schedule
-            if job["attempts"] <= len(schedule):
+            if self._progress:   # it got further than last time: back off from the start again
+                job["attempts"] = 1
+                job["progressed"] = job.get("progressed", 0) + 1
+            if job["attempts"] <= len(schedule) and job["total_attempts"] < MAX_ATTEMPTS:
                 self.data["stats"]["retries"] += 1
                 self.sim.clock.schedule(schedule[job["attempts"] - 1], lambda: self._run(job_key),
                                         name=f"retry {job_key}", owner=self.sim.name)
@@ -85,4 +124,5 @@ class WorkQueue:
         self.data["dead"] = keep
         for job in again:
             self.submit(job["kind"], job["key"], job["payload"])
+        self.data["stats"]["dead_retried"] = self.data["stats"].get("dead_retried", 0) + len(again)
         return len(again)

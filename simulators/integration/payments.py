@@ -24,9 +24,8 @@ import stripe
 
 from ..core.clock import iso
 from ..core.jsonutil import money
-from .clients import check
-from .flows import cents, dec, line_tax
-from .jobs import Permanent
+from .flows import dec, line_tax
+from .jobs import AlreadyExists, Permanent
 
 TOLERANCE = 300  # seconds, stripe.Webhook.DEFAULT_TOLERANCE
 EVENTS = ["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.voided",
@@ -51,64 +50,7 @@ class Payments:
     def data(self) -> dict[str, Any]:
         return self.app.store.data
 
-    # ---- invoice in Stripe -----------------------------------------------------------------
-    def ensure_customer(self, order: dict[str, Any]) -> str:
-        acct = order["Account"]
-        if acct.get("Stripe_Customer_Id__c"):
-            return acct["Stripe_Customer_Id__c"]
-        cus = self.gw.call(lambda c: c.v1.customers.create(params={
-            "name": acct["Name"], "email": acct.get("Email__c") or None,
-            "metadata": {"customer_key": acct["Customer_Key__c"], "sf_account_id": order["AccountId"]}},
-            options={"idempotency_key": f"o2c-cus-{acct['Customer_Key__c']}"}))
-        self.sf.update("Account", order["AccountId"], {"Stripe_Customer_Id__c": cus.id})
-        return cus.id
-
-    def ensure_stripe_invoice(self, order: dict[str, Any], inv: dict[str, Any], lines: list[dict[str, Any]],
-                              mirror_id: str) -> dict[str, Any]:
-        customer = self.ensure_customer(order)
-        erp_id = str(inv["id"])
-        key = f"o2c-inv-{erp_id}"
-        si = self.gw.call(lambda c: c.v1.invoices.create(params={
-            "customer": customer, "collection_method": "send_invoice", "days_until_due": self.config.terms_days,
-            "currency": self.config.currency, "auto_advance": False, "pending_invoice_items_behavior": "exclude",
-            "description": f"Invoice {inv['tranId']}",
-            "metadata": {"erp_invoice_id": erp_id, "erp_document_number": inv["tranId"],
-                         "sf_invoice_id": mirror_id, "order_key": order["key"]}},
-            options={"idempotency_key": key}))
-        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si.id)))
-        if si["status"] == "draft":
-            self._fill_draft(si, customer, inv, lines)
-            si = _obj(self.gw.call(lambda c: c.v1.invoices.finalize_invoice(
-                si["id"], params={"auto_advance": False}, options={"idempotency_key": f"{key}-finalize"})))
-        expected = cents(dec(inv["total"]))
-        if si["total"] != expected:
-            raise Permanent(f"Stripe invoice {si['id']} totals {si['total']} cents, ERP invoice {inv['tranId']} "
-                            f"{expected} cents")
-        return si
-
-    def _fill_draft(self, si: dict[str, Any], customer: str, inv: dict[str, Any], lines: list[dict[str, Any]]) -> None:
-        have = {l.get("metadata", {}).get("erp_line") for l in si["lines"]["data"]}
-        for l in lines:
-            if str(l["line"]) in have:
-                continue
-            self.gw.call(lambda c: c.v1.invoice_items.create(params={
-                "customer": customer, "invoice": si["id"], "currency": self.config.currency,
-                "amount": cents(dec(l["amount"])), "description": f"line {l['line']}",
-                "metadata": {"erp_line": str(l["line"])}},
-                options={"idempotency_key": f"o2c-ii-{inv['id']}-{l['line']}"}))
-        current = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si["id"])))
-        by_line = {l["metadata"].get("erp_line"): l for l in current["lines"]["data"]}
-        for l in lines:
-            tax = line_tax(l)
-            line_item = by_line.get(str(l["line"]))
-            if line_item is None or tax == 0:
-                continue
-            pct = (tax / dec(l["amount"]) * 100).quantize(Decimal("0.0001")) if dec(l["amount"]) else Decimal("0")
-            self.gw.call(lambda c: c.v1.invoices.line_items.update(si["id"], line_item["id"], params={
-                "tax_amounts": [{"amount": cents(tax), "taxable_amount": cents(dec(l["amount"])),
-                                 "tax_rate_data": {"display_name": "Sales tax (AvaTax)", "inclusive": False,
-                                                   "percentage": float(pct), "jurisdiction": inv.get("tranId")}}]}))
-
+    # ---- invoice in Stripe (publishing it: publish.py) ----------------------------------------
     def void_for_invoice(self, inv: dict[str, Any]) -> None:
         sid = self._stripe_invoice_for(str(inv["id"]))
         if sid is None:
@@ -162,19 +104,37 @@ class Payments:
             self.app.queue.submit("stripe_event", event_id, {"event_id": event_id})
 
     def poll(self, payload: dict[str, Any]) -> None:
-        """Polling mode: read /v1/events from the watermark, oldest first; reschedule."""
+        """Polling mode: read /v1/events newer than the last event seen (``ending_before`` = that
+        event, Stripe's cursor for "newer than"), oldest first; the first poll, or one whose cursor
+        is gone (events are kept 30 days), starts from the ``created`` watermark. Reschedule."""
         try:
-            watermark = self.data.get("poll_watermark") or 0
-            page = self.gw.call(lambda c: c.v1.events.list(params={"created": {"gte": watermark}, "limit": 100,
-                                                                "types": EVENTS}))
-            events = [e for e in page.auto_paging_iter()]
-            for e in sorted(events, key=lambda e: (e.created, e.id)):
+            cursor = self.data.get("poll_cursor")
+            try:
+                events = self._events_since(cursor)
+            except Permanent:
+                if not cursor:
+                    raise
+                self.data["poll_cursor"] = cursor = None   # the cursor event expired: fall back
+                events = self._events_since(None)
+            for e in events:
                 self.enqueue(e.id, e.type, e.created)
                 self.data["poll_watermark"] = max(self.data.get("poll_watermark") or 0, e.created)
+                self.data["poll_cursor"] = e.id
             self.data["stats"]["polls"] += 1
         finally:
             if self.config.payment_sync == "polling":
                 self.app.schedule_poll()
+
+    def _events_since(self, cursor: str | None) -> list[Any]:
+        """Events of our types after ``cursor`` (or from the watermark), oldest first."""
+        params: dict[str, Any] = {"limit": 100, "types": EVENTS}
+        if cursor:
+            params["ending_before"] = cursor   # the SDK walks these pages towards the newest, oldest first
+        else:
+            params["created"] = {"gte": self.data.get("poll_watermark") or 0}
+        # the whole walk inside call(): later pages are requests too, and can fail like the first
+        listed = self.gw.call(lambda c: list(c.v1.events.list(params=params).auto_paging_iter()))
+        return listed if cursor else listed[::-1]   # a created-filtered list comes newest first
 
     def handle_event(self, payload: dict[str, Any]) -> None:
         event = _obj(self.gw.call(lambda c: c.v1.events.retrieve(payload["event_id"])))
@@ -199,10 +159,21 @@ class Payments:
         return rows[0] if rows else None
 
     def sync_invoice(self, stripe_invoice_id: str, event: dict[str, Any]) -> None:
+        """Bring the mirror and the ERP in line with the invoice as Stripe has it now. The state last
+        synced (status and amount paid) is a checkpoint: the second and third event about the
+        same change (``invoice_payment.paid``, ``invoice.payment_succeeded``, ``invoice.paid``)
+        cost one read, not a second round of look-ups."""
         si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(stripe_invoice_id)))
+        scope, state = f"stripe:{si['id']}", f"{si['status']}:{si['amount_paid']}"
+        if event["type"] != "invoice.payment_failed" and self.app.queue.checkpoints(scope).get("synced") == state:
+            return
         mirror = self._mirror_for(si)
         if mirror is None:
             return  # not one of ours
+        self._sync_invoice(si, mirror, event)
+        self.app.queue.checkpoint(scope, "synced", state)
+
+    def _sync_invoice(self, si: dict[str, Any], mirror: dict[str, Any], event: dict[str, Any]) -> None:
         erp_id = si["metadata"]["erp_invoice_id"]
         if si["amount_paid"] > 0 or si["status"] == "paid":
             self.apply_payments(erp_id, mirror, si, event)
@@ -218,9 +189,9 @@ class Payments:
         """What Stripe collected for the invoice, one entry per payment: (charge id, amount, paid at).
         A remainder with no payment behind it (``paid_out_of_band``) is one entry with no charge."""
         parts: list[tuple[str | None, Decimal, int]] = []
-        pays = self.gw.call(lambda c: c.v1.invoice_payments.list(params={
-            "invoice": si["id"], "status": "paid", "limit": 100}))
-        for pay in sorted((_obj(p) for p in pays.auto_paging_iter()), key=lambda p: (p["created"], p["id"])):
+        pays = self.gw.call(lambda c: list(c.v1.invoice_payments.list(params={
+            "invoice": si["id"], "status": "paid", "limit": 100}).auto_paging_iter()))
+        for pay in sorted((_obj(p) for p in pays), key=lambda p: (p["created"], p["id"])):
             pi_id = (pay.get("payment") or {}).get("payment_intent")
             if not pi_id or not pay.get("amount_paid"):
                 continue
@@ -257,21 +228,38 @@ class Payments:
         """One gateway payment: a customer payment of its own amount in the ERP (never twice: the
         external id is the charge id) and one blng__Payment__c in Salesforce."""
         ref = charge_id or f"oob-{erp_id}"
-        existing = self.erp.request("GET", f"/record/v1/customerPayment/eid:{ref}", allow=(404,))
-        if existing.status_code == 404:
+        q, scope = self.app.queue, f"payment:{ref}"
+        done = q.checkpoints(scope)
+        if done.get("sf_payment"):
+            return
+        existing = None if done.get("erp_payment") else \
+            self.erp.request("GET", f"/record/v1/customerPayment/eid:{ref}", allow=(404,))
+        if existing is not None and existing.status_code == 404:
             inv = self.erp.get("invoice", erp_id)
             pay_amount = min(amount, dec(inv["amountRemaining"]))
             if pay_amount > 0:
-                resp = self.erp.request("POST", "/record/v1/customerPayment", allow=(400,), json={
-                    "externalId": ref, "customer": {"id": str(_ref_id(inv["entity"]))},
-                    "payment": pay_amount, "memo": f"Stripe {ref}",
-                    "apply": {"items": [{"doc": {"id": erp_id}, "apply": True, "amount": pay_amount}]}})
-                # another event for the same invoice applied this charge meanwhile: it is there, once
-                if resp.status_code == 400 and '"DUP_RCRD"' not in resp.text:
-                    check(resp, "erp POST /record/v1/customerPayment")
+                try:
+                    self.erp.create("customerPayment", {
+                        "externalId": ref, "customer": {"id": str(_ref_id(inv["entity"]))},
+                        "payment": pay_amount, "memo": f"Stripe {ref}",
+                        "apply": {"items": [{"doc": {"id": erp_id}, "apply": True, "amount": pay_amount}]}})
+                except AlreadyExists:
+                    # DUP_RCRD: another event for the same invoice applied this charge first (or our
+                    # own answer was lost after the write). Re-read: the same charge on the same
+                    # invoice is the payment we meant; anything else is for a person.
+                    self._same_payment(ref, erp_id)
+        q.checkpoint(scope, "erp_payment")
         self.sf.upsert("blng__Payment__c", "Gateway_Charge_Id__c", ref, {
             "blng__Account__c": mirror["blng__Account__c"], "blng__Invoice__c": mirror["Id"], "blng__Amount__c": amount,
             "blng__Status__c": "Posted", "blng__PaymentDate__c": _iso_ts(paid_at)[:10]})
+        q.checkpoint(scope, "sf_payment")
+
+    def _same_payment(self, ref: str, erp_id: str) -> None:
+        pay = self.erp.get("customerPayment", f"eid:{ref}")
+        applied = {str(_ref_id((a.get("doc") or {}))) for a in (pay.get("apply") or {}).get("items", [])
+                   if a.get("apply", True)}
+        if erp_id not in applied:
+            raise Permanent(f"ERP customer payment {ref} exists but is not applied to invoice {erp_id}")
 
     def sync_refund(self, charge_id: str) -> None:
         charge = _obj(self.gw.call(lambda c: c.v1.charges.retrieve(charge_id)))
@@ -317,7 +305,7 @@ class Payments:
             self.sf.update("blng__Invoice__c", pays[0]["blng__Invoice__c"], {"Dispute_Status__c": dispute.get("status") or "needs_response"})
             return
         # a dispute on an invoice not yet marked paid here: find the invoice through the payment intent
-        for si in self.gw.call(lambda c: c.v1.invoices.list(params={"limit": 100})).auto_paging_iter():
+        for si in self.gw.call(lambda c: list(c.v1.invoices.list(params={"limit": 100}).auto_paging_iter())):
             si = _obj(si)
             if si.get("amount_paid") and charge["id"] in self._charges_of(si):
                 mirror = self._mirror_for(si)

@@ -104,8 +104,9 @@ def test_a_run_that_fails_halfway_retries_without_double_billing():
         # transform hits a permanent error (dead letter), Stripe is down (ERP invoices exist, no
         # payable invoice yet), Salesforce locks rows now and then
         h.control("erp").add_fault(operation="suiteql.query", error={"code": "SERVICE_UNAVAILABLE"}, times=1)
-        h.control("erp").add_fault(operation="salesOrder.transform.invoice", error={"code": "RCRD_HAS_BEEN_CHANGED"},
-                                   times=1)
+        # (RCRD_HAS_BEEN_CHANGED would be retried: a refusal about the content is not)
+        h.control("erp").add_fault(operation="salesOrder.transform.invoice",
+                                   error={"code": "INVALID_FLD_VALUE", "status": 400}, times=1)
         h.control("stripe").add_fault(operation="*", error={"code": "api_error"})
         h.control("salesforce").add_fault(operation="*", error={"code": "UNABLE_TO_LOCK_ROW"}, times=3)
         h.advance_to(FIRST_RUN)

@@ -1,0 +1,176 @@
+"""Publishing an invoice, step by step: the Salesforce mirror (header, lines), the Stripe customer,
+the Stripe invoice (draft, one invoice item per line, each line's tax, finalize), the mirror's link
+to the payable invoice, and the order marked Invoiced.
+
+Each step is re-entrant and checkpointed (``WorkQueue.checkpoint``, scope ``publish:<order id>``):
+a retry skips what is done and continues with the first unfinished step. The checkpoints are a
+shortcut, not the only guard: every write is keyed so that, without them (a lost store, a second
+worker), it still cannot double anything —
+
+- the mirror and its lines are upserts by external id (``ERP_Invoice_Id__c``, ``ERP_Line_Key__c``);
+- every Stripe create carries an idempotency key that is stable per step (``o2c-cus-<customer key>``,
+  ``o2c-inv-<ERP invoice id>``, ``o2c-ii-<ERP invoice id>-<line>``, ``o2c-inv-<id>-finalize``), so a
+  retried create after a dropped answer returns the same object (Stripe replays the first answer);
+- the invoice's lines are re-read before adding one (by ``metadata.erp_line``), and its status before
+  finalizing.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .flows import _lines, cents, dec, line_tax
+from .jobs import Permanent
+
+
+def _obj(x: Any) -> dict[str, Any]:
+    return x.to_dict() if hasattr(x, "to_dict") else dict(x)
+
+
+class Publisher:
+    def __init__(self, app):
+        self.app = app
+        self.flows = app.flows
+        self.sf, self.erp, self.gw = app.sf, app.erp, app.gw
+        self.config = app.config
+        self.queue = app.queue
+        self.queue.handler("publish")(self.publish)
+
+    def publish(self, payload: dict[str, Any]) -> None:
+        order = self.flows.load_order(payload["order_id"])
+        scope = f"publish:{order['Id']}"
+        done = self.queue.checkpoints(scope)
+        if done.get("order_invoiced"):
+            return
+        sor_sf = self.config.system_of_record == "salesforce"
+        inv = self._erp_invoice(order, sor_sf)
+        erp_id = str(inv["id"])
+        lines = _lines(inv)
+        mirror_id = done.get("mirror") or self.queue.checkpoint(scope, "mirror", self._mirror(order, inv, sor_sf))
+        if not done.get("mirror_lines"):
+            self._mirror_lines(inv, lines, mirror_id)
+            self.queue.checkpoint(scope, "mirror_lines")
+        customer = self.ensure_customer(order)
+        si_id = done.get("stripe_invoice") or self.queue.checkpoint(
+            scope, "stripe_invoice", self._stripe_draft(order, inv, customer, mirror_id))
+        si = done.get("finalized") or self._finalize(scope, si_id, customer, inv, lines)
+        if not done.get("mirror_linked"):
+            if not isinstance(si, dict):
+                si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si_id)))
+            self.sf.update("blng__Invoice__c", mirror_id, {"Stripe_Invoice_Id__c": si["id"],
+                                                           "Hosted_Invoice_URL__c": si.get("hosted_invoice_url")})
+            self.queue.checkpoint(scope, "mirror_linked")
+        self.sf.update("Order", order["Id"], {"Billing_Status__c": "Invoiced"})
+        self.queue.checkpoint(scope, "order_invoiced", erp_id)
+
+    # ---- the steps ----------------------------------------------------------------------------------
+    def _erp_invoice(self, order: dict[str, Any], sor_sf: bool) -> dict[str, Any]:
+        if sor_sf:
+            rows = self.sf.query(f"SELECT Id FROM blng__Invoice__c WHERE blng__Order__c = '{order['Id']}'")
+            if not rows:
+                raise Permanent(f"order {order['key']} has no Salesforce invoice to publish")
+            return self.erp.get("invoice", f"eid:{rows[0]['Id']}")
+        return self.erp.get("invoice", f"eid:{order['key']}")
+
+    def _mirror(self, order: dict[str, Any], inv: dict[str, Any], sor_sf: bool) -> str:
+        """The mirror's header, upserted by the ERP invoice id; returns the mirror's id."""
+        fields = {
+            "blng__Account__c": order["AccountId"], "blng__Order__c": order["Id"],
+            "blng__InvoiceDate__c": str(inv["tranDate"])[:10], "blng__DueDate__c": str(inv["dueDate"])[:10],
+            "blng__InvoiceStatus__c": "Posted", "blng__Subtotal__c": dec(inv["subtotal"]),
+            "blng__TaxAmount__c": dec(inv["taxTotal"]), "blng__TotalAmount__c": dec(inv["total"]),
+            "ERP_Document_Number__c": inv["tranId"], "AvaTax_Document_Code__c": inv.get("custbody_ava_doc_code")
+            or inv["tranId"], "Source_System__c": "Salesforce" if sor_sf else "ERP",
+        }
+        existing = self.sf.query(f"SELECT Id FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
+        if not existing:
+            fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": dec(inv["total"])})
+        self.sf.upsert("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), fields)
+        return self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"]
+
+    def _mirror_lines(self, inv: dict[str, Any], lines: list[dict[str, Any]], mirror_id: str) -> None:
+        have = {r["ERP_Line_Key__c"] for r in self.sf.query(
+            f"SELECT ERP_Line_Key__c FROM blng__InvoiceLine__c WHERE blng__Invoice__c = '{mirror_id}'")}
+        for l in lines:
+            line_key = f"{inv['id']}-{l['line']}"
+            # the master-detail parent is create-only: send it only when the line is new
+            parent = {} if line_key in have else {"blng__Invoice__c": mirror_id}
+            self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", line_key, {
+                **parent, "blng__Quantity__c": float(l["quantity"]),
+                "blng__UnitPrice__c": dec(l["rate"]), "blng__Subtotal__c": dec(l["amount"]),
+                "blng__TaxAmount__c": line_tax(l),
+                "blng__TotalAmount__c": dec(l["amount"]) + line_tax(l)})
+
+    def ensure_customer(self, order: dict[str, Any]) -> str:
+        """The account's Stripe customer: checkpointed per customer key, created with a stable
+        idempotency key, and written back to the Salesforce Account."""
+        acct = order["Account"]
+        if acct.get("Stripe_Customer_Id__c"):
+            return acct["Stripe_Customer_Id__c"]
+        scope = f"customer:{acct['Customer_Key__c']}"
+        done = self.queue.checkpoints(scope)
+        cus_id = done.get("stripe_customer")
+        if not cus_id:
+            cus = self.gw.call(lambda c: c.v1.customers.create(params={
+                "name": acct["Name"], "email": acct.get("Email__c") or None,
+                "metadata": {"customer_key": acct["Customer_Key__c"], "sf_account_id": order["AccountId"]}},
+                options={"idempotency_key": f"o2c-cus-{acct['Customer_Key__c']}"}))
+            cus_id = self.queue.checkpoint(scope, "stripe_customer", cus.id)
+        self.sf.update("Account", order["AccountId"], {"Stripe_Customer_Id__c": cus_id})
+        return cus_id
+
+    def _stripe_draft(self, order: dict[str, Any], inv: dict[str, Any], customer: str, mirror_id: str) -> str:
+        erp_id = str(inv["id"])
+        si = self.gw.call(lambda c: c.v1.invoices.create(params={
+            "customer": customer, "collection_method": "send_invoice", "days_until_due": self.config.terms_days,
+            "currency": self.config.currency, "auto_advance": False, "pending_invoice_items_behavior": "exclude",
+            "description": f"Invoice {inv['tranId']}",
+            "metadata": {"erp_invoice_id": erp_id, "erp_document_number": inv["tranId"],
+                         "sf_invoice_id": mirror_id, "order_key": order["key"]}},
+            options={"idempotency_key": f"o2c-inv-{erp_id}"}))
+        return si.id
+
+    def _finalize(self, scope: str, si_id: str, customer: str, inv: dict[str, Any],
+                  lines: list[dict[str, Any]]) -> dict[str, Any]:
+        """Lines, each line's tax, then finalize; checks the total against the ERP invoice."""
+        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si_id)))
+        if si["status"] == "draft":
+            self._fill_draft(scope, si, customer, inv, lines)
+            si = _obj(self.gw.call(lambda c: c.v1.invoices.finalize_invoice(
+                si_id, params={"auto_advance": False},
+                options={"idempotency_key": f"o2c-inv-{inv['id']}-finalize"})))
+        expected = cents(dec(inv["total"]))
+        if si["total"] != expected:
+            raise Permanent(f"Stripe invoice {si['id']} totals {si['total']} cents, ERP invoice {inv['tranId']} "
+                            f"{expected} cents")
+        self.queue.checkpoint(scope, "finalized", si["status"] != "draft")
+        return si
+
+    def _fill_draft(self, scope: str, si: dict[str, Any], customer: str, inv: dict[str, Any],
+                    lines: list[dict[str, Any]]) -> None:
+        done = self.queue.checkpoints(scope)
+        by_line = {l.get("metadata", {}).get("erp_line"): l for l in si["lines"]["data"]}
+        missing = [l for l in lines if str(l["line"]) not in by_line]
+        for l in missing:
+            n = str(l["line"])
+            self.gw.call(lambda c: c.v1.invoice_items.create(params={
+                "customer": customer, "invoice": si["id"], "currency": self.config.currency,
+                "amount": cents(dec(l["amount"])), "description": f"line {n}", "metadata": {"erp_line": n}},
+                options={"idempotency_key": f"o2c-ii-{inv['id']}-{n}"}))
+            self.queue.checkpoint(scope, f"stripe_line:{n}")
+        if missing:   # the invoice's line item ids (il_...) differ from the invoice items' (ii_...)
+            current = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si["id"])))
+            by_line = {l.get("metadata", {}).get("erp_line"): l for l in current["lines"]["data"]}
+        for l in lines:
+            n, tax, amount = str(l["line"]), line_tax(l), dec(l["amount"])
+            if tax == 0 or done.get(f"stripe_tax:{n}"):
+                continue
+            item = by_line.get(n)
+            if item is None:
+                raise Permanent(f"Stripe invoice {si['id']} has no line for ERP line {n}")
+            pct = (tax / amount * 100).quantize(Decimal("0.0001")) if amount else Decimal("0")
+            self.gw.call(lambda c: c.v1.invoices.line_items.update(si["id"], item["id"], params={
+                "tax_amounts": [{"amount": cents(tax), "taxable_amount": cents(amount),
+                                 "tax_rate_data": {"display_name": "Sales tax (AvaTax)", "inclusive": False,
+                                                   "percentage": float(pct), "jurisdiction": inv.get("tranId")}}]}))
+            self.queue.checkpoint(scope, f"stripe_tax:{n}")
