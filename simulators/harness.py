@@ -257,7 +257,7 @@ class LiveHarness(_Base):
         if integration is not None:
             self.names.append("integration")
         self.ports = {name: (ports or {}).get(name, SERVICES[name].port) for name in self.names}
-        self.run_dir = Path(run_dir)
+        self.run_dir = Path(run_dir).resolve()   # run files name absolute paths
         self.seed, self.validation, self.engine, self.threads = seed, validation, engine, threads
         self.clock_mode, self.rate, self.start_at = clock_mode, rate, start
         self.procs: dict[str, subprocess.Popen] = {}

@@ -19,7 +19,6 @@ class FakeSpec:
         return f"https://{host}"
 
 
-CONSOLE_PORT = 8700
 INTEGRATION_PORT = 8705
 
 FAKES: dict[str, FakeSpec] = {

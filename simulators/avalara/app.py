@@ -45,6 +45,7 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
         name="avalara",
         render_error=errors.render,
         fault_error=errors.fault_error,
+        fault_codes=errors.FAULT_CODES,
         violation_error=violation_error,
         authenticate=lambda: routes.credentials(state_holder["state"])["caller"],
         read_body=lambda: routes.json_body(),

@@ -70,6 +70,10 @@ def not_found(company: str, code: str) -> AvaTaxError:
                        f"The Document with ID '{company} - {code}' was not found.", refers_to="code")
 
 
+# what a fault rule is documented to inject (any other code is accepted too, answered as a 500 unless a status is given)
+FAULT_CODES = ("RequestLimitExceeded", "ConcurrentRequestLimitExceeded", "ServiceUnavailable", "InternalServerError")
+
+
 def fault_error(spec: dict) -> AvaTaxError:
     code = spec.get("code", "InternalServerError")
     message = spec.get("message") or {

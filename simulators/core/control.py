@@ -6,6 +6,7 @@ against the operation's schema. Handlers then read the already-checked body with
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from typing import Any
@@ -154,9 +155,18 @@ def control_blueprint(sim) -> Blueprint:
         return json_response({"rules": sim.faults.rules(), "profile": sim.faults.profile,
                               "profiles": sorted(sim.faults.profiles)})
 
+    @bp.get("/faults/catalog")
+    def faults_catalog():
+        return json_response(sim.fault_catalog())
+
     @bp.post("/faults")
     def faults_add():
-        rule = sim.faults.add(control_body())
+        body = control_body()
+        pattern = body.get("operation", "*")
+        if isinstance(pattern, str) and not any(fnmatch.fnmatchcase(op, pattern) for op in sim.operations()):
+            raise ControlError(f"operation {pattern!r} matches no operation of {sim.name}; "
+                               f"GET /_sim/faults/catalog lists them (o2c faults operations --fake {sim.name})")
+        rule = sim.faults.add(body)
         return json_response(rule.to_dict(), 201)
 
     @bp.delete("/faults")

@@ -88,6 +88,7 @@ class Lane:
         self.prefix = prefix
         # (method, number of segments) -> [(segments, endpoint, handler)]; "<name>" segments are variables
         self._routes: dict[tuple[str, int], list[tuple[tuple[str, ...], str, Callable]]] = {}
+        sim.operation_sources.append(lambda: [e for routes in self._routes.values() for _, e, _ in routes])
 
     def add(self, method: str, rule: str, endpoint: str, handler: Callable) -> None:
         segs = tuple(rule.strip("/").split("/"))

@@ -51,6 +51,7 @@ class Vendor:
     latency_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     tenant: Callable[[], str | None] = field(default=lambda: None)
     operation_attrs: Callable[[], dict[str, str]] = field(default=lambda: {})
+    fault_codes: tuple[str, ...] = ()   # the vendor error codes a fault rule is documented to inject
 
 
 def is_loopback(addr: str | None) -> bool:
@@ -127,8 +128,24 @@ class Sim:
         self.stores: list[Store] = []
         self.outboxes: list[Outbox] = []
         self._on_reset: list[Callable[[], None]] = []
+        self.operation_sources: list[Callable[[], list[str]]] = []   # route tables (Flask, fast lane)
 
     # ---- composition -----------------------------------------------------------------
+    def operations(self) -> list[str]:
+        """Every operation name faults, schemas and the journal know (webhook deliveries included)."""
+        names = {op for source in self.operation_sources for op in source()}
+        if self.outboxes:
+            names.add("webhook.deliver")
+        return sorted(n for n in names if not n.startswith("_") and n != "static")
+
+    def fault_catalog(self) -> dict[str, Any]:
+        """What a fault rule can name: the operations, and the vendor errors with their status and message."""
+        errors = []
+        for code in self.vendor.fault_codes:
+            exc = self.vendor.fault_error({"code": code})
+            errors.append({"code": code, "status": exc.status, "message": exc.message})
+        return {"operations": self.operations(), "errors": errors}
+
     def store(self, factory: Callable[[], dict[str, Any]]) -> Store:
         s = Store(factory)
         self.stores.append(s)
@@ -220,6 +237,7 @@ def install(app: Flask, sim: Sim) -> Flask:
 
     app.extensions["sim"] = sim
     app.register_blueprint(control_blueprint(sim))
+    sim.operation_sources.append(lambda: [r.endpoint for r in app.url_map.iter_rules()])
     vendor = sim.vendor
 
     @app.before_request

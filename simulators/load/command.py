@@ -8,19 +8,23 @@ from pathlib import Path
 from ..core.clock import parse_duration
 
 
-def add_parser(sub) -> None:
+def add_parser(sub, formatter_class=argparse.HelpFormatter) -> None:
     p = sub.add_parser("load", help="load-test the lifecycle with Locust (webhook and/or polling) and gate on SLOs",
-                       description="Runs Locust headless against live fakes and the reference integration (or "
+                       formatter_class=formatter_class, description="Runs Locust headless against live fakes and the reference integration (or "
                                    "your own, --integration-url), then reconciles and writes the report.")
     p.add_argument("--users", type=int, default=12, help="concurrent Locust users (all personas)")
     p.add_argument("--spawn-rate", type=float, default=4.0, help="users started per second")
     p.add_argument("--run-time", default="60s", help="per sync mode, e.g. 45s, 2m")
-    p.add_argument("--sync", default="both", choices=["webhook", "polling", "both"])
+    p.add_argument("--sync", default="both", choices=["webhook", "polling", "both"],
+                   help="how the integration learns of payments; both runs webhook, then polling")
     p.add_argument("--poll-interval", type=float, default=300.0, help="simulated seconds between polls")
     p.add_argument("--clock-rate", type=float, default=60.0, help="simulated seconds per wall second")
     p.add_argument("--processes", type=int, default=1, help="Locust processes on this machine (workers)")
-    p.add_argument("--faults", default="none", choices=["none", "latency", "flaky"])
-    p.add_argument("--vendor-limits", default="off", choices=["off", "sandbox", "production"])
+    p.add_argument("--faults", default="none", choices=["none", "latency", "flaky"],
+                   help="on every fake: the vendors' latency profiles, or occasional transient errors and dropped webhooks")
+    p.add_argument("--vendor-limits", default="off", choices=["off", "sandbox", "production"],
+                   help="the vendors' documented rate and concurrency limits, answered in their own shape "
+                        "(docs/load.md)")
     p.add_argument("--shape", choices=["ramp", "soak", "spike"], help="a LoadTestShape instead of a flat load")
     p.add_argument("--rep-pacing", type=float, default=1.0, help="seconds between one sales rep's orders")
     p.add_argument("--slo", default="load/slo.yaml", help="SLO file (YAML)")

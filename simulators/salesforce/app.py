@@ -71,7 +71,7 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
         return E.JsonParserError(f"{first['message']}{where}")
 
     vendor = Vendor(
-        name="salesforce", render_error=E.render, fault_error=E.from_fault, violation_error=violation,
+        name="salesforce", render_error=E.render, fault_error=E.from_fault, fault_codes=E.FAULT_CODES, violation_error=violation,
         authenticate=authenticate, public_operations=PUBLIC,
         latency_profiles={"typical": {"*": {"kind": "lognormal", "median_ms": 180, "sigma": 0.5},
                                       "query.*": {"kind": "lognormal", "median_ms": 250, "sigma": 0.6}}},

@@ -82,6 +82,10 @@ FAULT_MESSAGES = {
 }
 
 
+# what a fault rule is documented to inject: the transient and limit errors an integration must survive
+FAULT_CODES = tuple(sorted(set(FAULT_STATUS) | set(FAULT_MESSAGES)))
+
+
 def from_fault(error: dict[str, Any]) -> SalesforceError:
     """A fault rule's ``error`` (``{"code": "UNABLE_TO_LOCK_ROW", "status": 400, "message": ...}``)."""
     code = str(error.get("code", "UNKNOWN_EXCEPTION")).upper()
