@@ -243,7 +243,7 @@ class Lifecycle:
         return self._sf_error(lambda: conn.update("blng__Invoice__c", mirror_id, fields))
 
     def bill_again(self, key: str) -> dict[str, Any]:
-        """Someone bills the same sales order a second time in the ERP (seed gotcha 1): the ERP's answer."""
+        """Someone bills the same sales order a second time in the ERP: the ERP's answer."""
         resp = self.erp.transform("salesOrder", f"eid:{key}", "invoice", {"externalId": f"{key}-AGAIN"},
                                   allow=(400, 404))
         body = resp.json() if resp.content else {}
@@ -272,7 +272,8 @@ class Lifecycle:
         """Every vendor API call to ``system`` fails with its 'service unavailable' error until restored.
         Its own outgoing deliveries (webhooks, outbound messages) are not affected."""
         c = self.h.control(system)
-        c.add_fault(operation="webhook.deliver", latency={"kind": "fixed", "ms": 0})  # first match: let deliveries through
+        if "webhook.deliver" in c.get("/faults/catalog")["operations"]:   # a fake that delivers webhooks
+            c.add_fault(operation="webhook.deliver", latency={"kind": "fixed", "ms": 0})  # first match: let them through
         c.add_fault(operation="*", error={"code": self.DOWN[system]})
 
     def slow_down(self, system: str, ms: int) -> None:

@@ -2,7 +2,7 @@
 
 Options: ``revenue_delay`` (simulated seconds before revenue arrangements are created; 0 = at once),
 ``auto_close`` ({"lagDays": N} to close each month on the simulated clock), ``oauth_max_skew``
-(seconds; off by default), ``credentials`` (override the defaults in DESIGN.md), ``catalog`` (path).
+(seconds; off by default), ``credentials`` (override the default credentials of the README), ``catalog`` (path).
 """
 from __future__ import annotations
 

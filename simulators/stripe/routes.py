@@ -55,7 +55,7 @@ def authenticate() -> str:
 
 
 def check_key(header: str) -> str:
-    """Any secret key starting with ``sk_test_`` (DESIGN.md default credentials), Bearer or Basic."""
+    """Any secret key starting with ``sk_test_`` (the default credentials, README), Bearer or Basic."""
     key = ""
     if header.lower().startswith("bearer "):
         key = header[7:].strip()

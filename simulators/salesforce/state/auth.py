@@ -1,6 +1,6 @@
 """Logins and sessions: SOAP partner login, OAuth2 password / client_credentials / JWT bearer.
 
-Default identity (DESIGN.md "Default credentials"): user ``integration@o2c.test``, password
+Default identity (the README's "Default credentials"): user ``integration@o2c.test``, password
 ``o2c-password`` + security token ``O2CTOKEN``; connected app ``o2c-client-id`` /
 ``o2c-client-secret``. Other users (``finance@o2c.test``, same password and token, and any added
 through the control plane) come from ``security.py``; a session acts as the user who logged in

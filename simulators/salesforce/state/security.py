@@ -14,7 +14,7 @@ system mode (``with sharing`` / ``WITH SECURITY_ENFORCED`` are not modelled).
 
 Default users (same password ``o2c-password`` and token ``O2CTOKEN``):
 
-- ``integration@o2c.test``, profile *System Administrator*: edits everything (DESIGN.md);
+- ``integration@o2c.test``, profile *System Administrator*: edits everything (the default identity);
 - ``finance@o2c.test``, profile *O2C Finance*: the invoice mirror (amounts, status, dates, ERP /
   AvaTax / Stripe ids, its lines and payments) is read-only: the ERP is the billing system of
   record and only the integration writes the mirror. Finance may still put an invoice on hold,
