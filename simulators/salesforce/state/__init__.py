@@ -31,7 +31,7 @@ DEFAULT_SETTINGS = {
     "jwt_check_exp": True,             # exp checked on the simulated clock
     "base_url": None,                  # outbound message Enterprise/Partner URL host; set per request in live mode
     # the customer portal (/billing/s/, docs/portal.md): where it reaches Stripe, and its session timeouts
-    "portal_stripe_url": "https://api.stripe.com",   # live: the harness sets the Stripe fake's URL
+    "portal_stripe_url": None,   # None: $O2C_PORTAL_STRIPE_URL (LiveHarness sets it), else https://api.stripe.com
     "portal_stripe_key": "sk_test_o2c_portal",
     "portal_idle_timeout_seconds": 900,              # 15 minutes without a request
     "portal_absolute_timeout_seconds": 28800,        # 8 hours after login, whatever the activity
