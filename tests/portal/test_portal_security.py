@@ -171,3 +171,26 @@ def test_pay_part_then_full_with_server_computed_amounts_and_idempotent_resubmit
     assert re.search(r'id="status">Paid<', b.invoice(mine["Id"]).text)
     history = b.c.get("/billing/s/payments").text
     assert history.count("40.00 USD") == 1 and history.count("67.75 USD") == 1
+
+
+def test_dispute_creates_a_case_and_dunning_skips_the_invoice(world):
+    h, o2c, keys = world
+    other = o2c.place_order("WINDY-CHICAGO", [("HW-ROUTER", 1)])   # not disputed: dunning chases it
+    o2c.activate(other)
+    o2c.wait_for_invoice(other)
+    disputed = o2c.mirror(keys["WINDY-CHICAGO"])
+    b = Browser(h.apps["salesforce"])
+    b.login(WINDY)
+    page = b.invoice(disputed["Id"]).text
+    assert b.c.post(f"/billing/s/invoice/{disputed['Id']}/case", data={
+        "csrf_token": form_value(page, "csrf_token"), "type": "Invoice Dispute", "description": ""}).status_code == 400
+    resp = b.c.post(f"/billing/s/invoice/{disputed['Id']}/case", data={
+        "csrf_token": form_value(page, "csrf_token"), "type": "Invoice Dispute", "description": "Returned it."})
+    assert resp.status_code == 303
+    cases = o2c.sf.query(f"SELECT CaseNumber, Type, Origin, AccountId FROM Case WHERE Invoice__c = '{disputed['Id']}'")
+    assert len(cases) == 1 and cases[0]["Origin"] == "Customer Portal"
+    assert cases[0]["AccountId"][:15] == o2c.account("WINDY-CHICAGO")["Id"][:15]
+    assert cases[0]["CaseNumber"] in b.c.get(resp.headers["Location"]).text
+    assert re.search(r'id="status">Disputed<', b.invoice(disputed["Id"]).text)
+    h.advance(timedelta(days=40))
+    assert o2c.dunning_emails(other) and not o2c.dunning_emails(keys["WINDY-CHICAGO"])

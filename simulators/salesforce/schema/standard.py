@@ -118,6 +118,6 @@ def standard_objects() -> list[SObject]:
         Field("Priority", "picklist", picklist=("High", "Medium", "Low"), default="Medium"),
         Field("SuppliedEmail", "email", length=80),
         ref("Invoice__c", "blng__Invoice__c", child="Cases__r"),
+        Field("CaseNumber", createable=False, updateable=False, auto_number=True, length=30),
     ], name_field=None, auto_number_format="{0:08d}", label="Case")
-    case.fields["CaseNumber"] = Field("CaseNumber", createable=False, updateable=False, auto_number=True, length=30)
     return [profile, user, account, contact, product, pricebook, pbe, order, order_item, task, email, case]
