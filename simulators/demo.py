@@ -86,6 +86,8 @@ def run(run_dir: Path) -> int:
         for n in h.names:
             print(f"  {n:<11} {h.url(n)}")
         print(f"  CA bundle   {h.ca_path}")
+        print(f"  portal      {h.url('salesforce')}/billing/s/login  (user billing@acme-irvine.o2c.test, "
+              f"password o2c-portal-password; docs/portal.md)")
         ok = lifecycle(h)
     print("\nall servers stopped.")
     print("\n6. Webhook versus polling (in-process, simulated clock, seed 7)")

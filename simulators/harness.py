@@ -295,6 +295,8 @@ class LiveHarness(_Base):
         self.run_dir.mkdir(parents=True, exist_ok=True)
         write_private(self.run_dir / TOKEN_FILE, self.control_token)
         env = {**os.environ, TOKEN_ENV: self.control_token}
+        if "stripe" in self.ports:   # the Salesforce fake's billing portal pays through the Stripe fake
+            env["O2C_PORTAL_STRIPE_URL"] = self.url("stripe")
         certfile, keyfile = self._make_tls()
         logs = self.run_dir / "logs"
         logs.mkdir(exist_ok=True)

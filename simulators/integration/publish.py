@@ -96,7 +96,7 @@ class Publisher:
             # the master-detail parent is create-only: send it only when the line is new
             parent = {} if line_key in have else {"blng__Invoice__c": mirror_id}
             self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", line_key, {
-                **parent, "blng__Quantity__c": float(l["quantity"]),
+                **parent, "Name": _line_name(l, line_key), "blng__Quantity__c": float(l["quantity"]),
                 "blng__UnitPrice__c": dec(l["rate"]), "blng__Subtotal__c": dec(l["amount"]),
                 "blng__TaxAmount__c": line_tax(l),
                 "blng__TotalAmount__c": dec(l["amount"]) + line_tax(l)})
@@ -174,3 +174,10 @@ class Publisher:
                                  "tax_rate_data": {"display_name": "Sales tax (AvaTax)", "inclusive": False,
                                                    "percentage": float(pct), "jurisdiction": inv.get("tranId")}}]}))
             self.queue.checkpoint(scope, f"stripe_tax:{n}")
+
+
+def _line_name(line: dict[str, Any], fallback: str) -> str:
+    """The line's item as the ERP names it (``item.refName``), shown on the customer's invoice."""
+    item = line.get("item")
+    name = (item.get("refName") if isinstance(item, dict) else None) or line.get("description") or fallback
+    return str(name)[:80]

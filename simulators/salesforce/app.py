@@ -12,12 +12,13 @@ from flask import Flask, g, request
 
 from simulators.core.sim import Sim, Vendor, install
 
-from . import control, errors as E
+from . import control, errors as E, portal
 from . import routes_apex, routes_auth, routes_composite, routes_query, routes_sobjects
 from .state import Org
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
-PUBLIC = frozenset({"auth.soap_login", "auth.oauth_token", "auth.revoke", "versions", "apex.site", "unknown"})
+PUBLIC = frozenset({"auth.soap_login", "auth.oauth_token", "auth.revoke", "versions", "apex.site", "unknown"}) \
+    | portal.ENDPOINTS
 
 
 def _token() -> str | None:
@@ -39,7 +40,8 @@ def _one_transaction_per_request(app: Flask, org) -> None:
         return None
 
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/_sim") or rule.endpoint == "static":
+        # the portal (/billing/s) opens its own short transactions: a payment calls Stripe in between
+        if rule.rule.startswith("/_sim") or rule.endpoint == "static" or rule.endpoint.startswith("portal."):
             continue
         view = app.view_functions[rule.endpoint]
         if not getattr(view, "_sf_transactional", False):
@@ -56,6 +58,8 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
         session = org.sessions.check(_token())
         if session is None:
             raise E.InvalidSessionId("Session expired or invalid")
+        if not org.security.api_enabled(org.security.user(session["user"])):
+            raise E.ApiDisabled("API is not enabled for this Organization or Partner")
         used = org.count_api_call()
         if org.settings.get("enforce_api_limit") and used > org.settings["api_daily_max"]:
             raise E.RequestLimitExceeded("TotalRequests Limit exceeded.")
@@ -98,6 +102,7 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
     routes_composite.register(app, org)
     routes_apex.register(app, org)
     control.register(app, org)
+    portal.register(app, org)
     _one_transaction_per_request(app, org)
 
     @app.teardown_request
@@ -114,6 +119,8 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
 
     @app.errorhandler(404)
     def _not_found(exc):
+        if request.path.startswith("/billing/s/"):
+            return portal.not_found()
         return E.render(E.NotFound("The requested resource does not exist"))
 
     @app.errorhandler(405)

@@ -36,6 +36,7 @@ def _cls(name: str, code: str, status: int) -> type[SalesforceError]:
 
 InvalidSessionId = _cls("InvalidSessionId", "INVALID_SESSION_ID", 401)
 RequestLimitExceeded = _cls("RequestLimitExceeded", "REQUEST_LIMIT_EXCEEDED", 403)
+ApiDisabled = _cls("ApiDisabled", "API_DISABLED_FOR_ORG", 403)
 InsufficientAccess = _cls("InsufficientAccess", "INSUFFICIENT_ACCESS_OR_READONLY", 403)
 UnableToLockRow = _cls("UnableToLockRow", "UNABLE_TO_LOCK_ROW", 400)
 RequiredFieldMissing = _cls("RequiredFieldMissing", "REQUIRED_FIELD_MISSING", 400)

@@ -142,8 +142,11 @@ def test_apex_runs_in_system_mode(harness, finance, mirror):
 def test_control_plane_profiles_and_users(harness, sf, mirror):
     base = "https://o2c.my.salesforce.com/_sim/salesforce/security"
     view = requests.get(base, timeout=10).json()
-    assert {u["username"]: u["profile"] for u in view["users"]} == {
-        "integration@o2c.test": "System Administrator", "finance@o2c.test": "O2C Finance"}
+    internal = {u["username"]: u["profile"] for u in view["users"] if u["profile"] != "Customer Community User"}
+    assert internal == {"integration@o2c.test": "System Administrator", "finance@o2c.test": "O2C Finance"}
+    portal = {u["username"] for u in view["users"]} - set(internal)
+    assert "billing@acme-irvine.o2c.test" in portal   # one portal user per customer account
+    assert view["profiles"]["Customer Community User"]["api_enabled"] is False
     assert "blng__TotalAmount__c" in view["profiles"]["O2C Finance"]["read_only"]["blng__Invoice__c"]
     bad = requests.put(f"{base}/profiles/Broken", json={"read_only": {"blng__Invoice__c": ["Nope__c"]}}, timeout=10)
     assert bad.status_code == 400 and "Nope__c" in bad.json()["error"]
@@ -158,8 +161,8 @@ def test_control_plane_profiles_and_users(harness, sf, mirror):
     with pytest.raises(SalesforceAuthenticationFailed):
         Salesforce(username="ar@o2c.test", password="o2c-password", security_token="O2CTOKEN")
     harness.control("salesforce").reset()
-    assert [u["username"] for u in requests.get(base, timeout=10).json()["users"]] == [
-        "integration@o2c.test", "finance@o2c.test"]
+    users = [u["username"] for u in requests.get(base, timeout=10).json()["users"]]
+    assert users[:2] == ["integration@o2c.test", "finance@o2c.test"] and "ar@o2c.test" not in users
 
 
 def test_default_integration_identity_is_unchanged(harness):

@@ -18,6 +18,9 @@ def standard_objects() -> list[SObject]:
         Field("Username", required=True, unique=True, length=80), Field("Email", "email", required=True),
         Field("IsActive", "boolean", default=True), Field("Alias", length=8),
         ref("ProfileId", "Profile", child="Users", createable=False, updateable=False),
+        # portal (community) users belong to a Contact, and through it to an Account
+        ref("ContactId", "Contact", child="Users", createable=False, updateable=False),
+        Field("AccountId", "reference", reference_to=("Account",), createable=False, updateable=False),
     ], owner=False, createable=False, deletable=False, change_events=False)
     account = make("Account", "001", [
         *address("Billing"), *address("Shipping"),
@@ -106,4 +109,15 @@ def standard_objects() -> list[SObject]:
         Field("Invoice_Payment_Status_At_Send__c", length=40),
         Field("Invoice_Balance_At_Send__c", "currency"),
     ], name_field=None, owner=False)
-    return [profile, user, account, contact, product, pricebook, pbe, order, order_item, task, email]
+    case = make("Case", "500", [
+        ref("AccountId", "Account", child="Cases"), ref("ContactId", "Contact", child="Cases"),
+        Field("Subject", length=255), Field("Description", "textarea", length=32000),
+        Field("Status", "picklist", picklist=("New", "Working", "Escalated", "Closed"), default="New"),
+        Field("Origin", "picklist", picklist=("Phone", "Email", "Web", "Customer Portal")),
+        Field("Type", "picklist", picklist=("Billing Question", "Invoice Dispute", "Extend Due Date", "Other")),
+        Field("Priority", "picklist", picklist=("High", "Medium", "Low"), default="Medium"),
+        Field("SuppliedEmail", "email", length=80),
+        ref("Invoice__c", "blng__Invoice__c", child="Cases__r"),
+        Field("CaseNumber", createable=False, updateable=False, auto_number=True, length=30),
+    ], name_field=None, auto_number_format="{0:08d}", label="Case")
+    return [profile, user, account, contact, product, pricebook, pbe, order, order_item, task, email, case]

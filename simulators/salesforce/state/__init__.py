@@ -30,6 +30,13 @@ DEFAULT_SETTINGS = {
     "jwt_certificate": None,           # PEM; None = the harness's default certificate (state/jwt_keys.py)
     "jwt_check_exp": True,             # exp checked on the simulated clock
     "base_url": None,                  # outbound message Enterprise/Partner URL host; set per request in live mode
+    # the customer portal (/billing/s/, docs/portal.md): where it reaches Stripe, and its session timeouts
+    "portal_stripe_url": None,   # None: $O2C_PORTAL_STRIPE_URL (LiveHarness sets it), else https://api.stripe.com
+    "portal_stripe_key": "sk_test_o2c_portal",
+    "portal_idle_timeout_seconds": 900,              # 15 minutes without a request
+    "portal_absolute_timeout_seconds": 28800,        # 8 hours after login, whatever the activity
+    "portal_login_max_failures": 5,                  # failed logins per username in the window below
+    "portal_login_window_seconds": 900,
 }
 
 
@@ -41,6 +48,7 @@ def _factory() -> dict[str, Any]:
         "outbound": [], "dunning": {"policy": load_policy(), "runs": []},
         "settings": dict(DEFAULT_SETTINGS, cdc_entities=list(DEFAULT_CDC)),
         "security": empty_security(),
+        "portal": {"sessions": {}, "failures": {}, "pending": {}},
     })
     return state
 

@@ -81,6 +81,11 @@ class Sessions:
         if user is None:
             raise LoginFailed("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.",
                               "invalid_grant")
+        if not self.org.security.api_enabled(user):
+            # a user whose profile lacks "API Enabled" (the portal's community users): Salesforce refuses the
+            # API login with API_DISABLED_FOR_ORG "API is not enabled for this Organization or Partner"
+            # (the OAuth flows answer invalid_grant "authentication failure", as for any refused login)
+            raise LoginFailed("API_DISABLED_FOR_ORG", "API is not enabled for this Organization or Partner")
         if password == user["password"] and not self.org.settings.get("trusted_ip_range", True):
             raise LoginFailed("LOGIN_MUST_USE_SECURITY_TOKEN", "Invalid username, password, security token; or "
                               "user locked out. Are you at a new location? ...")
@@ -144,7 +149,7 @@ class Sessions:
         if self.org.settings.get("jwt_check_exp", True) and exp <= self.org.sim.clock.timestamp():
             raise LoginFailed("invalid_grant", "expired authorization code")
         subject = self.org.security.user(claims.get("sub"))
-        if subject is None or not subject.get("active"):
+        if subject is None or not subject.get("active") or not self.org.security.api_enabled(subject):
             raise refused   # the same answer as a bad signature
         return self._issue("jwt", CLIENT_ID, subject["username"])
 

@@ -41,6 +41,7 @@ from .auth import PASSWORD as DEFAULT_PASSWORD, SECURITY_TOKEN as DEFAULT_TOKEN
 
 ADMIN = "System Administrator"
 FINANCE = "O2C Finance"
+PORTAL = "Customer Community User"   # the portal users of the customer accounts (state/portal_users.py)
 
 MIRROR_READ_ONLY: dict[str, list[str]] = {
     "blng__Invoice__c": ["blng__Account__c", "blng__Order__c", "blng__InvoiceDate__c", "blng__DueDate__c",
@@ -62,6 +63,10 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
     ADMIN: {"description": "Full access (the integration user)", "read_only": {}, "object_permissions": {}},
     FINANCE: {"description": "Finance: the ERP-billed invoice mirror is read-only", "read_only": MIRROR_READ_ONLY,
               "object_permissions": MIRROR_NO_CREATE_DELETE},
+    # External profiles have "API Enabled" off (Salesforce Summer '19 critical update "Disable the API
+    # Enabled User Permission Defaults for External Profiles"): portal users use the site, not the API.
+    PORTAL: {"description": "Customer community: the billing portal only, no API access", "read_only": {},
+             "object_permissions": {}, "api_enabled": False},
 }
 DEFAULT_USERS: dict[str, dict[str, Any]] = {
     "integration@o2c.test": {"name": "O2C Integration", "alias": "o2cint", "profile": ADMIN},
@@ -98,7 +103,8 @@ class Security:
             rec = (insert or self._insert)("Profile", {"Name": name, "Description": spec.get("description")})
             existing = {"id": rec["Id"]}
         existing.update(description=spec.get("description"), read_only=self._checked(spec.get("read_only") or {}),
-                        object_permissions=self._checked_objects(spec.get("object_permissions") or {}))
+                        object_permissions=self._checked_objects(spec.get("object_permissions") or {}),
+                        api_enabled=bool(spec.get("api_enabled", existing.get("api_enabled", True))))
         self.data["profiles"][name] = existing
         return existing
 
@@ -110,6 +116,8 @@ class Security:
         values = {"Name": spec.get("name") or username, "Username": username, "Email": spec.get("email") or username,
                   "IsActive": bool(spec.get("active", True)), "Alias": (spec.get("alias") or username)[:8],
                   "ProfileId": self.data["profiles"][profile]["id"]}
+        if spec.get("contact_id"):   # a portal user: the Contact (and its Account) it belongs to
+            values.update(ContactId=spec["contact_id"], AccountId=spec.get("account_id"))
         if user is None:
             rec = (insert or self._insert)("User", values)
             user = {"id": rec["Id"], "username": username}
@@ -120,6 +128,8 @@ class Security:
         user.update(profile=profile, name=values["Name"], active=values["IsActive"],
                     password=spec.get("password", user.get("password", DEFAULT_PASSWORD)),
                     security_token=spec.get("security_token", user.get("security_token", DEFAULT_TOKEN)))
+        if spec.get("contact_id"):
+            user.update(contact_id=spec["contact_id"], account_id=spec.get("account_id"))
         self.data["users"][username.lower()] = user
         return user
 
@@ -163,17 +173,17 @@ class Security:
     # ---- control plane ------------------------------------------------------------------------
     def view(self) -> dict[str, Any]:
         profiles = {n: {"id": p["id"], "description": p.get("description"), "read_only": p["read_only"],
-                        "object_permissions": p.get("object_permissions", {})}
+                        "object_permissions": p.get("object_permissions", {}), "api_enabled": p.get("api_enabled", True)}
                     for n, p in self.data["profiles"].items()}
         users = [{"username": u["username"], "id": u["id"], "name": u["name"], "profile": u["profile"],
                   "active": u["active"]} for u in self.data["users"].values()]
         return {"profiles": profiles, "users": users}
 
     def set_profile(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(body) - {"description", "read_only", "object_permissions"}
+        unknown = set(body) - {"description", "read_only", "object_permissions", "api_enabled"}
         if unknown:
-            raise ControlError(f"unknown fields {sorted(unknown)}; a profile has description, read_only and "
-                               f"object_permissions")
+            raise ControlError(f"unknown fields {sorted(unknown)}; a profile has description, read_only, "
+                               f"object_permissions and api_enabled")
         with self.org.store.lock:
             self._put_profile(name, body)
         return self.view()["profiles"][name]
@@ -203,6 +213,11 @@ class Security:
         if password not in (user["password"] + user["security_token"], user["password"]):
             return None
         return user
+
+    def api_enabled(self, user: dict[str, Any] | None) -> bool:
+        """Whether the user's profile has the "API Enabled" permission."""
+        profile = self.data["profiles"].get((user or {}).get("profile")) or {}
+        return bool(profile.get("api_enabled", True))
 
     # ---- who is acting ---------------------------------------------------------------------------
     @staticmethod

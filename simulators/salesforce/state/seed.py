@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from simulators import data
 
+from .portal_users import seed_portal_users
+
 ORIGIN = "com/salesforce/seed"
 
 
@@ -36,6 +38,8 @@ def seed(org) -> None:
                 "ShippingState": a.get("region") or None, "ShippingPostalCode": a.get("postalCode"),
                 "ShippingCountry": a.get("country"), "Tax_Exemption_No__c": c.get("exemption_no"),
                 "Entity_Use_Code__c": c.get("entity_use_code"), "Type": "Customer"})
+        # a Contact and a customer-portal user per customer account (state/portal_users.py)
+        seed_portal_users(org, lambda sobject, values: _system_insert(org, sobject, values))
 
 
 def _system_insert(org, sobject: str, values: dict):
