@@ -17,5 +17,5 @@ fakes started by ``o2c up``), and every scenario ends with the four systems reco
 
 # the modules that define fixtures, hooks and steps, one capability each; pytest loads them as plugins
 CAPABILITIES = ("common", "system_of_record", "order_to_erp", "tax", "payment", "payment_sync", "collections",
-                "revenue", "faults")
+                "revenue", "faults", "portal")
 pytest_plugins = ["simulators.bdd.world"] + [f"simulators.bdd.{name}" for name in CAPABILITIES]
