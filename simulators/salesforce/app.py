@@ -71,7 +71,7 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
         return E.JsonParserError(f"{first['message']}{where}")
 
     vendor = Vendor(
-        name="salesforce", render_error=E.render, fault_error=E.from_fault, fault_codes=E.FAULT_CODES, violation_error=violation,
+        name="salesforce", render_error=E.render, http_error=E.http_error, fault_error=E.from_fault, fault_codes=E.FAULT_CODES, violation_error=violation,
         authenticate=authenticate, public_operations=PUBLIC,
         latency_profiles={"typical": {"*": {"kind": "lognormal", "median_ms": 180, "sigma": 0.5},
                                       "query.*": {"kind": "lognormal", "median_ms": 250, "sigma": 0.6}}},
@@ -111,14 +111,5 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
         if request.path.startswith("/services/data") or request.path.startswith("/services/apexrest"):
             resp.headers["Sforce-Limit-Info"] = org.limit_info()
         return resp
-
-    @app.errorhandler(404)
-    def _not_found(exc):
-        return E.render(E.NotFound("The requested resource does not exist"))
-
-    @app.errorhandler(405)
-    def _method(exc):
-        return E.render(E.MethodNotAllowed(f"HTTP Method '{request.method}' not allowed. Allowed are "
-                                           f"{', '.join(sorted(getattr(exc, 'valid_methods', None) or []))}"))
 
     return app

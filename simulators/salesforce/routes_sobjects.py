@@ -3,13 +3,13 @@ limits, and platform-event publish (``POST /sobjects/X__e/``). Parsing and shapi
 rules live in ``state``."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
 from flask import Flask, Response, request
 
+from simulators.core.jsonutil import BadJson, loads
 from simulators.core.sim import json_response
 
 from . import errors as E
@@ -24,10 +24,9 @@ def body_json() -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise E.JsonParserError(f"Unexpected character: was expecting JSON ({exc.msg}) at [line:{exc.lineno}, "
-                                f"column:{exc.colno}]")
+        data = loads(raw)
+    except BadJson as exc:
+        raise E.JsonParserError(f"Unexpected character: was expecting JSON ({exc})")
     if not isinstance(data, dict):
         raise E.JsonParserError("Cannot deserialize instance of sObject from START_ARRAY value")
     return data
