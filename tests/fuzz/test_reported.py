@@ -11,7 +11,6 @@ import pytest
 from werkzeug.test import Client
 
 from simulators import registry
-from simulators.salesforce.client import jwt_assertion  # noqa: F401  (the harness's signing helper exists)
 
 from .generator import salesforce_session
 
