@@ -44,6 +44,7 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
     vendor = Vendor(
         name="avalara",
         render_error=errors.render,
+        http_error=errors.http_error,
         fault_error=errors.fault_error,
         fault_codes=errors.FAULT_CODES,
         violation_error=violation_error,

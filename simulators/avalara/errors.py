@@ -83,3 +83,25 @@ def fault_error(spec: dict) -> AvaTaxError:
     }.get(code, "An unexpected error occurred.")
     headers = {"Retry-After": str(spec["retry_after"])} if spec.get("retry_after") else None
     return AvaTaxError(code, message, status=spec.get("status"), headers=headers)
+
+
+def http_error(status: int, problem) -> AvaTaxError:
+    """Requests no route takes, in AvaTax's error body. AvaTax runs on ASP.NET Web API; the
+    messages are that framework's, wrapped in AvaTax's ``{"error": {code, message, target,
+    details}}`` envelope (developer.avalara.com/avatax/errors: EntityNotFoundError for what
+    does not exist, ModelStateInvalid for a request it cannot read)."""
+    if status == 404:
+        return AvaTaxError("EntityNotFoundError", f"No HTTP resource was found that matches the request URI "
+                           f"'{problem.path}'.", refers_to="url", status=404)
+    if status == 405:
+        return AvaTaxError("ModelStateInvalid", f"The requested resource does not support http method "
+                           f"'{problem.method}'.", refers_to="method", status=405)
+    if status == 415:
+        return AvaTaxError("ModelStateInvalid", f"The request entity's media type '{problem.content_type}' is not "
+                           "supported for this resource.", refers_to="Content-Type", status=415)
+    if status == 413:
+        return AvaTaxError("ModelStateInvalid", "The request body is too large.", refers_to="body", status=413)
+    if status < 500:
+        return AvaTaxError("ModelStateInvalid", "The request body does not represent a valid JSON object.",
+                           problem.description or None, refers_to="body", status=status)
+    return AvaTaxError("InternalServerError", "An unexpected error occurred.", status=status)

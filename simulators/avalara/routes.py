@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
 
 from flask import Flask, request
 
 from ..core.control import control_body
+from ..core.jsonutil import BadJson, loads
 from ..core.sim import json_response
 from .errors import AvaTaxError
 from .state import AvaTaxState, lower_keys, shape
@@ -32,10 +32,10 @@ def json_body() -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError:
+        data = loads(raw)
+    except BadJson as exc:
         raise AvaTaxError("ModelStateInvalid", "The request body does not represent a valid JSON object.",
-                          refers_to="body")
+                          str(exc), refers_to="body")
     if not isinstance(data, dict):
         raise AvaTaxError("ModelStateInvalid", "The request body must be a JSON object.", refers_to="body")
     return lower_keys(data)

@@ -46,12 +46,18 @@ def parse_date(value: Any, default: date) -> date:
         raise AvaTaxError("ModelStateInvalid", f"The value '{text}' is not a valid date.", refers_to="date")
 
 
+DECIMAL_MAX = Decimal("79228162514264337593543950335")   # .NET System.Decimal, AvaTax's number type
+
+
 def decimal_of(value: Any, field: str) -> Decimal:
     try:
-        return Decimal(str(value if value is not None else 0))
+        number = Decimal(str(value if value is not None else 0))
     except InvalidOperation:
-        raise AvaTaxError("ModelStateInvalid", f"The value '{value}' of field '{field}' is not a number.",
+        number = None
+    if number is None or isinstance(value, bool) or not number.is_finite() or abs(number) > DECIMAL_MAX:
+        raise AvaTaxError("ModelStateInvalid", f"The value '{str(value)[:40]}' of field '{field}' is not a number.",
                           refers_to=field)
+    return number
 
 
 class AvaTaxState:
@@ -344,7 +350,11 @@ class AvaTaxState:
         if not isinstance(model, dict):
             raise AvaTaxError("ValueRequiredError", "Field 'createTransactionModel' is required.",
                               refers_to="createTransactionModel")
-        company = (model.get("companycode") or "DEFAULT").upper()
+        company = model.get("companycode") or "DEFAULT"
+        if not isinstance(company, str):   # validation off (the schema refuses it first when strict)
+            raise AvaTaxError("ModelStateInvalid", f"Error converting value {company!r} to type 'String'.",
+                              refers_to="createTransactionModel.companyCode")
+        company = company.upper()
         doc_type = model.get("type") or "SalesOrder"
         existing = self.data["docs"].get(self._key(company, model.get("code") or "", doc_type))
         if existing and existing["status"] in ("Committed", "Posted"):

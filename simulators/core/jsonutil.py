@@ -49,3 +49,45 @@ def _default(o: Any) -> Any:
 
 def dumps(obj: Any, **kw: Any) -> str:
     return json.dumps(obj, default=_default, **kw)
+
+
+MAX_DEPTH = 32   # objects/arrays nested deeper than this are refused with the vendor's 400
+
+
+class BadJson(ValueError):
+    """A request body that is not JSON the fakes accept: malformed, not UTF-8, or nested too deep."""
+
+
+def depth(value: Any) -> int:
+    """How deeply objects and arrays nest (iterative: a hostile body cannot exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def loads(raw: bytes | str, max_depth: int = MAX_DEPTH, **kw: Any) -> Any:
+    """``json.loads`` for request bodies: UTF-8 only, at most ``max_depth`` levels of nesting.
+    Raises ``BadJson`` (a ValueError) instead of UnicodeDecodeError or RecursionError."""
+    if isinstance(raw, (bytes, bytearray)):
+        try:
+            raw = bytes(raw).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BadJson(f"Invalid UTF-8 in the request body at byte {exc.start}") from None
+    try:
+        value = json.loads(raw, **kw)
+    except RecursionError:
+        raise BadJson(f"JSON nested more than {max_depth} levels deep") from None
+    except ValueError as exc:
+        raise BadJson(str(exc)) from None
+    if depth(value) > max_depth:
+        raise BadJson(f"JSON nested more than {max_depth} levels deep")
+    return value

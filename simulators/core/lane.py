@@ -13,14 +13,12 @@ dispatch to a handler, render its errors and finish the headers.
 from __future__ import annotations
 
 import io
-import sys
-import traceback
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Callable
 
 from .errors import DropConnection, SimError
-from .sim import DELAY_HEADER, DROP_HEADER, Sim, Trace
+from .sim import DELAY_HEADER, DROP_HEADER, HttpProblem, Sim, Trace, log
 
 Headers = list[tuple[str, str]]
 Answer = tuple[int, Headers, bytes]
@@ -135,15 +133,20 @@ class Lane:
             status, headers, body = 599, [(DROP_HEADER, "1")], b""
         except SimError as exc:
             status, headers, body = hooks.render_error(exc)
-        except Exception:  # a bug in the fake: answer like the vendor's 500, keep the traceback
-            traceback.print_exc(file=environ.get("wsgi.errors") or sys.stderr)
-            status, headers, body = hooks.render_error(SimError("An unexpected error occurred.", status=500))
+        except Exception as exc:  # a bug in the fake: the vendor's 500 body; the traceback to the log only
+            log.error("%s: unexpected error on %s %s", sim.name, req.method, req.path, exc_info=exc)
+            problem = HttpProblem(req.method, req.path, content_type=req.header("Content-Type") or "")
+            err = (sim.vendor.http_error(500, problem) if sim.vendor.http_error
+                   else SimError("An unexpected error occurred.", status=500))
+            status, headers, body = hooks.render_error(err)
         if status != 599:
             hooks.finish(req, headers)
             delay = sim.deferred_latency(t)
             if delay:
                 headers.append((DELAY_HEADER, str(delay)))
         sim.record(t, req.method, req.full_path, status)
+        if req.method == "HEAD":   # no body on a HEAD answer (RFC 9110 section 9.3.2)
+            body = b""
         headers.append(("Content-Length", str(len(body))))
         start_response(_STATUS.get(status, f"{status} Unknown"), headers)
         return [body]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import re
 import threading
 import time as _perf  # perf_counter only: request latency for the journal, never "now"
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException
 
 from .clock import SimClock, iso
 from .errors import ControlError, DropConnection, SimError
@@ -26,7 +29,7 @@ from .faults import FaultEngine
 from .ids import IdGen, SecretGen
 from .journal import Journal
 from .limits import Limits
-from .jsonutil import dumps
+from .jsonutil import dumps, loads as bounded_loads
 from .outbox import Outbox
 from .store import Store
 from .validation import SchemaValidator, Violation
@@ -35,6 +38,7 @@ TOKEN_HEADER = "X-Sim-Token"
 TOKEN_ENV = "O2C_CONTROL_TOKEN"   # how the harness hands a server process the run's control token
 DROP_HEADER = "X-Sim-Drop-Connection"
 DELAY_HEADER = "X-Sim-Delay-Ms"  # inline requests: the server holds the answer back this long
+log = logging.getLogger("simulators")
 
 
 @dataclass
@@ -52,6 +56,20 @@ class Vendor:
     tenant: Callable[[], str | None] = field(default=lambda: None)
     operation_attrs: Callable[[], dict[str, str]] = field(default=lambda: {})
     fault_codes: tuple[str, ...] = ()   # the vendor error codes a fault rule is documented to inject
+    # The vendor's error for a request no route takes or no handler expected: ``http_error(status,
+    # HttpProblem)`` for 400 (malformed body), 404 (unknown path), 405, 413, 415 and 500 (a bug in the fake).
+    http_error: Callable[[int, "HttpProblem"], SimError] | None = None
+
+
+@dataclass
+class HttpProblem:
+    """What the vendor's ``http_error`` may name: the request and what was wrong with it."""
+
+    method: str
+    path: str
+    description: str = ""
+    allowed: tuple[str, ...] = ()
+    content_type: str = ""
 
 
 def is_loopback(addr: str | None) -> bool:
@@ -231,11 +249,24 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     return Response(dumps(payload), status=status, headers=headers or {}, mimetype="application/json")
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """``request.get_json()`` on every fake: UTF-8 only and at most ``jsonutil.MAX_DEPTH`` levels
+    deep; anything else is a ValueError, which Flask turns into a 400 (rendered by the vendor)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return bounded_loads(s, **kwargs)
+
+
+def http_problem(status: int, description: str = "", allowed: tuple[str, ...] = ()) -> HttpProblem:
+    return HttpProblem(request.method, request.path, description, allowed, request.headers.get("Content-Type", ""))
+
+
 def install(app: Flask, sim: Sim) -> Flask:
     """Attach the core pipeline and the control plane to a vendor's Flask app."""
     from .control import control_blueprint, validate_control_request
 
     app.extensions["sim"] = sim
+    app.json = BoundedJSONProvider(app)
     app.register_blueprint(control_blueprint(sim))
     sim.operation_sources.append(lambda: [r.endpoint for r in app.url_map.iter_rules()])
     vendor = sim.vendor
@@ -271,6 +302,29 @@ def install(app: Flask, sim: Sim) -> Flask:
     @app.errorhandler(ControlError)
     def _control_error(exc: ControlError):
         return json_response(exc.body(), exc.status)
+
+    def _is_control() -> bool:
+        return is_control_path(request.path, sim.control_prefixes)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        """No route, wrong method, unsupported media type, malformed body, too large: the vendor's
+        own error body (werkzeug's HTML pages never reach a client)."""
+        status = exc.code or 500
+        if _is_control():
+            return json_response({"error": exc.description or exc.name}, status)
+        if vendor.http_error is None:
+            return json_response({"error": exc.description or exc.name}, status)
+        allowed = tuple(sorted(getattr(exc, "valid_methods", None) or ()))
+        return _vendor_error(vendor.http_error(status, http_problem(status, exc.description or "", allowed)))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        """A bug in the fake: the vendor's 500 body; the traceback goes to the log only."""
+        log.error("%s: unexpected error on %s %s", sim.name, request.method, request.path, exc_info=exc)
+        if _is_control() or vendor.http_error is None:
+            return json_response({"error": "internal error"}, 500)
+        return _vendor_error(vendor.http_error(500, http_problem(500, "")))
 
     @app.after_request
     def _journal(resp: Response):

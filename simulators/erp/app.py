@@ -13,7 +13,7 @@ from flask import Flask, request
 from ..core.sim import Sim, Vendor, install
 from .auth import Authenticator
 from .control import erp_blueprint
-from .errors import FAULT_CODES, fault_error, render_error, violation_error
+from .errors import FAULT_CODES, fault_error, http_error, render_error, violation_error
 from .routes import register
 from .state import ErpState
 
@@ -35,7 +35,7 @@ def create_app(clock=None, seed=None, validation="strict", live=False, revenue_d
                credentials: dict | None = None, catalog: str | None = None, **_ignored) -> Flask:
     app = Flask("simulators.erp")
     auth_holder: dict = {}
-    vendor = Vendor(name="erp", render_error=render_error, fault_error=fault_error, fault_codes=tuple(FAULT_CODES),
+    vendor = Vendor(name="erp", render_error=render_error, http_error=http_error, fault_error=fault_error, fault_codes=tuple(FAULT_CODES),
                     violation_error=violation_error, authenticate=lambda: auth_holder["auth"](),
                     read_body=_read_body, latency_profiles=LATENCY_PROFILES)
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation)

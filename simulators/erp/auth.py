@@ -29,6 +29,12 @@ DEFAULTS = {
 }
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that takes any text (hmac refuses non-ASCII str): a non-ASCII
+    credential is simply wrong, NetSuite's 401."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
+
+
 class Authenticator:
     def __init__(self, clock, credentials: dict[str, str] | None = None, max_skew: float | None = None,
                  nonce_memory: int = 200_000):
@@ -55,7 +61,7 @@ class Authenticator:
         scheme = header.split(" ", 1)[0].lower()
         if scheme == "bearer":
             token = header.split(" ", 1)[1].strip() if " " in header else ""
-            if hmac.compare_digest(token, self.creds["bearer"]):
+            if _same(token, self.creds["bearer"]):
                 return "bearer:" + token[:8]
             raise InvalidLogin("invalid_token", realm)
         if scheme != "oauth":
@@ -90,7 +96,7 @@ class Authenticator:
         client = SimpleNamespace(client_secret=self.creds["consumer_secret"],
                                  resource_owner_secret=self.creds["token_secret"])
         expected = sig.sign_hmac_sha256_with_client(base, client)
-        if not hmac.compare_digest(expected, fields["oauth_signature"]):
+        if not _same(expected, fields["oauth_signature"]):
             raise InvalidLogin("signature_invalid", realm_expected)
         key = (fields["oauth_consumer_key"], fields["oauth_token"], ts, nonce)
         with self._lock:

@@ -13,11 +13,11 @@ from ..core.sim import json_response
 
 RFC9110 = "https://www.rfc-editor.org/rfc/rfc9110.html#section-"
 TYPES = {400: RFC9110 + "15.5.1", 401: RFC9110 + "15.5.2", 403: RFC9110 + "15.5.4", 404: RFC9110 + "15.5.5",
-         405: RFC9110 + "15.5.6", 409: RFC9110 + "15.5.10", 415: RFC9110 + "15.5.16",
+         405: RFC9110 + "15.5.6", 409: RFC9110 + "15.5.10", 413: RFC9110 + "15.5.14", 415: RFC9110 + "15.5.16",
          429: "https://www.rfc-editor.org/rfc/rfc6585.html#section-4", 500: RFC9110 + "15.6.1",
          503: RFC9110 + "15.6.4"}
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-          409: "Conflict", 415: "Unsupported Media Type", 429: "Too Many Requests",
+          409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests",
           500: "Internal Server Error", 503: "Service Unavailable"}
 
 LOGIN_DETAIL = ("Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI at "
@@ -131,3 +131,23 @@ def render_error(exc: SimError) -> Response:
     resp.mimetype = "application/vnd.oracle.resource+json"
     resp.headers["Content-Type"] = "application/vnd.oracle.resource+json; type=error; charset=UTF-8"
     return resp
+
+
+def http_error(status: int, problem) -> NetSuiteError:
+    """Requests no route takes, in NetSuite's REST error body (the "Error Handling in REST Web
+    Services" shape above; ``type`` and ``title`` follow the status)."""
+    if status == 404:
+        return NetSuiteError(f"Invalid URL: the resource {problem.path} does not exist. Check the record type "
+                             "and the URL.", status=404, code="NONEXISTENT_ID")
+    if status == 405:
+        return NetSuiteError(f"The HTTP method {problem.method} is not allowed for this resource. Allowed: "
+                             f"{', '.join(problem.allowed) or 'none'}.", status=405, code="INVALID_REQUEST")
+    if status == 415:
+        return NetSuiteError(f"Unsupported media type '{problem.content_type}'. Use application/json.",
+                             status=415, code="INVALID_CONTENT")
+    if status == 413:
+        return NetSuiteError("The request body is too large.", status=413, code="INVALID_CONTENT")
+    if status < 500:
+        return InvalidContent("Invalid content in the request body: the body is not valid JSON. "
+                              + (problem.description or ""))
+    return NetSuiteError("An unexpected error occurred.", status=status, code="UNEXPECTED_ERROR")

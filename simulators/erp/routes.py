@@ -5,6 +5,8 @@ Endpoint names are the operations faults, schemas and the journal use: ``<record
 """
 from __future__ import annotations
 
+import re
+
 from urllib.parse import urlencode
 
 from flask import Flask, Response, request
@@ -58,8 +60,7 @@ def register(app: Flask, state) -> None:
 
     def make_list(rtype: str):
         def view():
-            limit = min(int(request.args.get("limit", MAX_LIMIT)), MAX_LIMIT)
-            offset = int(request.args.get("offset", 0))
+            limit, offset = paging()
             recs = list(state.records(rtype).values())
             q = request.args.get("q")
             if q:
@@ -152,14 +153,7 @@ def register(app: Flask, state) -> None:
         if "transient" not in request.headers.get("Prefer", "").lower():
             raise NetSuiteError("Invalid request header: the 'Prefer: transient' header is required for SuiteQL.",
                                 path="Prefer", code="INVALID_HEADER")
-        try:
-            limit = int(request.args.get("limit", MAX_LIMIT))
-            offset = int(request.args.get("offset", 0))
-        except ValueError:
-            raise InvalidQuery("limit and offset must be integers.")
-        if not 1 <= limit <= MAX_LIMIT or offset < 0:
-            raise NetSuiteError(f"Invalid query parameter: limit must be between 1 and {MAX_LIMIT}, offset >= 0.",
-                                path="limit", code="INVALID_PARAMETER")
+        limit, offset = paging()
         body = _body()
         if "q" not in body:
             raise InvalidQuery("The request body must contain the q property.")
@@ -172,6 +166,29 @@ def register(app: Flask, state) -> None:
         return resp
 
     add(QUERY, "suiteql.query", suiteql, ["POST"])
+
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def paging() -> tuple[int, int]:
+    """``limit`` (1..1000) and ``offset`` (>= 0, a multiple of limit on NetSuite; any here) from the
+    query string; anything else is NetSuite's 400 naming the parameter, never a 500."""
+    out = []
+    for name, default in (("limit", MAX_LIMIT), ("offset", 0)):
+        raw = request.args.get(name)
+        if raw is None:
+            out.append(default)
+            continue
+        if not _DIGITS.fullmatch(raw):
+            raise NetSuiteError(f"Invalid query parameter value: {name}. The value must be a non-negative integer.",
+                                path=name, code="INVALID_PARAMETER")
+        out.append(int(raw))
+    limit, offset = out
+    if not 1 <= limit <= MAX_LIMIT:
+        raise NetSuiteError(f"Invalid query parameter: limit must be between 1 and {MAX_LIMIT}.", path="limit",
+                            code="INVALID_PARAMETER")
+    return limit, offset
 
 
 def _page_links(base: str, limit: int, offset: int, total: int, extra: dict) -> list[dict]:

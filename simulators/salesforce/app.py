@@ -14,6 +14,7 @@ from simulators.core.sim import Sim, Vendor, install
 
 from . import control, errors as E, portal
 from . import routes_apex, routes_auth, routes_composite, routes_query, routes_sobjects
+from .routes_sobjects import body_json
 from .state import Org
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
@@ -74,8 +75,14 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
         where = f" at {first['path']}" if first.get("path") else ""
         return E.JsonParserError(f"{first['message']}{where}")
 
+    def read_body():
+        """The body schema validation sees: JSON only (another declared type is the REST API's 415)."""
+        if not request.get_data(cache=True):
+            return None
+        return body_json(require_object=False)
+
     vendor = Vendor(
-        name="salesforce", render_error=E.render, fault_error=E.from_fault, fault_codes=E.FAULT_CODES, violation_error=violation,
+        name="salesforce", read_body=read_body, render_error=E.render, http_error=E.http_error, fault_error=E.from_fault, fault_codes=E.FAULT_CODES, violation_error=violation,
         authenticate=authenticate, public_operations=PUBLIC,
         latency_profiles={"typical": {"*": {"kind": "lognormal", "median_ms": 180, "sigma": 0.5},
                                       "query.*": {"kind": "lognormal", "median_ms": 250, "sigma": 0.6}}},
@@ -119,13 +126,10 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
 
     @app.errorhandler(404)
     def _not_found(exc):
+        """The portal's own page for a path under /billing/s/ that does not exist; the REST API's
+        NOT_FOUND body for any other (the rest of the HTTP errors: core/sim.py)."""
         if request.path.startswith("/billing/s/"):
             return portal.not_found()
-        return E.render(E.NotFound("The requested resource does not exist"))
-
-    @app.errorhandler(405)
-    def _method(exc):
-        return E.render(E.MethodNotAllowed(f"HTTP Method '{request.method}' not allowed. Allowed are "
-                                           f"{', '.join(sorted(getattr(exc, 'valid_methods', None) or []))}"))
+        return E.render(E.http_error(404, None))
 
     return app

@@ -100,3 +100,26 @@ def render(exc: SimError) -> Response:
     body = exc.body() if isinstance(exc, SalesforceError) else [
         {"message": exc.message, "errorCode": exc.code, "fields": []}]
     return Response(dumps(body), status=exc.status, mimetype="application/json")
+
+
+UnsupportedMediaType = _cls("UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE", 415)
+
+
+def http_error(status: int, problem) -> SalesforceError:
+    """Requests no route takes, as the REST API answers them (api_rest/errorcodes.htm lists 404, 405,
+    415 and 500 with the ``[{"message", "errorCode"}]`` body): 404 ``NOT_FOUND`` "The requested
+    resource does not exist", 405 ``METHOD_NOT_ALLOWED`` naming the allowed methods, 415
+    ``UNSUPPORTED_MEDIA_TYPE``, a malformed body ``JSON_PARSER_ERROR``, a fault of the fake
+    ``UNKNOWN_EXCEPTION`` (500)."""
+    if status == 404:
+        return NotFound("The requested resource does not exist")
+    if status == 405:
+        allowed = ",".join(problem.allowed)
+        return MethodNotAllowed(f"HTTP Method '{problem.method}' not allowed. Allowed are {allowed}")
+    if status == 415:
+        return UnsupportedMediaType(f"MediaType of '{problem.content_type}' is not supported by this resource")
+    if status == 413:
+        return SalesforceError("Request entity too large", status=413, code="REQUEST_ENTITY_TOO_LARGE")
+    if status < 500:
+        return JsonParserError(problem.description or "The request body could not be parsed")
+    return UnknownException(FAULT_MESSAGES["UNKNOWN_EXCEPTION"], status=status)

@@ -3,13 +3,14 @@ limits, and platform-event publish (``POST /sobjects/X__e/``). Parsing and shapi
 rules live in ``state``."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote_plus
 
 from flask import Flask, Response, request
 
+from simulators.core.jsonutil import BadJson, loads
 from simulators.core.sim import json_response
 
 from . import errors as E
@@ -19,16 +20,19 @@ from .state.values import coerce, parse_datetime, sf_datetime, to_json
 P = "/services/data/v<version>"
 
 
-def body_json() -> dict[str, Any]:
+def body_json(require_object: bool = True) -> Any:
     raw = request.get_data()
     if not raw:
         return {}
+    ctype = request.headers.get("Content-Type", "")
+    if ctype and "json" not in request.mimetype:
+        # the fake speaks JSON only: any other declared body type is the REST API's 415
+        raise E.http_error(415, SimpleNamespace(content_type=ctype))
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise E.JsonParserError(f"Unexpected character: was expecting JSON ({exc.msg}) at [line:{exc.lineno}, "
-                                f"column:{exc.colno}]")
-    if not isinstance(data, dict):
+        data = loads(raw)
+    except BadJson as exc:
+        raise E.JsonParserError(f"Unexpected character: was expecting JSON ({exc})")
+    if require_object and not isinstance(data, dict):
         raise E.JsonParserError("Cannot deserialize instance of sObject from START_ARRAY value")
     return data
 

@@ -16,7 +16,7 @@ from simulators.core.sim import Sim, Vendor, install
 
 from . import routes, routes_billing, routes_core, routes_payments
 from .control import control_blueprint
-from .errors import FAULTS, from_fault
+from .errors import FAULTS, from_fault, http_error
 from .state import StripeState
 
 SCHEMAS = Path(__file__).with_name("schemas")
@@ -27,7 +27,7 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
                **options: Any) -> Flask:
     vendor = Vendor(name="stripe", render_error=routes.render_error, fault_error=from_fault,
                     violation_error=routes.violation_error, authenticate=routes.authenticate, fault_codes=tuple(FAULTS),
-                    read_body=routes.request_params, public_operations=PUBLIC,
+                    read_body=routes.request_params, public_operations=PUBLIC, http_error=http_error,
                     latency_profiles={"sandbox": {"*": {"kind": "lognormal", "median_ms": 250, "sigma": 0.4}},
                                       "live": {"*": {"kind": "lognormal", "median_ms": 120, "sigma": 0.5}}})
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation)

@@ -148,3 +148,22 @@ def from_fault(spec: dict[str, Any]) -> StripeError:
     if spec.get("should_retry") is not None:
         err.headers["Stripe-Should-Retry"] = "true" if spec["should_retry"] else "false"
     return err
+
+
+def http_error(status: int, problem) -> StripeError:
+    """Requests no route takes, in Stripe's shape. Stripe routes by method and path together, so a
+    wrong method is the same 404 ``Unrecognized request URL (METHOD: /path)`` as an unknown path;
+    an unsupported body type is a 400 naming it (seen in published API answers, e.g.
+    github.com/MarcinusX/flutter_stripe_demo/issues/9); a fault of the fake is Stripe's 500 ``api_error``."""
+    if status in (404, 405):
+        return UrlNotFound(problem.method, problem.path)
+    if status == 415:
+        return InvalidRequest(f"Invalid request: unsupported Content-Type {problem.content_type}. If error persists "
+                              "and you need assistance, please contact support@stripe.com.")
+    if status == 413:
+        return InvalidRequest("Request entity too large.", status=413)
+    if status < 500:
+        return InvalidRequest("Invalid request (check that your POST content type is "
+                              "application/x-www-form-urlencoded). If you have any questions, we can help at "
+                              "https://support.stripe.com/.", status=status)
+    return ApiError("An unknown error occurred", status=status)

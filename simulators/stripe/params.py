@@ -25,17 +25,23 @@ def _split(key: str) -> list[str]:
 def _listify(node: Any) -> Any:
     if isinstance(node, dict):
         node = {k: _listify(v) for k, v in node.items()}
-        if node and all(k.isdigit() for k in node):
+        if node and all(k.isascii() and k.isdigit() for k in node):
             return [node[k] for k in sorted(node, key=int)]
         if "" in node and len(node) == 1:  # a[]=x collected under ""
             return node[""]
     return node
 
 
+MAX_DEPTH = 32   # keys nested deeper (``a[b][c]...``) are refused with a 400, never recursed into
+
+
 def decode(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, value in pairs:
         parts = _split(key)
+        if len(parts) > MAX_DEPTH:
+            raise InvalidRequest(f"Invalid {parts[0]}: parameters may be nested at most {MAX_DEPTH} levels deep",
+                                 param=parts[0])
         node = root
         for i, part in enumerate(parts[:-1]):
             nxt = parts[i + 1]
@@ -63,8 +69,13 @@ def decode(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 def parse(body: bytes | str, query: str = "") -> dict[str, Any]:
-    text = body.decode("utf-8") if isinstance(body, bytes) else (body or "")
-    pairs = parse_qsl(query, keep_blank_values=True) + parse_qsl(text, keep_blank_values=True)
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else (body or "")
+        pairs = (parse_qsl(query, keep_blank_values=True, errors="strict")
+                 + parse_qsl(text, keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError:
+        raise InvalidRequest("Invalid request: the request parameters must be UTF-8 encoded "
+                             "(application/x-www-form-urlencoded with percent-encoded UTF-8).") from None
     return decode(pairs)
 
 

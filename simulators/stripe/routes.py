@@ -193,13 +193,6 @@ def install_http(app: Flask, sim, state: StripeState) -> None:
             resp.headers.setdefault("Access-Control-Allow-Origin", "*")
         return resp
 
-    def _not_found(exc):
-        if request.path.startswith("/_sim"):
-            return Response(dumps({"error": "not found"}), status=404, mimetype="application/json")
-        return render_error(UrlNotFound(request.method, request.path))
-
-    app.register_error_handler(404, _not_found)
-    app.register_error_handler(405, _not_found)
 
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

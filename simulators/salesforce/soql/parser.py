@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..errors import MalformedQuery
 
@@ -154,7 +154,11 @@ class _ToAst(Transformer):
         text = str(tok).replace("Z", "+00:00")
         if re.search(r"[+-]\d{4}$", text):
             text = text[:-2] + ":" + text[-2:]
-        return datetime.fromisoformat(text)
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            raise MalformedQuery(f"line 1:0 no viable alternative at character ' '\nvalue of filter criterion "
+                                 f"'{tok}' is not a valid dateTime")
 
     @v_args(inline=True)
     def date(self, tok):
@@ -226,7 +230,14 @@ def _parse_cached(text: str) -> Query:
                                     f"'{text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ''}'"))
     except (UnexpectedEOF, UnexpectedInput) as exc:
         raise MalformedQuery(f"unexpected end of query: {exc}")
-    return _ToAst().transform(tree)
+    try:
+        return _ToAst().transform(tree)
+    except VisitError as exc:   # a literal the grammar takes but the value rules refuse
+        if isinstance(exc.orig_exc, MalformedQuery):
+            raise exc.orig_exc from None
+        if isinstance(exc.orig_exc, (ValueError, ArithmeticError)):
+            raise MalformedQuery(f"value of filter criterion is not valid: {exc.orig_exc}") from None
+        raise
 
 
 def parse(text: str) -> Query:

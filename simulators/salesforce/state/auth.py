@@ -138,7 +138,8 @@ class Sessions:
             raise refused
         if claims.get("iss") != CLIENT_ID:
             raise LoginFailed("invalid_client_id", "client identifier invalid", "invalid_client_id")
-        if claims.get("aud") not in audiences:
+        aud = claims.get("aud")   # a string, or (RFC 7519 section 4.1.3) an array of strings
+        if not any(isinstance(a, str) and a in audiences for a in (aud if isinstance(aud, list) else [aud])):
             raise LoginFailed("invalid_grant", "audience is invalid")
         try:
             exp = float(claims["exp"])
