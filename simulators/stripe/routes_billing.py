@@ -3,10 +3,13 @@ hosted invoice page / PDF that ``hosted_invoice_url`` and ``invoice_pdf`` point 
 from __future__ import annotations
 
 import html
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Response, request
+
+from ..core import invoice_pdf as invoice_pdf_doc
 
 from .errors import InvalidRequest, ResourceMissing
 from .routes import expand
@@ -154,6 +157,9 @@ def hosted_page(st: S, token: str, message: str = "", status: int = 200) -> Resp
                 f'{_money(inv["amount_remaining"], inv["currency"])}</button></form>') if payable else ""
         body = (f"<!doctype html><html><head><title>Invoice {html.escape(inv['number'] or inv['id'])}</title></head>"
                 f"<body><h1>Invoice {html.escape(inv['number'] or '')}</h1><p id=\"status\">{inv['status']}</p>"
+                f"<p id=\"customer\">Billed to {html.escape(inv.get('customer_name') or inv.get('customer_email') or '')}</p>"
+                f"<p id=\"due\">Due {_day(inv.get('due_date')) or 'on receipt'}</p>"
+                f"<p><a id=\"pdf\" href=\"/invoice/acct_o2c/{token}/pdf\">Download invoice (PDF)</a></p>"
                 f"<p>{html.escape(message)}</p><table>{rows}</table>"
                 f"<p>Subtotal {_money(inv['subtotal'], inv['currency'])}</p>"
                 f"<p>Tax {_money(inv['total'] - inv['subtotal_excluding_tax'], inv['currency'])}</p>"
@@ -199,34 +205,39 @@ def hosted_pay(st: S, token: str) -> Response:
 
 
 def invoice_pdf(st: S, token: str) -> Response:
+    """The invoice document behind ``invoice_pdf``: the same PDF the customer portal serves
+    (core/invoice_pdf.py), filled from the Stripe invoice."""
     with st.lock:
         inv = st.invoice_by_token(token)
         if inv is None:
             raise ResourceMissing("invoice", token)
-        text = (f"Invoice {inv['number']}  total {_money(inv['total'], inv['currency'])}  "
-                f"status {inv['status']}").replace("(", "[").replace(")", "]")
-    return Response(_pdf(text), mimetype="application/pdf",
+        doc = _document(inv)
+    return Response(invoice_pdf_doc.render(doc), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="Invoice-{inv["number"]}.pdf"'})
 
 
-def _pdf(text: str) -> bytes:
-    """A one-page PDF with one line of text (valid enough for any viewer; xref offsets computed)."""
-    stream = f"BT /F1 12 Tf 50 750 Td ({text}) Tj ET".encode("latin-1", "replace")
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+def _day(ts: int | None):
+    return datetime.fromtimestamp(ts, tz=timezone.utc).date() if ts else None
+
+
+def _document(inv: dict) -> dict:
+    """A Stripe invoice as the invoice document's mapping (amounts in major units)."""
+    major = lambda minor: Decimal(minor or 0) / 100   # noqa: E731
+    addr = inv.get("customer_address") or {}
+    issued, due = _day(inv.get("effective_at") or inv.get("created")), _day(inv.get("due_date"))
+    tax = inv["total"] - inv["subtotal_excluding_tax"] if inv.get("subtotal_excluding_tax") is not None else 0
+    return {
+        "number": inv.get("number") or inv["id"], "status": inv["status"], "invoice_date": issued, "due_date": due,
+        "terms": f"Net {(due - issued).days}" if due and issued else "Due on receipt", "currency": inv["currency"],
+        "bill_to": [inv.get("customer_name"), inv.get("customer_email"), addr.get("line1"),
+                    " ".join(x for x in (addr.get("city"), addr.get("state"), addr.get("postal_code")) if x),
+                    addr.get("country")],
+        "lines": [(line.get("description") or "", line.get("quantity") or 1,
+                   major(line["amount"]) / (line.get("quantity") or 1), major(line["amount"]))
+                  for line in inv["lines"]["data"]],
+        "tax": [("Sales tax", major(tax))], "subtotal": major(inv.get("subtotal")), "tax_total": major(tax),
+        "total": major(inv["total"]), "paid": major(inv.get("amount_paid")), "balance": major(inv.get("amount_remaining")),
+    }
 
 
 def register_hosted(app, st: S) -> None:

@@ -1,9 +1,12 @@
 """Invoice lifecycle, external tax, payment, declines, hosted page — through stripe-python 16."""
 from __future__ import annotations
 
+import io
+
 import pytest
 import requests
 import stripe
+from pypdf import PdfReader
 
 TAX = {"display_name": "Sales Tax", "inclusive": False, "percentage": 7.75, "country": "US", "state": "CA",
        "jurisdiction": "CA - IRVINE", "jurisdiction_level": "multiple", "tax_type": "sales_tax"}
@@ -40,8 +43,12 @@ def test_invoice_draft_to_paid_with_external_tax_and_events(harness, sc, receive
     assert fin.status == "open" and fin.number and fin.status_transitions.finalized_at == harness.clock.timestamp()
     page = requests.get(fin.hosted_invoice_url)
     assert page.status_code == 200 and "135.23 USD" in page.text
+    assert "Download invoice (PDF)" in page.text and "Billed to" in page.text
     pdf = requests.get(fin.invoice_pdf)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()   # the invoice document, not a stub
+    assert fin.number in text and "Balance due" in text and "135.23 USD" in text and "9.73 USD" in text
+    assert requests.get(fin.invoice_pdf).content == pdf.content          # deterministic
     with pytest.raises(stripe.InvalidRequestError) as exc:
         sc.v1.invoices.line_items.update(inv.id, line_a.id, {"tax_amounts": ""})
     assert exc.value.code == "invoice_not_editable"
