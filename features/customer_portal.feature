@@ -13,6 +13,7 @@ Feature: Customer billing portal
     Scenario: The customer downloads the invoice and pays the balance on the portal
       When the customer signs in to the billing portal
       Then the portal lists the invoice as Posted with a balance of 107.75
+      And the portal shows the tax of each jurisdiction as the tax engine committed it
       When the customer downloads the invoice PDF from the portal
       Then the PDF shows the invoice number, the customer's name and a balance due of 107.75
       When the customer pays the balance on the portal with a valid card

@@ -5,6 +5,7 @@ the page's CSRF token), through the harness's routing in-process or the fake's H
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
@@ -21,50 +22,48 @@ PASSWORD = "o2c-portal-password"
 
 
 class _Page(HTMLParser):
-    """What the steps read off a portal page: hidden form fields, the invoice table's rows, the text
-    of elements with an id, and every link."""
+    """What the steps read off a portal page: hidden form fields, each table's rows (cell texts, and
+    the row's ``data-invoice``), and all the text."""
 
     def __init__(self, html: str):
         super().__init__()
         self.fields: dict[str, str] = {}
-        self.rows: list[dict[str, Any]] = []
-        self.by_id: dict[str, str] = {}
+        self.tables: dict[str, list[dict[str, Any]]] = {}
         self.text: list[str] = []
+        self._table: str | None = None
         self._row: dict[str, Any] | None = None
-        self._cells: list[str] | None = None
-        self._open_ids: list[tuple[str, str, int]] = []
-        self._depth = 0
         self.feed(html)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The invoice list: one mapping per invoice row."""
+        names = ("number", "invoice_date", "due_date", "total", "balance", "status")
+        return [{"id": r["id"], **dict(zip(names, r["cells"]))} for r in self.tables.get("invoices", []) if r["id"]]
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        self._depth += 1
         if tag == "input" and a.get("type") == "hidden" and a.get("name"):
             self.fields[a["name"]] = a.get("value") or ""
-        if tag == "tr" and a.get("data-invoice"):
-            self._row, self._cells = {"id": a["data-invoice"]}, []
-        elif tag in ("td", "th") and self._cells is not None:
-            self._cells.append("")
-        if a.get("id"):
-            self._open_ids.append((a["id"], tag, self._depth))
-            self.by_id.setdefault(a["id"], "")
+        elif tag == "table":
+            self._table = a.get("id") or ""
+            self.tables.setdefault(self._table, [])
+        elif tag == "tr" and self._table is not None:
+            self._row = {"id": a.get("data-invoice"), "cells": []}
+        elif tag in ("td", "th") and self._row is not None:
+            self._row["cells"].append("")
 
     def handle_endtag(self, tag):
         if tag == "tr" and self._row is not None:
-            names = ("number", "invoice_date", "due_date", "total", "balance", "status")
-            self._row.update(dict(zip(names, (c.strip() for c in self._cells or []))))
-            self.rows.append(self._row)
-            self._row = self._cells = None
-        while self._open_ids and self._open_ids[-1][2] >= self._depth:
-            self._open_ids.pop()
-        self._depth -= 1
+            self._row["cells"] = [c.strip() for c in self._row["cells"]]
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
 
     def handle_data(self, data):
         self.text.append(data)
-        if self._cells:
-            self._cells[-1] += data
-        for ident, _, _ in self._open_ids:
-            self.by_id[ident] += data
+        if self._row is not None and self._row["cells"]:
+            self._row["cells"][-1] += data
 
 
 class PortalVisitor:
@@ -155,6 +154,19 @@ def listed_as(world, status, amount):
     world.o2c.h.settle()
     row = _row(world)
     assert row["status"] == status and money(row["balance"].split()[0]) == money(amount), row
+
+
+@then("the portal shows the tax of each jurisdiction as the tax engine committed it")
+def tax_by_jurisdiction(world):
+    m = world.o2c.mirror(world.current)
+    doc = world.o2c.tax.get(m["AvaTax_Document_Code__c"])
+    wanted = sorted((f"{s['jurisName']} {s['jurisType']} {s['taxName']} ({(Decimal(str(s['rate'])) * 100).normalize():f}%)",
+                     money(s["tax"])) for s in doc["summary"])
+    page = _Page(_visitor(world).invoice_page(m["Id"]).text)
+    shown = sorted((cells[0], money(cells[1])) for cells in (r["cells"] for r in page.tables["totals"])
+                   if cells[0] not in ("Subtotal", "Total", "Balance due"))
+    assert shown == wanted and len(wanted) > 1, (shown, wanted)
+    assert sum(a for _, a in shown) == money(m["blng__TaxAmount__c"])
 
 
 @then("the portal lists only the customer's own invoices")

@@ -31,7 +31,7 @@ class Publisher:
     def __init__(self, app):
         self.app = app
         self.flows = app.flows
-        self.sf, self.erp, self.gw = app.sf, app.erp, app.gw
+        self.sf, self.erp, self.gw, self.tax = app.sf, app.erp, app.gw, app.tax
         self.config = app.config
         self.queue = app.queue
         self.queue.handler("publish")(self.publish)
@@ -81,12 +81,22 @@ class Publisher:
             "blng__TaxAmount__c": dec(inv["taxTotal"]), "blng__TotalAmount__c": dec(inv["total"]),
             "ERP_Document_Number__c": inv["tranId"], "AvaTax_Document_Code__c": inv.get("custbody_ava_doc_code")
             or inv["tranId"], "Source_System__c": "Salesforce" if sor_sf else "ERP",
+            "Tax_Jurisdictions__c": self._jurisdictions(inv.get("custbody_ava_doc_code") or inv["tranId"]),
         }
         existing = self.sf.query(f"SELECT Id FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
         if not existing:
             fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": dec(inv["total"])})
         self.sf.upsert("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), fields)
         return self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"]
+
+    def _jurisdictions(self, code: str) -> str | None:
+        """The committed tax document's summary, one ``name|rate|tax`` line per jurisdiction, for the
+        customer-facing invoice (portal and PDF show tax by jurisdiction)."""
+        doc = self.tax.get(code)
+        if not doc:
+            return None
+        return "\n".join(f"{s['jurisName']} {s['jurisType']} {s['taxName']}".replace("|", "/") +
+                         f"|{Decimal(str(s['rate']))}|{dec(s['tax'])}" for s in doc.get("summary") or []) or None
 
     def _mirror_lines(self, inv: dict[str, Any], lines: list[dict[str, Any]], mirror_id: str) -> None:
         have = {r["ERP_Line_Key__c"] for r in self.sf.query(

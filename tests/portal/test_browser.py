@@ -212,3 +212,33 @@ def test_portal_in_the_browser(live, browser):
     d.get(base + "/billing/s/invoices")
     assert "/billing/s/login" in d.current_url
     shot(d, "07-logged-out")
+
+
+def axe_findings(driver) -> list[str]:
+    """axe-core (the axe-core-python wheel's copy, run in the page): the serious and critical findings."""
+    from axe_core_python.selenium import Axe
+    result = Axe().run(driver, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa",
+                                                                              "wcag22aa"]}})
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_no_serious_or_critical_accessibility_findings(live, browser):
+    h, o2c, keys, m = live
+    base = h.url("salesforce")
+    d = browser
+    d.delete_all_cookies()
+    d.get(base + "/billing/s/login")
+    pages = {"login": axe_findings(d)}
+    login(d, base)
+    pages["invoices"] = axe_findings(d)
+    open_invoice(d, base, m["A3"])
+    pages["invoice detail"] = axe_findings(d)
+    d.get(base + "/billing/s/payments")
+    pages["payment history"] = axe_findings(d)
+    d.get(f"{base}/billing/s/invoice/{m['W1']['Id']}")
+    pages["not found"] = axe_findings(d)
+    assert {p: f for p, f in pages.items() if f} == {}
+    # the check can fail: an image without a text alternative on the same page is a critical finding
+    d.execute_script("var i = document.createElement('img'); i.src = 'data:,'; document.body.appendChild(i);")
+    assert any(f.startswith("image-alt (critical)") for f in axe_findings(d))

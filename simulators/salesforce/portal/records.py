@@ -21,6 +21,26 @@ def money(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
+def tax_rows(inv: dict[str, Any], account: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    """Tax by jurisdiction, from the mirror's ``Tax_Jurisdictions__c`` (``name|rate|tax`` lines the
+    integration copies from the committed AvaTax document); one "Sales tax (place)" row without it."""
+    rows = []
+    for line in (inv.get("Tax_Jurisdictions__c") or "").splitlines():
+        parts = line.split("|")
+        if len(parts) != 3:
+            continue
+        try:
+            rate, tax = Decimal(parts[1]), money(parts[2])
+        except ArithmeticError:
+            continue
+        rows.append((f"{parts[0]} ({(rate * 100).normalize():f}%)", tax))
+    if rows:
+        return rows
+    place = ", ".join(x for x in (account.get("BillingCity"), account.get("BillingState"),
+                                  account.get("BillingCountry")) if x)
+    return [(f"Sales tax ({place})" if place else "Sales tax", money(inv.get("blng__TaxAmount__c")))]
+
+
 def status_of(inv: dict[str, Any], today: date) -> str:
     if inv.get("Dispute_Status__c") in OPEN_DISPUTE:
         return "Disputed"

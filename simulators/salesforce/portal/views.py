@@ -14,7 +14,7 @@ from simulators.core import invoice_pdf
 
 from ..state.portal_users import account_of
 from .payments import PaymentError, StripeGateway
-from .records import STATUSES, Shared, money
+from .records import STATUSES, Shared, money, tax_rows
 from .sessions import COOKIE, PortalSessions
 
 ORIGIN = "com/salesforce/experience/billing"
@@ -102,7 +102,7 @@ def blueprint(org) -> Blueprint:
                 abort(404)
             pending = _pending(org, inv)
             return {"inv": inv, "lines": sh.lines(inv["Id"]), "payments": sh.payments(inv["Id"]),
-                    "cases": sh.cases(inv["Id"]), "pending": pending}
+                    "cases": sh.cases(inv["Id"]), "pending": pending, "tax": tax_rows(inv, g.portal_account)}
 
     @bp.get("/invoice/<invoice_id>")
     def invoice(invoice_id: str):
@@ -251,8 +251,6 @@ def document(org, account: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
     total, balance = money(inv.get("blng__TotalAmount__c")), money(inv.get("blng__Balance__c"))
     days = (inv["blng__DueDate__c"] - inv["blng__InvoiceDate__c"]).days \
         if inv.get("blng__DueDate__c") and inv.get("blng__InvoiceDate__c") else None
-    place = ", ".join(x for x in (account.get("BillingCity"), account.get("BillingState"),
-                                  account.get("BillingCountry")) if x)
     return {
         "number": inv.get("ERP_Document_Number__c") or inv["Name"], "status": inv["status"],
         "invoice_date": inv.get("blng__InvoiceDate__c"), "due_date": inv.get("blng__DueDate__c"),
@@ -262,7 +260,7 @@ def document(org, account: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
                                          account.get("BillingPostalCode")) if x), account.get("BillingCountry")],
         "lines": [(line.get("Name") or line.get("product_code") or "", line.get("blng__Quantity__c") or 0,
                    money(line.get("blng__UnitPrice__c")), money(line.get("blng__Subtotal__c"))) for line in d["lines"]],
-        "tax": [(f"Sales tax ({place})" if place else "Sales tax", money(inv.get("blng__TaxAmount__c")))],
+        "tax": d["tax"],
         "subtotal": money(inv.get("blng__Subtotal__c")), "tax_total": money(inv.get("blng__TaxAmount__c")),
         "total": total, "paid": total - balance, "balance": balance,
     }

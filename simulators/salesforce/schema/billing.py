@@ -19,6 +19,8 @@ def billing_objects() -> list[SObject]:
         Field("blng__Subtotal__c", "currency"), Field("blng__TaxAmount__c", "currency"),
         Field("blng__TotalAmount__c", "currency"), Field("blng__Balance__c", "currency"),
         Field("blng__Notes__c", "textarea"),
+        # the committed AvaTax document's tax by jurisdiction, one "name|rate|tax" line each (the portal shows it)
+        Field("Tax_Jurisdictions__c", "textarea", length=32768),
         Field("ERP_Invoice_Id__c", external_id=True, unique=True, length=80),
         Field("ERP_Document_Number__c", length=80),
         Field("AvaTax_Document_Code__c", length=80),
