@@ -1,5 +1,5 @@
 """One client connection of the live server (loopserver.py): httptools parses, this answers in order
-and enforces the server's limits (``Limits``) before a request reaches the app.
+and enforces the server's limits (``ServerLimits``) before a request reaches the app.
 
 Refusals made here come before routing, so they cannot be in a vendor's shape: they are a minimal
 JSON body ``{"error": {"status": ..., "message": ...}}`` and the connection is closed.
@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 PIPELINE_DEPTH = 16   # requests read ahead of the answers before the connection stops reading
+LINGER = 1.0          # seconds a refused connection is still read (and discarded) before it closes
 
 
 @dataclass(frozen=True)
-class Limits:
+class ServerLimits:
     """The live server's limits; every field is a ``python -m simulators.core.server`` option."""
 
     max_header_bytes: int = 64 * 1024       # request line + headers; more gets 431
@@ -55,7 +56,7 @@ class Connection(asyncio.Protocol):
 
     def __init__(self, server: "LoopServer") -> None:
         self.server = server
-        self.limits: Limits = server.limits
+        self.limits: ServerLimits = server.limits
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.current: Request | None = None
@@ -81,6 +82,8 @@ class Connection(asyncio.Protocol):
         self.server.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return   # refused: what the client still sends is read and let go until the connection closes
         now = self.server.loop.time()
         self.last_active = now
         if self.current is None and self.head_since is None:
@@ -107,7 +110,9 @@ class Connection(asyncio.Protocol):
             self.refuse(400, "malformed HTTP request")
             return
         if self.current is not None and self.head_since is not None and self.head_bytes == fired:
-            # no header completed in this chunk: it all belongs to one line still arriving
+            # no header completed in this chunk: it all belongs to one line still arriving (the part of
+            # that line in the chunk where it began is not counted: the parser holds at most the limit
+            # plus one read)
             self.stalled += len(data)
             if self.stalled > self.limits.max_header_bytes:
                 self.refuse(431, "request header fields too large")
@@ -235,8 +240,14 @@ class Connection(asyncio.Protocol):
         body = json.dumps({"error": {"status": status, "message": message}}).encode()
         self.transport.write(f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nContent-Type: application/json\r\n"
                              f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
-        self.transport.close()
         self.closed = True
+        if self.transport.can_write_eof():
+            # a lingering close: closing with the client's bytes unread would reset the connection and
+            # could destroy the answer before the client reads it; read and discard them for a moment
+            self.transport.write_eof()
+            self.server.loop.call_later(LINGER, self.transport.close)
+        else:
+            self.transport.close()
 
     def expire(self, now: float) -> None:
         """Close the connection if a request head is overdue (slowloris: the first request's clock starts

@@ -6,14 +6,14 @@ cannot drop a connection, which the fault layer needs.
 What it does:
 - HTTP/1.1 keep-alive and pipelining (answers in order, one request in flight per connection),
   ``Expect: 100-continue``, HEAD, HTTP/1.0 ``Connection: close``; bodies are buffered.
-- Limits (``loopconn.Limits``, each a ``simulators.core.server`` option): request line + headers
+- Limits (``loopconn.ServerLimits``, each a ``simulators.core.server`` option): request line + headers
   (431), the time to send a request head (slowloris connections are closed), idle keep-alive, body
   size (413, refused before ``100 Continue``), exactly one Host on HTTP/1.1 (400). An ``Upgrade``
   (h2c) request is answered once over HTTP/1.1 and the upgrade ignored.
 - Each request runs the WSGI app in a worker thread (``threads``), so handlers may block (latency
   faults sleep; the control plane's clock advance waits on other processes). An app may mark
   requests safe to run on the event loop itself, skipping the thread hand-off: ``inline(environ)``
-  (the fast lane's, see lane.py); a body over ``Limits.inline_body`` is still parsed in a worker, so
+  (the fast lane's, see lane.py); a body over ``ServerLimits.inline_body`` is still parsed in a worker, so
   large uploads never stall the loop. Inline requests must not block; the pipeline does not sleep
   for them but answers with ``X-Sim-Delay-Ms``, and the server holds the answer back that long.
 - A response carrying ``X-Sim-Drop-Connection`` aborts the connection without a byte of answer
@@ -35,16 +35,16 @@ from urllib.parse import unquote_to_bytes
 import httptools
 
 from .directives import directives
-from .loopconn import Connection, Limits, Request
+from .loopconn import Connection, Request, ServerLimits
 
 _INTERNAL_ERROR = b'{"error": {"status": 500, "message": "internal server error"}}'
 
 
 class LoopServer:
     def __init__(self, app: Callable, host: str, port: int, threads: int = 8, ssl_context: Any = None,
-                 inline: Callable[[dict[str, Any]], bool] | None = None, limits: Limits | None = None) -> None:
+                 inline: Callable[[dict[str, Any]], bool] | None = None, limits: ServerLimits | None = None) -> None:
         self.app = app
-        self.limits = limits or Limits()
+        self.limits = limits or ServerLimits()
         self.inline = inline
         self.host, self.port = host, port
         self.ssl_context = ssl_context

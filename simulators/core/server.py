@@ -4,7 +4,7 @@ turns the fault layer's "drop the connection" into a dropped connection. See doc
 
 Run: ``python -m simulators.core.server <fake> --port N [--certfile F --keyfile F]`` and the limits
 (``--max-header-bytes``, ``--header-timeout``, ``--idle-timeout``, ``--max-body``; defaults in
-``loopconn.Limits``).
+``loopconn.ServerLimits``).
 
 The control plane (``/_sim``, and the integration's ``/_integration``) needs the run's token, read
 from the environment variable ``O2C_CONTROL_TOKEN`` (the harness sets it; never a command-line
@@ -18,12 +18,12 @@ import os
 import secrets
 
 from .clock import BackgroundRunner
-from .loopconn import Limits
+from .loopconn import ServerLimits
 from .sim import TOKEN_ENV
 
 
 def serve(app, host: str, port: int, threads: int = 8, certfile: str | None = None,
-          keyfile: str | None = None, limits: Limits | None = None) -> None:
+          keyfile: str | None = None, limits: ServerLimits | None = None) -> None:
     from .loopserver import LoopServer
 
     sim = app.extensions["sim"]
@@ -48,7 +48,7 @@ def serve(app, host: str, port: int, threads: int = 8, certfile: str | None = No
 def main(argv=None) -> None:
     from ..registry import SERVICES, create
 
-    d = Limits()
+    d = ServerLimits()
     p = argparse.ArgumentParser(description="Serve one fake on loopback",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("fake", choices=sorted(SERVICES))
@@ -79,7 +79,7 @@ def main(argv=None) -> None:
         extra["control_token"] = token   # it calls the fakes' control planes (e.g. Salesforce setup)
     app = create(args.fake, seed=args.seed, validation=args.validation, live=True, **extra)
     app.extensions["sim"].control_token = token
-    limits = Limits(max_header_bytes=args.max_header_bytes, header_timeout=args.header_timeout,
+    limits = ServerLimits(max_header_bytes=args.max_header_bytes, header_timeout=args.header_timeout,
                     idle_timeout=args.idle_timeout, max_body=args.max_body, inline_body=d.inline_body)
     serve(app, args.host, args.port, threads=args.threads, certfile=args.certfile, keyfile=args.keyfile,
           limits=limits)

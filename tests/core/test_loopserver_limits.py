@@ -1,4 +1,4 @@
-"""The live server's limits (core/loopconn.py ``Limits``) on a real loopback socket, with small limits so
+"""The live server's limits (core/loopconn.py ``ServerLimits``) on a real loopback socket, with small limits so
 each test is quick: header size (431), header and idle timeouts, body size (413, before 100 Continue),
 Host on HTTP/1.1, h2c Upgrade answered once, large bodies kept off the event loop."""
 from __future__ import annotations
@@ -11,10 +11,10 @@ import time
 import pytest
 import requests
 
-from simulators.core.loopconn import Limits
+from simulators.core.loopconn import ServerLimits
 from simulators.core.loopserver import LoopServer
 
-SMALL = Limits(max_header_bytes=4096, header_timeout=0.5, idle_timeout=0.5, max_body=1000, inline_body=100)
+SMALL = ServerLimits(max_header_bytes=4096, header_timeout=0.5, idle_timeout=0.5, max_body=1000, inline_body=100)
 SEEN: list[dict] = []
 
 
@@ -25,7 +25,7 @@ def app(environ, start_response):
     return [b"%s %s body=%d" % (environ["REQUEST_METHOD"].encode(), environ["PATH_INFO"].encode(), len(body))]
 
 
-def start(app_, limits: Limits, threads: int = 2):
+def start(app_, limits: ServerLimits, threads: int = 2):
     ready = threading.Event()
     srv = LoopServer(app_, "127.0.0.1", 0, threads=threads, limits=limits,
                      inline=lambda env: env["PATH_INFO"].startswith("/fast"))
@@ -87,8 +87,8 @@ def test_headers_under_the_limit_pass(server):
 def test_one_endless_header_line_gets_431_without_waiting_for_its_end(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
         s.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\nX-Long: ")
-        try:
-            for _ in range(8):   # 8 KB of one value, never ending the line
+        try:   # up to 1 MiB of one value, never ending the line: more than one read of the server's
+            for _ in range(1024):   # (the read in which the line starts is not counted against it)
                 s.sendall(b"a" * 1024)
         except (BrokenPipeError, ConnectionResetError):
             pass
@@ -181,7 +181,7 @@ def test_health_answers_while_four_large_bodies_are_being_parsed():
         start_response("200 OK", [])
         return [b"ok"]
 
-    srv, t = start(parsing_app, Limits(max_body=16 * 2**20), threads=6)
+    srv, t = start(parsing_app, ServerLimits(max_body=16 * 2**20), threads=6)
     body = b"a=b&" * (2 * 2**20 // 4)
     try:
         results: list[str] = []
