@@ -35,7 +35,7 @@ load: $(STAMP)
 # the fakes' live throughput, one after another (bounded: each case stops after its request count or time cap);
 # the Stripe-versus-localstripe comparisons need localstripe (and wrk): see docs/benchmarks.md
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.avatax_bench --engines loop
+	$(BIN)/python -m benchmarks.avatax_bench
 	$(BIN)/python -m benchmarks.salesforce_bench
 	$(BIN)/python -m benchmarks.erp_bench
 	$(BIN)/python -m benchmarks.stripe_bench

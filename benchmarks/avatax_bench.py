@@ -1,7 +1,7 @@
-"""Live AvaTax create-transaction throughput, side by side in one run:
-(1) validation strict vs off on the chosen WSGI server, (2) WSGI servers for live mode.
+"""Live AvaTax create-transaction throughput, validation strict vs off side by side in one run
+(the live server, loopserver).
 
-    .venv/bin/python benchmarks/avatax_bench.py [--total 2000] [--concurrency 8] [--engines loop gunicorn waitress cheroot werkzeug]
+    .venv/bin/python benchmarks/avatax_bench.py [--total 2000] [--concurrency 8]
 
 Bounded: each case sends at most --total requests and stops after --time-cap seconds.
 """
@@ -36,9 +36,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure(engine: str, validation: str, total: int, concurrency: int, cap: float) -> dict:
+def measure(validation: str, total: int, concurrency: int, cap: float) -> dict:
     port = free_port()
-    with LiveHarness(["avalara"], ports={"avalara": port}, run_dir=Path(tempfile.mkdtemp()), engine=engine,
+    with LiveHarness(["avalara"], ports={"avalara": port}, run_dir=Path(tempfile.mkdtemp()),
                      validation=validation, threads=concurrency) as h:
         url = h.url("avalara") + "/api/v2/transactions/create"
 
@@ -54,22 +54,14 @@ def main() -> None:
     p.add_argument("--total", type=int, default=2000)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--time-cap", type=float, default=60)
-    p.add_argument("--engines", nargs="*", default=["loop", "gunicorn", "waitress", "cheroot", "werkzeug"],
-                   help="the first one is also measured with validation off")
     args = p.parse_args()
-    rows = []
-    first = args.engines[0]
-    for validation in ("strict", "off"):
-        rows.append((first, validation, measure(first, validation, args.total, args.concurrency, args.time_cap)))
-    for engine in args.engines[1:]:
-        if engine != first:
-            rows.append((engine, "strict", measure(engine, "strict", args.total, args.concurrency, args.time_cap)))
+    rows = [(validation, measure(validation, args.total, args.concurrency, args.time_cap))
+            for validation in ("strict", "off")]
     print(f"\nAvaTax POST /api/v2/transactions/create, 3 lines, {args.total} requests, concurrency {args.concurrency}")
-    print(f"{'server':<10}{'validation':<12}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for engine, validation, r in rows:
-        print(f"{engine:<10}{validation:<12}{r['rps']:>8}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}{r['errors']:>8}")
-    base = rows[0][2]["rps"]
-    print(f"\nvalidation off / strict: {rows[1][2]['rps'] / base:.2f}x")
+    print(f"{'validation':<12}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for validation, r in rows:
+        print(f"{validation:<12}{r['rps']:>8}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}{r['errors']:>8}")
+    print(f"\nvalidation off / strict: {rows[1][1]['rps'] / rows[0][1]['rps']:.2f}x")
 
 
 if __name__ == "__main__":

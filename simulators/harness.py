@@ -250,7 +250,7 @@ class LiveHarness(_Base):
     def __init__(self, fakes: Iterable[str] | None = None, seed: int | str | None = None,
                  ports: dict[str, int] | None = None,
                  run_dir: Path = RUN_DIR, validation: str = "strict", clock_mode: str = "frozen",
-                 rate: float = 1.0, start: datetime | None = None, engine: str = "loop", threads: int = 8,
+                 rate: float = 1.0, start: datetime | None = None, threads: int = 8,
                  integration: dict[str, Any] | None = None):
         self.names = list(fakes) if fakes is not None else available()
         self.integration = integration
@@ -258,7 +258,7 @@ class LiveHarness(_Base):
             self.names.append("integration")
         self.ports = {name: (ports or {}).get(name, SERVICES[name].port) for name in self.names}
         self.run_dir = Path(run_dir).resolve()   # run files name absolute paths
-        self.seed, self.validation, self.engine, self.threads = seed, validation, engine, threads
+        self.seed, self.validation, self.threads = seed, validation, threads
         self.clock_mode, self.rate, self.start_at = clock_mode, rate, start
         self.procs: dict[str, subprocess.Popen] = {}
         self.ca_path: Path | None = None
@@ -303,7 +303,7 @@ class LiveHarness(_Base):
         try:
             for name in self.names:
                 cmd = [sys.executable, "-m", "simulators.core.server", name, "--port", str(self.ports[name]),
-                       "--validation", self.validation, "--engine", self.engine, "--threads", str(self.threads)]
+                       "--validation", self.validation, "--threads", str(self.threads)]
                 if self.seed is not None:
                     cmd += ["--seed", str(self.seed)]
                 if SERVICES[name].tls:

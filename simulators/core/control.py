@@ -204,7 +204,8 @@ def control_blueprint(sim) -> Blueprint:
         status = request.args.get("status")
         items = [d.summary() for box in sim.outboxes for d in box.deliveries(status=status)]
         jobs = [j.describe() for j in sim.clock.pending(owner=sim.name)]
-        return json_response({"deliveries": items, "scheduled_jobs": jobs})
+        return json_response({"deliveries": items, "scheduled_jobs": jobs,
+                              "abandoned": sum(box.abandoned for box in sim.outboxes)})
 
     @bp.post("/outbox/deliver")
     def outbox_deliver():
@@ -236,7 +237,8 @@ def control_blueprint(sim) -> Blueprint:
 
     @bp.get("/violations")
     def violations():
-        return json_response({"mode": sim.validator.mode, "by_caller": sim.validator.violations()})
+        return json_response({"mode": sim.validator.mode, "by_caller": sim.validator.violations(),
+                              "dropped": sim.validator.dropped})
 
     @bp.delete("/violations")
     def violations_clear():

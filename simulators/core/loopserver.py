@@ -1,18 +1,23 @@
-"""The live-mode HTTP server: asyncio (uvloop when installed) + httptools' HTTP/1.1 parser, in front
-of a WSGI app. Chosen by measurement (docs/benchmarks.md): gunicorn's gthread worker tops out near
-4,000 trivial requests per second on this 2-core machine, which capped the Stripe fake below the
-read target; granian is much faster but cannot drop a connection, which the fault layer needs.
+"""The live-mode HTTP server, the only one: asyncio (uvloop when installed) + httptools' HTTP/1.1
+parser, in front of a WSGI app. Chosen by measurement (docs/benchmarks.md): gunicorn's gthread worker
+topped out near 4,000 trivial requests per second on this 2-core machine; granian is much faster but
+cannot drop a connection, which the fault layer needs.
 
 What it does:
 - HTTP/1.1 keep-alive and pipelining (answers in order, one request in flight per connection),
-  ``Expect: 100-continue``, HEAD, HTTP/1.0 ``Connection: close``; bodies are buffered (the fakes'
-  requests and answers are small) up to ``MAX_BODY``.
+  ``Expect: 100-continue``, HEAD, HTTP/1.0 ``Connection: close``; bodies are buffered.
+- Limits (``loopconn.ServerLimits``, each a ``simulators.core.server`` option): request line + headers
+  (431), the time to send a request head (slowloris connections are closed), idle keep-alive, body
+  size (413, refused before ``100 Continue``), exactly one Host on HTTP/1.1 (400). An ``Upgrade``
+  (h2c) request is answered once over HTTP/1.1 and the upgrade ignored.
 - Each request runs the WSGI app in a worker thread (``threads``), so handlers may block (latency
   faults sleep; the control plane's clock advance waits on other processes). An app may mark
   requests safe to run on the event loop itself, skipping the thread hand-off: ``inline(environ)``
-  (the fast lane's, see lane.py). Inline requests must not block; the pipeline does not sleep for them
-  but answers with ``X-Sim-Delay-Ms``, and the server holds the answer back that long.
-- A response carrying ``X-Sim-Drop-Connection`` aborts the connection without a byte of answer.
+  (the fast lane's, see lane.py); a body over ``ServerLimits.inline_body`` is still parsed in a worker, so
+  large uploads never stall the loop. Inline requests must not block; the pipeline does not sleep
+  for them but answers with ``X-Sim-Delay-Ms``, and the server holds the answer back that long.
+- A response carrying ``X-Sim-Drop-Connection`` aborts the connection without a byte of answer
+  (directives.py reads both markers).
 - TLS when given a certificate (the Salesforce fake).
 """
 from __future__ import annotations
@@ -24,187 +29,32 @@ import sys
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from http import HTTPStatus
 from typing import Any, Callable
 from urllib.parse import unquote_to_bytes
 
 import httptools
 
-from .sim import DELAY_HEADER, DROP_HEADER
+from .directives import directives
+from .loopconn import Connection, Request, ServerLimits
 
-MAX_BODY = 16 * 1024 * 1024
-IDLE_TIMEOUT = 75.0  # seconds a keep-alive connection may stay idle
-_REASONS = {s.value: s.phrase for s in HTTPStatus}
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-
-class _Request:
-    __slots__ = ("method", "url", "headers", "body", "keep_alive", "version", "expect_continue")
-
-    def __init__(self) -> None:
-        self.url = b""
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body: list[bytes] = []
-        self.expect_continue = False
-
-
-class _Connection(asyncio.Protocol):
-    """One client connection: parse requests, answer them in order."""
-
-    def __init__(self, server: "LoopServer") -> None:
-        self.server = server
-        self.parser = httptools.HttpRequestParser(self)
-        self.transport: asyncio.Transport | None = None
-        self.current: _Request | None = None
-        self.queue: list[_Request] = []
-        self.busy = False
-        self.closed = False
-        self.last_active = 0.0
-        self.peer = ("127.0.0.1", 0)
-        self.size = 0
-
-    # ---- asyncio.Protocol --------------------------------------------------------------
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        self.transport = transport
-        self.peer = transport.get_extra_info("peername") or ("127.0.0.1", 0)
-        self.last_active = self.server.loop.time()
-        self.server.connections.add(self)
-
-    def connection_lost(self, exc) -> None:
-        self.closed = True
-        self.server.connections.discard(self)
-
-    def data_received(self, data: bytes) -> None:
-        self.last_active = self.server.loop.time()
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._reject(400, b"upgrade is not supported")
-        except httptools.HttpParserError:
-            self._reject(400, b"malformed HTTP request")
-
-    # ---- httptools callbacks ------------------------------------------------------------
-    def on_message_begin(self) -> None:
-        self.current = _Request()
-        self.size = 0
-
-    def on_url(self, url: bytes) -> None:
-        self.current.url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.current.headers.append((name, value))
-        if name.lower() == b"expect" and value.lower() == b"100-continue":
-            self.current.expect_continue = True
-
-    def on_headers_complete(self) -> None:
-        req = self.current
-        req.method = self.parser.get_method().decode("latin-1")
-        req.version = self.parser.get_http_version()
-        req.keep_alive = self.parser.should_keep_alive()
-        if req.expect_continue and not self.busy and not self.queue:
-            self.transport.write(_CONTINUE)
-
-    def on_body(self, body: bytes) -> None:
-        self.size += len(body)
-        if self.size > MAX_BODY:
-            self._reject(413, b"request body too large")
-            return
-        self.current.body.append(body)
-
-    def on_message_complete(self) -> None:
-        req, self.current = self.current, None
-        if req is None or self.closed:
-            return
-        self.queue.append(req)
-        if len(self.queue) > 16:
-            self.transport.pause_reading()  # a client pipelining far ahead waits for answers
-        self._next()
-
-    # ---- answering ----------------------------------------------------------------------
-    def _next(self) -> None:
-        if self.busy or not self.queue or self.closed:
-            return
-        req = self.queue.pop(0)
-        self.busy = True
-        environ = self.server.environ(req, self.peer)
-        if self.server.inline is not None and self.server.inline(environ):
-            environ["o2c.inline"] = True
-            self._answer(req, self.server.call(environ))
-        else:
-            fut = self.server.loop.run_in_executor(self.server.pool, self.server.call, environ)
-            fut.add_done_callback(lambda f: self._answer(req, f.result()))
-
-    def _answer(self, req: _Request, result: tuple[int, list[tuple[str, str]], bytes, float, bool]) -> None:
-        status, headers, body, delay, drop = result
-        if self.closed:
-            return
-        if drop:
-            self.transport.abort()
-            self.closed = True
-            return
-        if delay > 0:
-            self.server.loop.call_later(delay, self._write, req, status, headers, body)
-        else:
-            self._write(req, status, headers, body)
-
-    def _write(self, req: _Request, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        if self.closed:
-            return
-        keep = req.keep_alive and not self.server.stopping
-        out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\n".encode("latin-1")]
-        length = None
-        for k, v in headers:
-            lk = k.lower()
-            if lk == "content-length":
-                length = v  # recomputed below, except for HEAD where the app knows the real size
-                continue
-            if lk == "connection":
-                if v.lower() == "close":
-                    keep = False
-                continue
-            out.append(f"{k}: {v}\r\n".encode("latin-1"))
-        if not (100 <= status < 200 or status in (204, 304)):
-            size = length if req.method == "HEAD" and length is not None else str(len(body))
-            out.append(f"Content-Length: {size}\r\n".encode("latin-1"))
-        if not keep:
-            out.append(b"Connection: close\r\n")
-        out.append(b"\r\n")
-        if req.method != "HEAD":
-            out.append(body)
-        self.transport.write(b"".join(out))
-        self.last_active = self.server.loop.time()
-        self.busy = False
-        if not keep:
-            self.transport.close()
-            self.closed = True
-            return
-        if len(self.queue) <= 16:
-            self.transport.resume_reading()
-        self._next()
-
-    def _reject(self, status: int, message: bytes) -> None:
-        if self.closed:
-            return
-        self.transport.write(f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\nContent-Type: text/plain\r\n"
-                             f"Content-Length: {len(message)}\r\nConnection: close\r\n\r\n".encode() + message)
-        self.transport.close()
-        self.closed = True
+_INTERNAL_ERROR = b'{"error": {"status": 500, "message": "internal server error"}}'
 
 
 class LoopServer:
     def __init__(self, app: Callable, host: str, port: int, threads: int = 8, ssl_context: Any = None,
-                 inline: Callable[[dict[str, Any]], bool] | None = None) -> None:
+                 inline: Callable[[dict[str, Any]], bool] | None = None, limits: ServerLimits | None = None) -> None:
         self.app = app
+        self.limits = limits or ServerLimits()
         self.inline = inline
         self.host, self.port = host, port
         self.ssl_context = ssl_context
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
-        self.connections: set[_Connection] = set()
+        self.connections: set[Connection] = set()
         self.stopping = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.scheme = "https" if ssl_context else "http"
 
-    def environ(self, req: _Request, peer: tuple) -> dict[str, Any]:
+    def environ(self, req: Request, peer: tuple) -> dict[str, Any]:
         url = httptools.parse_url(req.url)
         body = b"".join(req.body)
         env: dict[str, Any] = {
@@ -251,15 +101,8 @@ class LoopServer:
                     close()
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            return 500, [("Content-Type", "text/plain")], b"internal server error", 0.0, False
-        delay, drop, headers = 0.0, False, []
-        for k, v in captured["headers"]:
-            if k == DROP_HEADER:
-                drop = True
-            elif k == DELAY_HEADER:
-                delay = float(v) / 1000
-            else:
-                headers.append((k, v))
+            return 500, [("Content-Type", "application/json")], _INTERNAL_ERROR, 0.0, False
+        drop, delay, headers = directives(captured["headers"])
         return captured["status"], headers, body, delay, drop
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -272,14 +115,14 @@ class LoopServer:
             loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self.loop = loop
-        server = loop.run_until_complete(loop.create_server(lambda: _Connection(self), self.host, self.port,
+        server = loop.run_until_complete(loop.create_server(lambda: Connection(self), self.host, self.port,
                                                             ssl=self.ssl_context, backlog=2048, reuse_address=True))
         self.port = server.sockets[0].getsockname()[1]  # port 0 asks the system for a free one
         self._stop_event = asyncio.Event()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self._stop_event.set)
-        loop.call_later(5.0, self._sweep)
+        loop.call_later(self._sweep_every(), self._sweep)
         if on_ready:
             loop.call_soon(on_ready, self)
         try:
@@ -298,10 +141,12 @@ class LoopServer:
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._stop_event.set)
 
+    def _sweep_every(self) -> float:
+        return max(0.05, min(1.0, self.limits.header_timeout / 4, self.limits.idle_timeout / 4))
+
     def _sweep(self) -> None:
-        """Close keep-alive connections idle longer than IDLE_TIMEOUT."""
+        """Close connections whose request head is overdue or that idled too long (``Connection.expire``)."""
         now = self.loop.time()
         for conn in list(self.connections):
-            if not conn.busy and not conn.queue and now - conn.last_active > IDLE_TIMEOUT and conn.transport:
-                conn.transport.close()
-        self.loop.call_later(5.0, self._sweep)
+            conn.expire(now)
+        self.loop.call_later(self._sweep_every(), self._sweep)

@@ -12,11 +12,16 @@ Delivery faults come from the fake's ``FaultEngine`` under the operation ``webho
 counts as a timeout and is retried), ``latency`` delays it in simulated time, ``duplicate``
 delivers the body twice, ``reorder`` holds it back until the next delivery to the same endpoint
 has gone out.
+
+The outbox keeps at most ``keep`` deliveries (10,000 by default). Over that, the oldest settled ones
+(delivered or failed) go first; if every kept delivery is still waiting (a receiver down for long),
+the oldest waiting one is abandoned: its attempts stop, and ``abandoned`` counts it (``/_sim/outbox``
+reports the count), so nothing is let go silently.
 """
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -80,6 +85,8 @@ class Outbox:
         self._lock = threading.RLock()
         self._deliveries: OrderedDict[str, Delivery] = OrderedDict()
         self._keep = keep
+        self._settled: deque[str] = deque()   # ids in the order they settled: the first to trim
+        self.abandoned = 0                    # waiting deliveries let go to keep within ``keep``
         self._held: dict[str, list[Delivery]] = {}
         self._jobs: dict[str, Any] = {}
         self._n = 0
@@ -104,6 +111,7 @@ class Outbox:
                                 event_id=event_id, event_type=event_type, created_at=d.created_at,
                                 schedule=list(schedule), duplicate_of=d.id)
                 self._deliveries[twin.id] = twin
+                self._trim()
             self._schedule(twin, delay)
         if action and action.reorder:
             self._hold(d)
@@ -112,11 +120,19 @@ class Outbox:
         return d
 
     def _trim(self) -> None:
+        """Within ``keep``: the oldest settled deliveries first, then (counted) the oldest waiting ones."""
+        while len(self._deliveries) > self._keep and self._settled:
+            self._deliveries.pop(self._settled.popleft(), None)
         while len(self._deliveries) > self._keep:
-            oldest_id = next(iter(self._deliveries))
-            if self._deliveries[oldest_id].status in ("pending", "held"):
-                break
-            self._deliveries.popitem(last=False)
+            _, d = self._deliveries.popitem(last=False)
+            job = self._jobs.pop(d.id, None)
+            if job is not None:
+                job.cancelled = True
+            held = self._held.get(str(d.endpoint.get("id")))
+            if held and d in held:
+                held.remove(d)
+            d.status, d.next_attempt_at = "abandoned", None
+            self.abandoned += 1
 
     def _schedule(self, d: Delivery, delay: float, drop_first: bool = False) -> None:
         with self._lock:
@@ -167,8 +183,12 @@ class Outbox:
         key = str(d.endpoint.get("id"))
         if self._held.get(key):
             self._release(key)
-        if d.status in ("delivered", "failed") and self.on_settled:
-            self.on_settled(d)
+        if d.status in ("delivered", "failed"):
+            with self._lock:
+                if d.id in self._deliveries:
+                    self._settled.append(d.id)
+            if self.on_settled:
+                self.on_settled(d)
 
     def deliver_now(self) -> int:
         """Attempt every pending or held delivery at once, ignoring delays ('deliver now')."""
@@ -200,5 +220,7 @@ class Outbox:
                 job.cancelled = True
             self._jobs.clear()
             self._held.clear()
-            self._deliveries.clear()
+            self._deliveries = OrderedDict()   # new containers: the old ones' memory goes back at once
+            self._settled = deque()
+            self.abandoned = 0
             self._n = 0

@@ -143,6 +143,7 @@ class Sim:
         self.limits = Limits(vendor.name, self.clock, vendor.fault_error)  # vendor limits: off until set
         self.validator = SchemaValidator(schema_dir, mode=validation, normalise=normalise)
         self.sleep_latency = sleep_latency
+        self.trim_on_reset = False   # live: a reset also gives freed memory back to the system (memory.py)
         self.stores: list[Store] = []
         self.outboxes: list[Outbox] = []
         self._on_reset: list[Callable[[], None]] = []
@@ -194,6 +195,9 @@ class Sim:
         self.secrets.restart()
         for fn in self._on_reset:
             fn()
+        if self.trim_on_reset:
+            from .memory import give_back
+            give_back()
 
     def reseed(self, seed: int | str) -> None:
         """An explicit seed (``/_sim/seed``): ids, faults and secrets all repeat from here."""

@@ -12,7 +12,7 @@ import responses
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from . import netguard
-from .sim import DROP_HEADER
+from .directives import directives
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -67,10 +67,11 @@ class InProcessRouter:
 
         def callback(prepared):
             status, headers, content = call_wsgi(app, prepared)
-            if headers.get(DROP_HEADER):
+            drop, _delay, visible = directives(headers.items())   # in-process latency is slept, never deferred
+            if drop:
                 return requests.exceptions.ConnectionError(
                     f"Connection aborted: the fake dropped the connection ({prepared.method} {prepared.url})")
-            return status, [(k, v) for k, v in headers.items() if k.lower() != "content-length"], content
+            return status, [(k, v) for k, v in visible if k.lower() != "content-length"], content
 
         for method in METHODS:
             self._mock.add_callback(method, pattern, callback=callback)

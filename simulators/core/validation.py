@@ -2,8 +2,9 @@
 
 ``strict`` rejects a violating request with the vendor's own 400 (the fake supplies the error);
 ``lenient`` lets it through and records it. Either way violations are kept per caller (the
-authenticated identity, else the User-Agent), bounded, and listed through ``/_sim/violations``:
-this is the contract-verification report a CI job reads.
+authenticated identity, else the User-Agent), bounded per caller and in total (the oldest go
+first), with long text cut, and listed through ``/_sim/violations``: this is the
+contract-verification report a CI job reads.
 """
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from typing import Any, Callable
 
 from jsonschema import Draft202012Validator
 
+from .journal import clip
+
 MODES = ("strict", "lenient", "off")
+MAX_ERRORS = 20   # errors kept per violation (the count says how many there were)
 
 
 class Violation(Exception):
@@ -44,13 +48,16 @@ def _compiled(path: Path) -> Draft202012Validator:
 
 class SchemaValidator:
     def __init__(self, schema_dir: Path | None, mode: str = "strict", max_per_caller: int = 200,
-                 normalise: Callable[[Any], Any] | None = None):
+                 normalise: Callable[[Any], Any] | None = None, max_total: int = 2000):
         self._lock = threading.Lock()
         self.mode = mode
         self.normalise = normalise
         self._validators: dict[str, Draft202012Validator] = {}
-        self._violations: dict[str, deque] = {}
+        self._violations: dict[str, deque] = {}   # caller -> its violations, oldest first
+        self._order: deque[tuple[str, dict[str, Any]]] = deque()   # every kept violation, oldest first
         self._max = max_per_caller
+        self._max_total = max_total
+        self.dropped = 0   # violations let go to stay within the bounds, since the last clear
         if schema_dir and schema_dir.is_dir():
             for path in sorted(schema_dir.glob("*.json")):
                 self._validators[path.stem] = _compiled(path)
@@ -78,11 +85,27 @@ class SchemaValidator:
         ]
         if not errors:
             return
-        with self._lock:
-            bucket = self._violations.setdefault(caller, deque(maxlen=self._max))
-            bucket.append({"at": at, "operation": operation, "mode": self.mode, "errors": errors})
+        self._keep(clip(caller), {"at": at, "operation": operation, "mode": self.mode, "error_count": len(errors),
+                                  "errors": [dict(e, message=clip(e["message"]), path=clip(e["path"]))
+                                             for e in errors[:MAX_ERRORS]]})
         if self.mode == "strict":
             raise Violation(operation, errors)
+
+    def _keep(self, caller: str, item: dict[str, Any]) -> None:
+        with self._lock:
+            bucket = self._violations.setdefault(caller, deque())
+            if len(bucket) >= self._max:   # this caller's oldest goes
+                self._order.remove((caller, bucket.popleft()))   # found by identity: a few thousand at most
+                self.dropped += 1
+            bucket.append(item)
+            self._order.append((caller, item))
+            while len(self._order) > self._max_total:   # everyone's oldest goes
+                old_caller, _ = self._order.popleft()
+                old_bucket = self._violations[old_caller]
+                old_bucket.popleft()
+                if not old_bucket:
+                    del self._violations[old_caller]
+                self.dropped += 1
 
     def violations(self) -> dict[str, list[dict[str, Any]]]:
         with self._lock:
@@ -90,4 +113,6 @@ class SchemaValidator:
 
     def clear(self) -> None:
         with self._lock:
-            self._violations.clear()
+            self._violations = {}
+            self._order = deque()
+            self.dropped = 0

@@ -1,4 +1,4 @@
-"""The same SDK calls against the live server process (gunicorn on loopback)."""
+"""The same SDK calls against the live server process (loopserver on loopback)."""
 from .conftest import client_for, estimate, irvine
 
 

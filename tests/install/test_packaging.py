@@ -38,8 +38,7 @@ def _declared() -> set[str]:
 def test_every_import_is_declared_and_every_dependency_is_used():
     dists = packages_distributions()
     imported = _third_party_imports() - LOADED_BY_TOOL
-    optional = {"gunicorn", "waitress", "cheroot"}   # the `engines` extra, imported only when chosen
-    needed = {dists[m][0].lower().replace("_", "-") for m in imported - optional}
+    needed = {dists[m][0].lower().replace("_", "-") for m in imported}
     declared = _declared()
     assert needed - declared == set(), "imported but not declared"
     assert declared - needed == set(), "declared but never imported"
