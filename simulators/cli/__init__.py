@@ -69,6 +69,9 @@ def _one_line(exc: BaseException) -> str:
         except ValueError:
             pass
     first = text.splitlines()[0] if text else type(exc).__name__
+    if type(exc).__name__ == "ConnectionError" and getattr(exc, "request", None) is not None:
+        url = exc.request.url.split("/_", 1)[0]
+        return f"cannot reach {url}: is it running? (o2c status; `o2c up` starts the fakes, not the integration)"
     return first if isinstance(exc, CliError) else f"{type(exc).__name__}: {first}"
 
 
@@ -80,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.fn(args) or 0
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:   # `o2c ... | head`: the reader left; stop quietly, as a Unix tool does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except ModuleNotFoundError as exc:
         if debug:
             raise

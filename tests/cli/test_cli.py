@@ -163,3 +163,11 @@ def test_an_unexpected_failure_is_one_line_with_debug_for_the_traceback(run):
     debug = subprocess.run(base[:3] + ["--debug"] + base[3:] + ["clock", "advance", "soon"], capture_output=True,
                            text=True, timeout=60)
     assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_a_service_that_is_not_running_is_named_in_one_line(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    result = subprocess.run([sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path), "integration",
+                             "status", "--url", url], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and f"cannot reach {url}" in result.stderr
