@@ -20,7 +20,8 @@ CREDENTIALS = """Default credentials (every fake accepts these out of the box):
   Salesforce  integration@o2c.test / o2c-password + security token O2CTOKEN; client o2c-client-id / o2c-client-secret
               (finance@o2c.test, same password and token: the invoice mirror is read-only for it)
   ERP         account O2C_SB1; consumer o2c-consumer-key / o2c-consumer-secret; token o2c-token-id / o2c-token-secret
-              (OAuth 1.0a HMAC-SHA256), or Bearer o2c-erp-token"""
+              (OAuth 1.0a HMAC-SHA256), or Bearer o2c-erp-token
+  Portal      billing@<customer key in lower case>.o2c.test / o2c-portal-password (e.g. billing@acme-irvine.o2c.test)"""
 
 
 def parse_ports(pairs: list[str] | None) -> dict[str, int]:
@@ -101,6 +102,8 @@ def cmd_up(args) -> int:
     print("o2c fakes are up (loopback only):")
     for n in names:
         print(f"  {n:<11} {h.url(n)}")
+    if "salesforce" in names:
+        print(f"  portal      {h.url('salesforce')}/billing/s/login   (the customer billing portal)")
     print(f"  CA bundle   {h.ca_path}   (give it to your HTTPS clients' sessions: see the README)")
     print(f"  control     <url>/_sim/...  (OpenAPI: <url>/_sim/openapi.json); send the header "
           f"X-Sim-Token: <the token in {h.run_dir / 'control.token'}> (o2c does)")
