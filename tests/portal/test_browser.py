@@ -115,7 +115,9 @@ def pay(driver, card, amount=None):
         driver.find_element(By.ID, "choice-part").click()
         driver.find_element(By.ID, "amount").send_keys(amount)
     driver.find_element(By.ID, "card").send_keys(card)
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, "pay").click()
+    wait(driver).until(EC.staleness_of(page))   # the answer's page, not the form's, before anything is read
 
 
 def test_portal_in_the_browser(live, browser):
