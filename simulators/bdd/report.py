@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime, timezone
 import time as _perf  # perf_counter only: step durations for the report
 from pathlib import Path
 from typing import Any
+
+from simulators.core.clock import wall_now
 
 
 class Report:
@@ -105,7 +106,7 @@ def render_html(scenarios: list[dict[str, Any]], total_seconds: float) -> str:
            "<h1>Order-to-cash: scenario results</h1>",
            f"<p class='totals'><span><b>{len(scenarios)}</b> scenarios</span><span class='ok'><b>{passed}</b> passed</span>"
            f"<span class='bad'><b>{failed}</b> failed</span><span><b>{skipped}</b> skipped</span>"
-           f"<span>run took {total_seconds:.1f} s</span><span>generated {e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))}</span></p>",
+           f"<span>run took {total_seconds:.1f} s</span><span>generated {e(wall_now().strftime('%Y-%m-%d %H:%M UTC'))}</span></p>",
            "<p>Each scenario lists its steps in business language, whether each step passed, and the cross-system "
            "reconciliation run after it (Salesforce, ERP, AvaTax and Stripe read through their public APIs).</p>"]
     clean = sum(1 for s in scenarios if (s.get("reconciliation") or {}).get("ok"))

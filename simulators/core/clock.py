@@ -35,6 +35,12 @@ MAX_ANCHOR_SKEW = 86_400.0
 _CEILING = datetime(9999, 1, 1, tzinfo=timezone.utc)   # where a runaway scaled clock stops
 
 
+def wall_seconds() -> float:
+    """Real seconds since the epoch, for measuring what a person waits in wall time (the load suite's
+    wall-clock timings and progress); never a simulator's "now", which is ``SimClock.now()``."""
+    return _wall.time()
+
+
 def wall_now() -> datetime:
     """The real time now: for anchoring a ``real`` clock at start-up (``o2c up``), so that
     timestamps such as Stripe's webhook signature times look current to off-the-shelf clients."""

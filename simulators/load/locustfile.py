@@ -22,10 +22,10 @@ from locust.runners import MasterRunner
 import itertools
 import os
 import random
-import time
 
 import gevent
 
+from simulators.core.clock import wall_seconds
 from simulators.load.session import LoadSession, load_config
 from simulators.load.timings import Observer, SimTime, Tracker
 
@@ -94,7 +94,7 @@ class SalesRep(User):
             self.sf.OrderItem.create({"OrderId": order["id"], "PricebookEntryId": pb[sku]["Id"], "Quantity": qty,
                                       "UnitPrice": pb[sku]["UnitPrice"]})
         self.sf.Order.update(order["id"], {"Status": "Activated"})
-        now = time.time()
+        now = wall_seconds()
         TRACKER.start("order_to_invoice_visible", key, now, CLOCK.at(now))
         TRACKER.orders_activated += 1
 
@@ -140,7 +140,7 @@ class Customer(User):
         else:
             TRACKER.payments["full"] += 1
             final = self._post(f"/v1/invoices/{inv_id}/pay", {"payment_method": "pm_card_visa"})
-        now = time.time()
+        now = wall_seconds()
         body = final.json() if final is not None and final.ok else {}
         paid_at = (body.get("status_transitions") or {}).get("paid_at")
         if body.get("status") != "paid" or not paid_at:
@@ -189,7 +189,7 @@ def _watch(env) -> None:
                 fire(env, rec["kind"], rec)
                 if rec["kind"] == "order_to_invoice_visible":
                     PAYABLE.append(rec)
-            for rec in TRACKER.expire(time.time()):
+            for rec in TRACKER.expire(wall_seconds()):
                 fire(env, rec["kind"], None, failure=f"unfinished after {rec['waited_s']}s")
         except Exception as exc:  # a watcher error must not end the run; it shows as a row
             env.events.request.fire(request_type="WATCH", name="observer error", response_time=0,
@@ -230,11 +230,11 @@ def _progress(environment, **_kw):
         return
 
     def loop():
-        start = time.time()
+        start = wall_seconds()
         while True:
             gevent.sleep(float(CFG.get("progress_interval", 5)))
             stats = environment.stats
-            parts = [f"[{CFG.get('tag', '')}] {time.time() - start:5.0f}s users={environment.runner.user_count}"]
+            parts = [f"[{CFG.get('tag', '')}] {wall_seconds() - start:5.0f}s users={environment.runner.user_count}"]
             paid = stats.entries.get(("payment_to_erp_applied", "E2E"))
             parts.append(f"lifecycles~{paid.num_requests - paid.num_failures if paid else 0}")
             for kind, short in (("order_to_invoice_visible", "order->invoice"),
