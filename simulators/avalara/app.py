@@ -13,7 +13,8 @@ from ..core.sim import Sim, Vendor, install
 from ..core.validation import Violation
 from . import errors, routes
 from .engine import TaxTables
-from .state import AvaTaxState, lower_keys
+from .state import AvaTaxState
+from .values import lower_keys
 
 SCHEMAS = Path(__file__).with_name("schemas")
 

@@ -13,7 +13,8 @@ from ..core.control import control_body
 from ..core.jsonutil import BadJson, loads
 from ..core.sim import json_response
 from .errors import AvaTaxError
-from .state import AvaTaxState, lower_keys, shape
+from .state import AvaTaxState, shape
+from .values import lower_keys
 
 API = "/api/v2"
 # AvaTax's URL escapes for characters a transaction code may hold (SDK docs on transaction codes).

@@ -11,53 +11,21 @@ Cancelled code is GetTaxError "DocStatus is invalid for this operation".
 from __future__ import annotations
 
 import copy
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ..core.clock import iso
 from ..core.jsonutil import money
 from ..core.sim import Sim
-from .engine import TaxTables, summarise
+from .engine import LONG_TYPE, TaxTables, summarise
 from .errors import AvaTaxError, not_found
+from .values import decimal_of, lower_keys, parse_date
 
 ESTIMATES = {"SalesOrder", "ReturnOrder", "PurchaseOrder", "InventoryTransferOrder"}
 DOC_TYPES = ESTIMATES | {"SalesInvoice", "ReturnInvoice", "PurchaseInvoice", "InventoryTransferInvoice"}
 VOID_CODES = {"DocVoided", "DocDeleted", "PostFailed", "AdjustmentCancelled", "Unspecified"}
 ADJUST_REASONS = {"NotAdjusted", "SourcingIssue", "ReconciledWithGeneralLedger", "ExemptCertApplied",
                   "PriceAdjusted", "ProductReturned", "ProductExchanged", "BadDebt", "Other", "Offline"}
-
-
-def lower_keys(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k).lower(): lower_keys(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [lower_keys(v) for v in obj]
-    return obj
-
-
-def parse_date(value: Any, default: date) -> date:
-    if not value:
-        return default
-    text = str(value).strip()
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise AvaTaxError("ModelStateInvalid", f"The value '{text}' is not a valid date.", refers_to="date")
-
-
-DECIMAL_MAX = Decimal("79228162514264337593543950335")   # .NET System.Decimal, AvaTax's number type
-
-
-def decimal_of(value: Any, field: str) -> Decimal:
-    try:
-        number = Decimal(str(value if value is not None else 0))
-    except InvalidOperation:
-        number = None
-    if number is None or isinstance(value, bool) or not number.is_finite() or abs(number) > DECIMAL_MAX:
-        raise AvaTaxError("ModelStateInvalid", f"The value '{str(value)[:40]}' of field '{field}' is not a number.",
-                          refers_to=field)
-    return number
 
 
 class AvaTaxState:
@@ -376,8 +344,7 @@ class AvaTaxState:
             "coordinates": {"latitude": juris.lat, "longitude": juris.lon},
             "resolutionQuality": "Intersection",
             "taxAuthorities": [{"avalaraId": r["jurisCode"], "jurisdictionName": r["jurisName"],
-                                "jurisdictionType": {"CNT": "Country", "STA": "State", "CTY": "County", "CIT": "City",
-                                                     "STJ": "Special"}[r["jurisType"]], "signatureCode": ""}
+                                "jurisdictionType": LONG_TYPE[r["jurisType"]], "signatureCode": ""}
                                for r in juris.rows],
             "messages": [],
         }

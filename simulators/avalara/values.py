@@ -1,0 +1,41 @@
+"""How the fake AvaTax reads request values: keys case-insensitively (lower-cased), dates, and
+numbers as .NET decimals. A value it cannot read is AvaTax's ModelStateInvalid."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import AvaTaxError
+
+
+def lower_keys(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k).lower(): lower_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [lower_keys(v) for v in obj]
+    return obj
+
+
+def parse_date(value: Any, default: date) -> date:
+    if not value:
+        return default
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise AvaTaxError("ModelStateInvalid", f"The value '{text}' is not a valid date.", refers_to="date")
+
+
+DECIMAL_MAX = Decimal("79228162514264337593543950335")   # .NET System.Decimal, AvaTax's number type
+
+
+def decimal_of(value: Any, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value if value is not None else 0))
+    except InvalidOperation:
+        number = None
+    if number is None or isinstance(value, bool) or not number.is_finite() or abs(number) > DECIMAL_MAX:
+        raise AvaTaxError("ModelStateInvalid", f"The value '{str(value)[:40]}' of field '{field}' is not a number.",
+                          refers_to=field)
+    return number
