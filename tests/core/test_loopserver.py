@@ -48,21 +48,27 @@ def server():
     t.join(10)
 
 
+def read_all(s: socket.socket, until: bytes | None = None) -> bytes:
+    """Read until the server closes the connection, or the answer ends with ``until`` (the socket's
+    timeout bounds the wait)."""
+    out = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if until is not None and out.endswith(until):
+            break
+    return out
+
+
 def raw(server, data: bytes, until: bytes | None = None, timeout: float = 5.0) -> bytes:
     with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
         s.sendall(data)
-        out = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if until is not None and out.count(until) >= 1 and out.endswith(until):
-                break
-        return out
+        return read_all(s, until)
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(server):

@@ -14,6 +14,8 @@ import requests
 from simulators.core.loopconn import ServerLimits
 from simulators.core.loopserver import LoopServer
 
+from .test_loopserver import read_all
+
 SMALL = ServerLimits(max_header_bytes=4096, header_timeout=0.5, idle_timeout=0.5, max_body=1000, inline_body=100)
 SEEN: list[dict] = []
 
@@ -41,20 +43,6 @@ def server():
     yield srv
     srv.stop()
     t.join(10)
-
-
-def read_all(s: socket.socket) -> bytes:
-    """Read until the server closes the connection (the socket's timeout bounds the wait)."""
-    out = b""
-    while True:
-        try:
-            chunk = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out
 
 
 def exchange(server, data: bytes) -> bytes:
