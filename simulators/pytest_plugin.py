@@ -24,7 +24,6 @@ Settings, in ``pytest.ini`` / ``pyproject.toml`` ``[tool.pytest.ini_options]``, 
 from __future__ import annotations
 
 import json
-import socket
 from datetime import datetime
 from typing import Any, Iterator
 
@@ -33,7 +32,7 @@ import requests
 
 from .core.clock import DEFAULT_START
 from .harness import InProcessHarness, LiveHarness
-from .registry import FAKES
+from .registry import FAKES, free_port
 
 INI = {
     "o2c_fakes": ("fakes the o2c fixtures start (space-separated; default: all of "
@@ -140,12 +139,6 @@ def o2c(request, _o2c_pool) -> Iterator[InProcessHarness]:
         h.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def _o2c_live_pool(tmp_path_factory) -> Iterator[dict[str, LiveHarness]]:
     pool: dict[str, LiveHarness] = {}
@@ -162,7 +155,7 @@ def o2c_live(request, _o2c_live_pool, tmp_path_factory) -> LiveHarness:
     h = _o2c_live_pool.get(key)
     if h is None:
         names = list(settings["fakes"])
-        ports = {n: _free_port() for n in names + (["integration"] if settings["integration"] else [])}
+        ports = {n: free_port() for n in names + (["integration"] if settings["integration"] else [])}
         h = LiveHarness(names, seed=settings["seed"], ports=ports, validation=settings["validation"],
                         run_dir=tmp_path_factory.mktemp("o2c-live"), integration=settings["integration"])
         h.start()

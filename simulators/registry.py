@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import socket
 from dataclasses import dataclass
 
 
@@ -56,3 +57,10 @@ def available() -> list[str]:
             raise
         names.append(name)
     return names
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (live servers started on demand, tests)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -7,18 +7,11 @@
 """
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from simulators.harness import InProcessHarness, LiveHarness
-from simulators.registry import FAKES, available
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from simulators.registry import FAKES, available, free_port  # noqa: F401  (tests import free_port from here)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ import psutil
 import requests
 
 from ..harness import LiveHarness, run_file
+from ..registry import free_port
 from .timings import Observer, SimTime, Tracker, wait_deadline
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -45,12 +45,6 @@ def control(h, name: str, method: str, path: str, body: dict | None = None) -> A
     if resp.status_code >= 400:
         raise RuntimeError(f"{method} {name}{path} -> {resp.status_code}: {resp.text[:300]}")
     return resp.json() if resp.content else {}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class External:
@@ -88,7 +82,7 @@ class Run:
             self.procs = {n: psutil.Process(pid) for n, pid in self.h.pids.items() if psutil.pid_exists(pid)}
         else:
             names = FAKES + ["integration"]
-            self.h = LiveHarness(FAKES, ports={n: _free_port() for n in names}, run_dir=self.out / "run",
+            self.h = LiveHarness(FAKES, ports={n: free_port() for n in names}, run_dir=self.out / "run",
                                  clock_mode="scaled", rate=a.clock_rate,
                                  integration={"payment_sync": self.sync, "poll_interval": float(a.poll_interval)})
             self.h.start()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from simulators.harness import LiveHarness
+from simulators.registry import free_port
 from simulators.scenario import Lifecycle
 
 from .conftest import PASSWORD, user
@@ -40,8 +41,8 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     run = tmp_path_factory.mktemp("portal-run")
-    ports = {n: 0 for n in ("salesforce", "stripe", "avalara", "erp", "integration")}
-    h = LiveHarness(run_dir=run, ports=_free_ports(ports), integration={"payment_sync": "webhook"}).start()
+    ports = {n: free_port() for n in ("salesforce", "stripe", "avalara", "erp", "integration")}
+    h = LiveHarness(run_dir=run, ports=ports, integration={"payment_sync": "webhook"}).start()
     try:
         o2c = Lifecycle(h)
         o2c.install_integration()
@@ -53,16 +54,6 @@ def live(tmp_path_factory):
         yield h, o2c, keys, mirrors
     finally:
         h.stop()
-
-
-def _free_ports(names):
-    import socket
-    out = {}
-    for n in names:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            out[n] = s.getsockname()[1]
-    return out
 
 
 @pytest.fixture(scope="module")
