@@ -10,6 +10,7 @@ from flask import Flask
 
 from ..core.clock import SimClock
 from ..core.sim import Sim, Vendor, install
+from . import control
 from ..core.validation import Violation
 from . import errors, routes
 from .engine import TaxTables
@@ -29,7 +30,7 @@ LATENCY_PROFILES = {
 def violation_error(v: Violation) -> errors.AvaTaxError:
     first = v.errors[0]
     if first["keyword"] == "required":
-        field = first["message"].split("'")[1] if "'" in first["message"] else first["message"]
+        field = (first.get("names") or [first["path"] or "body"])[0]
         return errors.AvaTaxError("ValueRequiredError", f"Field '{field}' is required.", refers_to=field)
     where = first["path"] or "body"
     return errors.AvaTaxError("ModelStateInvalid", f"The field '{where}' is invalid: {first['message']}",
@@ -59,6 +60,7 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
     state = AvaTaxState(sim, TaxTables(Path(fixtures) if fixtures else None))
     state_holder["state"] = state
     routes.register(app, state)
+    sim.control_tables.append(control.control_routes(state))
     install(app, sim)
 
     correlation = itertools.count(1)

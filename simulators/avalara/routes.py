@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Flask, request
 
-from ..core.control import control_body
 from ..core.jsonutil import BadJson, loads
 from ..core.sim import json_response
 from .errors import AvaTaxError
@@ -200,21 +199,4 @@ def register(app: Flask, state: AvaTaxState) -> None:
                                   "\"taxCode eq 'CODE'\".", refers_to="$filter")
         return json_response({"@recordsetCount": len(codes), "value": codes})
 
-    def restriction() -> dict[str, Any]:
-        return {"allowed": state.data["allowed_accounts"], "users": state.data["account_users"],
-                "tokens": len(state.data["account_tokens"])}   # tokens are credentials: counted, not shown
-
-    @app.post("/_sim/avalara/accounts", endpoint="_sim_avalara_accounts")
-    def restrict_accounts():
-        body = control_body()   # schema-checked by the control gate (control_openapi.yaml)
-        allowed = body.get("allowed")
-        with state.store.lock:
-            state.data["allowed_accounts"] = None if allowed is None else sorted({_account(a) for a in allowed})
-            state.data["account_users"] = {u: _account(a) for u, a in (body.get("users") or {}).items()}
-            state.data["account_tokens"] = {t: _account(a) for t, a in (body.get("tokens") or {}).items()}
-        return json_response(restriction())
-
-    @app.get("/_sim/avalara/accounts", endpoint="_sim_avalara_accounts_get")
-    def accounts():
-        return json_response(restriction())
 

@@ -1,8 +1,9 @@
 """The control plane ``/_sim/*``, the same on every fake; described in ``control_openapi.yaml``.
 
-Who may call it and what it accepts is decided before any handler runs (``sim.install`` ->
-``control_gate``): loopback callers only, the run's token when one is set, and a body valid
-against the operation's schema. Handlers then read the already-checked body with ``control_body``.
+Who may call it and what it accepts is decided before any handler runs (``control_routes.ControlPlane``):
+loopback callers only, the run's token when one is set, and a body valid against the operation's
+schema. Handlers then read the already-checked body with ``control_body``. No web framework: the
+routes are ``ControlRoutes`` tables.
 """
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, g, request
-
 from .clock import iso, parse_instant
+from .control_routes import ControlRoutes, control_request, json_response
 from .control_schema import OPENAPI_PATH, body_validator, check, openapi, strict_json  # noqa: F401
 from .errors import ControlError
 
@@ -21,24 +21,23 @@ from .errors import ControlError
 def control_body() -> dict[str, Any]:
     """The JSON object body of a control request (empty when absent); anything else is a 400.
     Strict JSON: NaN and Infinity are refused."""
-    data = g.get("control_body")
-    if data is None:
-        data = strict_json(request.get_data(cache=True))
-        g.control_body = data
-    if not isinstance(data, dict):
+    req = control_request()
+    if req.parsed is None:
+        req.parsed = strict_json(req.get_data())
+    if not isinstance(req.parsed, dict):
         raise ControlError("the body must be a JSON object")
-    return data
+    return req.parsed
 
 
-def validate_control_request() -> None:
-    """Schema-check the body of the current control request (400 before anything is applied)."""
-    if request.method not in ("POST", "PUT", "PATCH"):
-        return
-    body = strict_json(request.get_data(cache=True))
-    g.control_body = body
-    validator = body_validator(request.method, request.path)
+def validate_body(method: str, path: str, raw: bytes) -> Any:
+    """Schema-check the body of a control request (400 before anything is applied); the parsed body."""
+    if method not in ("POST", "PUT", "PATCH"):
+        return None
+    parsed = strict_json(raw)
+    validator = body_validator(method, path)
     if validator is not None:
-        check(validator, body)
+        check(validator, parsed)
+    return parsed
 
 
 def _instant(value: str) -> Any:
@@ -90,10 +89,8 @@ def clock_view(sim) -> dict[str, Any]:
     }
 
 
-def control_blueprint(sim) -> Blueprint:
-    from .sim import json_response
-
-    bp = Blueprint(f"_sim_{sim.name}", __name__, url_prefix="/_sim")
+def control_routes(sim) -> ControlRoutes:
+    bp = ControlRoutes("/_sim")
 
     @bp.get("/health")
     def health():
@@ -195,13 +192,14 @@ def control_blueprint(sim) -> Blueprint:
 
     @bp.get("/journal")
     def journal():
-        limit = request.args.get("limit", type=int)
+        args = control_request().args
+        limit = args.get("limit", type=int)
         return json_response({"total": sim.journal.total, "capacity": sim.journal.maxlen,
-                              "entries": sim.journal.entries(request.args.get("operation"), limit)})
+                              "entries": sim.journal.entries(args.get("operation"), limit)})
 
     @bp.get("/outbox")
     def outbox():
-        status = request.args.get("status")
+        status = control_request().args.get("status")
         items = [d.summary() for box in sim.outboxes for d in box.deliveries(status=status)]
         jobs = [j.describe() for j in sim.clock.pending(owner=sim.name)]
         return json_response({"deliveries": items, "scheduled_jobs": jobs,

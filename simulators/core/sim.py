@@ -148,6 +148,7 @@ class Sim:
         self.outboxes: list[Outbox] = []
         self._on_reset: list[Callable[[], None]] = []
         self.operation_sources: list[Callable[[], list[str]]] = []   # route tables (Flask, fast lane)
+        self.control_tables: list[Any] = []   # /_sim endpoint tables (control_routes.ControlRoutes)
 
     # ---- composition -----------------------------------------------------------------
     def operations(self) -> list[str]:
@@ -267,11 +268,16 @@ def http_problem(status: int, description: str = "", allowed: tuple[str, ...] = 
 
 def install(app: Flask, sim: Sim) -> Flask:
     """Attach the core pipeline and the control plane to a vendor's Flask app."""
-    from .control import control_blueprint, validate_control_request
+    from .control import control_routes, validate_body
+    from .control_routes import ControlPlane
 
     app.extensions["sim"] = sim
     app.json = BoundedJSONProvider(app)
-    app.register_blueprint(control_blueprint(sim))
+    # /_sim is answered by the framework-free control plane in front of the vendor's app
+    sim.control_tables.insert(0, control_routes(sim))
+    plane = ControlPlane(sim, app.wsgi_app, prefixes=("/_sim",))
+    app.wsgi_app = plane
+    app.extensions["control"] = plane
     sim.operation_sources.append(lambda: [r.endpoint for r in app.url_map.iter_rules()])
     vendor = sim.vendor
 
@@ -280,11 +286,12 @@ def install(app: Flask, sim: Sim) -> Flask:
         path = request.path
         rule = request.url_rule.rule if request.url_rule is not None else ""
         if is_control_path(path, sim.control_prefixes) or is_control_path(rule, sim.control_prefixes):
+            # what the Flask app itself still serves under a control prefix (the integration's /_integration)
             refusal = control_refusal(sim, request.remote_addr, request.headers.get(TOKEN_HEADER))
             if refusal:
                 return json_response({"error": refusal}, 403)
             g.operation = "_sim"
-            validate_control_request()
+            validate_body(request.method, request.path, request.get_data(cache=True))
             return None
         g.operation = request.endpoint or "unknown"
         g.trace = Trace(g.operation, request.headers.get("User-Agent", "anonymous"))

@@ -9,6 +9,7 @@ contract-verification report a CI job reads.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from pathlib import Path
@@ -80,7 +81,9 @@ class SchemaValidator:
         data = self.normalise(payload) if self.normalise else payload
         errors = [
             {"message": e.message, "path": "/".join(str(p) for p in e.absolute_path) or None,
-             "keyword": e.validator}
+             "keyword": e.validator, "names": _names(e),
+             "value": clip(e.instance) if isinstance(e.instance, str) else
+             e.instance if isinstance(e.instance, (int, float, bool)) or e.instance is None else None}
             for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         ]
         if not errors:
@@ -116,3 +119,18 @@ class SchemaValidator:
             self._violations = {}
             self._order = deque()
             self.dropped = 0
+
+
+def _names(e: Any) -> list[str]:
+    """The property names an error is about, read from the error's structure (never its English
+    message): the missing ones for ``required``, the unexpected ones for ``additionalProperties``."""
+    inst = e.instance
+    if not isinstance(inst, dict):
+        return []
+    if e.validator == "required":
+        return [n for n in e.validator_value if n not in inst]
+    if e.validator == "additionalProperties":
+        known = set(e.schema.get("properties") or {})
+        patterns = [re.compile(p) for p in (e.schema.get("patternProperties") or {})]
+        return [str(k) for k in inst if k not in known and not any(p.search(str(k)) for p in patterns)]
+    return []

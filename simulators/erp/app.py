@@ -12,7 +12,7 @@ from flask import Flask, request
 
 from ..core.sim import Sim, Vendor, install
 from .auth import Authenticator
-from .control import erp_blueprint
+from .control import control_routes
 from .errors import FAULT_CODES, fault_error, http_error, render_error, violation_error
 from .routes import register
 from .state import ErpState
@@ -46,6 +46,6 @@ def create_app(clock=None, seed=None, validation="strict", live=False, revenue_d
                      account=authenticator.creds["account"])
     app.extensions["erp_state"] = state
     register(app, state)
-    app.register_blueprint(erp_blueprint(state))
+    sim.control_tables.append(control_routes(state))
     install(app, sim)
     return app

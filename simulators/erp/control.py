@@ -14,20 +14,19 @@
 """
 from __future__ import annotations
 
-from flask import Blueprint, request
 
 from ..core.control import control_body as _body
 from ..core.errors import ControlError
 from ..core.jsonutil import to_jsonable
-from ..core.sim import json_response
+from ..core.control_routes import ControlRoutes, control_request, json_response
 from .errors import NetSuiteError
 from .state.base import parse_date
 
 
 
 
-def erp_blueprint(state) -> Blueprint:
-    bp = Blueprint("_sim_erp_vendor", __name__, url_prefix="/_sim/erp")
+def control_routes(state) -> ControlRoutes:
+    bp = ControlRoutes("/_sim/erp")
 
     def resolve(rtype, key):
         try:
@@ -48,7 +47,7 @@ def erp_blueprint(state) -> Blueprint:
 
     @bp.route("/periods/config", methods=["GET", "POST"])
     def period_config():
-        if request.method == "POST":
+        if control_request().method == "POST":
             b = _body()
             state.settings["auto_close"] = {"lagDays": int(b.get("lagDays", 0))} if b.get("autoClose") else None
             state.schedule_auto_close()
@@ -57,7 +56,7 @@ def erp_blueprint(state) -> Blueprint:
 
     @bp.route("/revenue/config", methods=["GET", "POST"])
     def revenue_config():
-        if request.method == "POST":
+        if control_request().method == "POST":
             state.settings["revenue_delay"] = float(_body().get("delaySeconds", 0))
         return json_response({"delaySeconds": float(state.settings.get("revenue_delay", 0) or 0)})
 
@@ -77,10 +76,10 @@ def erp_blueprint(state) -> Blueprint:
     @bp.get("/revenue")
     def revenue():
         inv_ids = []
-        if request.args.get("invoice"):
-            inv_ids = [resolve("invoice", request.args["invoice"])["id"]]
-        elif request.args.get("salesOrder"):
-            inv_ids = list(resolve("salesOrder", request.args["salesOrder"])["invoices"])
+        if control_request().args.get("invoice"):
+            inv_ids = [resolve("invoice", control_request().args["invoice"])["id"]]
+        elif control_request().args.get("salesOrder"):
+            inv_ids = list(resolve("salesOrder", control_request().args["salesOrder"])["invoices"])
         else:
             inv_ids = list(state.records("invoice"))
         out = []

@@ -108,7 +108,7 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
     routes_query.register(app, org)
     routes_composite.register(app, org)
     routes_apex.register(app, org)
-    control.register(app, org)
+    control.register(sim, org)
     portal.register(app, org)
     _one_transaction_per_request(app, org)
 

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, request
 
 from simulators.core.control import control_body as _body
 from simulators.core.errors import ControlError
 from simulators.core.jsonutil import to_jsonable
-from simulators.core.sim import json_response
+from simulators.core.control_routes import ControlRoutes, control_request, json_response
 
 from .state import jwt_keys
 from .state.jwt_keys import checked_certificate
 
 
-
-
-def register(app: Flask, org) -> None:
-    bp = Blueprint("_sim_salesforce_vendor", __name__, url_prefix="/_sim/salesforce")
+def register(sim, org) -> None:
+    bp = ControlRoutes("/_sim/salesforce")
 
     # ---- outbound messages (setup metadata in a real org) -------------------------------
     @bp.get("/outbound-messages")
@@ -44,12 +41,12 @@ def register(app: Flask, org) -> None:
     # ---- event bus ------------------------------------------------------------------------
     @bp.get("/eventbus")
     def bus_read():
-        channel = request.args.get("channel")
+        channel = control_request().args.get("channel")
         if not channel:
             return json_response({"latestReplayId": org.bus.latest(),
                                   "channels": sorted({e["channel"] for e in org.store.data["eventbus"]["events"]})})
-        after = request.args.get("after", type=int)
-        events = org.bus.read(channel, -1 if after is None else after, request.args.get("limit", 1000, type=int))
+        after = control_request().args.get("after", type=int)
+        events = org.bus.read(channel, -1 if after is None else after, control_request().args.get("limit", 1000, type=int))
         return json_response({"channel": channel, "latestReplayId": org.bus.latest(), "events": to_jsonable(events)})
 
     @bp.get("/eventbus/faults")
@@ -150,4 +147,4 @@ def register(app: Flask, org) -> None:
         org.store.data["api_usage"] = int(_body().get("used", 0))
         return json_response({"used": org.store.data["api_usage"], "max": org.settings["api_daily_max"]})
 
-    app.register_blueprint(bp)
+    sim.control_tables.append(bp)

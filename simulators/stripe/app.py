@@ -15,7 +15,7 @@ from simulators.core.clock import SimClock
 from simulators.core.sim import Sim, Vendor, install
 
 from . import routes, routes_billing, routes_core, routes_payments
-from .control import control_blueprint
+from .control import control_routes
 from .errors import FAULTS, from_fault, http_error
 from .state import StripeState
 
@@ -38,7 +38,7 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
     for table in (routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE):
         routes.register(app, state, table)
     routes_billing.register_hosted(app, state)
-    app.register_blueprint(control_blueprint(state))
+    sim.control_tables.append(control_routes(state))
     install(app, sim)
     app.extensions["stripe_state"] = state
     return app

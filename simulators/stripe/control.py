@@ -12,19 +12,16 @@
 """
 from __future__ import annotations
 
-from flask import Blueprint, request
 
 from simulators.core.control import control_body as _body
 from simulators.core.errors import ControlError
-from simulators.core.sim import json_response
+from simulators.core.control_routes import ControlRoutes, control_request, json_response
 
 from .state import SCHEDULES_DOC, StripeState
 
 
-
-
-def control_blueprint(st: StripeState) -> Blueprint:
-    bp = Blueprint("_sim_stripe_vendor", __name__, url_prefix="/_sim/stripe")
+def control_routes(st: StripeState) -> ControlRoutes:
+    bp = ControlRoutes("/_sim/stripe")
 
     @bp.get("/webhook-schedule")
     def schedule_get():
@@ -77,7 +74,7 @@ def control_blueprint(st: StripeState) -> Blueprint:
 
     @bp.get("/deliveries")
     def deliveries():
-        event = request.args.get("event")
+        event = control_request().args.get("event")
         return json_response({"deliveries": [d.summary() for d in st.outbox.deliveries(event_id=event)]})
 
     return bp

@@ -81,14 +81,13 @@ def violation_error(v: Violation) -> StripeError:
     path = [p for p in (err.get("path") or "").split("/") if p]
     label = path[0] + "".join(f"[{p}]" for p in path[1:]) if path else ""
     msg = err["message"]
-    if err["keyword"] == "additionalProperties" and "'" in msg:
-        name = msg.split("'")[1]
-        return ParameterUnknown(f"{label}[{name}]" if label else name)
-    if err["keyword"] == "required" and "'" in msg:
-        name = msg.split("'")[1]
-        return ParameterMissing(f"{label}[{name}]" if label else name)
+    names = err.get("names") or []
+    if err["keyword"] == "additionalProperties" and names:
+        return ParameterUnknown(f"{label}[{names[0]}]" if label else names[0])
+    if err["keyword"] == "required" and names:
+        return ParameterMissing(f"{label}[{names[0]}]" if label else names[0])
     if err["keyword"] == "pattern":
-        return InvalidRequest(f"Invalid integer: {msg.split(' does not match')[0].strip(chr(39))}", param=label,
+        return InvalidRequest(f"Invalid integer: {err.get('value')}", param=label,
                               code="parameter_invalid_integer")
     if err["keyword"] == "enum":
         return InvalidRequest(f"Invalid {label}: {msg}", param=label)

@@ -77,7 +77,8 @@ def test_the_stripe_fast_lane_and_the_flask_hooks_share_the_gate():
     app = create("stripe")
     app.extensions["sim"].control_token = TOKEN
     client = app.test_client()
-    assert app.wsgi_app is app.extensions["lane"]   # requests enter through the lane
+    # requests enter through the control plane, then the lane
+    assert app.wsgi_app is app.extensions["control"] and app.wsgi_app.app is app.extensions["lane"]
     vendor = client.get("/v1/customers", headers={"Authorization": "Bearer sk_test_x"},
                         environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert vendor.status_code == 200                # vendor paths need no control token

@@ -55,3 +55,14 @@ def test_hosted_invoice_page_is_still_served_outside_the_lane(harness, sc):
     page = requests.get(fin.hosted_invoice_url)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert page.headers["Request-Id"].startswith("req_")
+
+
+def test_a_body_of_too_many_parameters_is_refused_before_decoding(harness):
+    from simulators.stripe.params import MAX_PARAMS
+    r = requests.post(harness.url("stripe") + "/v1/customers", data=b"a=b&" * (MAX_PARAMS + 1), headers={
+        **AUTH, "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["type"] == "invalid_request_error" and str(MAX_PARAMS) in err["message"]
+    ok = requests.post(harness.url("stripe") + "/v1/customers", data={"email": "few@acme.test"}, headers=AUTH)
+    assert ok.status_code == 200
