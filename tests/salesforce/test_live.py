@@ -72,3 +72,12 @@ def test_live_finance_user_sees_the_mirror_read_only(live_sf):
         assert sf.blng__Invoice__c.update(inv, {"blng__TotalAmount__c": 50}) == 204
     assert fin.blng__Invoice__c.update(inv, {"On_Hold__c": True}) == 204
     assert sf.blng__Invoice__c.get(inv)["blng__TotalAmount__c"] == 50
+
+
+def test_live_bulk2_insert_and_query(live_sf):
+    sf, _ = live_sf
+    result = sf.bulk2.Account.insert(records=[{"Name": "Live Bulk", "Customer_Key__c": "LIVE-BULK-1"}], wait=0)
+    assert result[0]["numberRecordsProcessed"] == 1 and result[0]["numberRecordsFailed"] == 0
+    pages = list(sf.bulk2.Account.query("SELECT Customer_Key__c FROM Account WHERE Customer_Key__c = 'LIVE-BULK-1'",
+                                        wait=0))
+    assert [line.strip('"') for page in pages for line in page.split()][1:] == ["LIVE-BULK-1"]

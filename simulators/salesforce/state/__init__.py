@@ -9,6 +9,7 @@ from ..schema import REGISTRY
 from ..soql.engine import Engine
 from .apex import ApexRegistry, builtin
 from .auth import Sessions
+from .bulk2 import Bulk2
 from .dunning import Dunning, load_policy
 from .events import EventBus
 from .outbound import OutboundMessages
@@ -29,6 +30,7 @@ DEFAULT_SETTINGS = {
     "cdc_entities": list(DEFAULT_CDC),
     "jwt_certificate": None,           # PEM; None = the harness's default certificate (state/jwt_keys.py)
     "jwt_check_exp": True,             # exp checked on the simulated clock
+    "bulk_processing_seconds": 0,      # simulated seconds a Bulk API 2.0 job waits before it is processed
     "base_url": None,                  # outbound message Enterprise/Partner URL host; set per request in live mode
     # the customer portal (/billing/s/, docs/portal.md): where it reaches Stripe, and its session timeouts
     "portal_stripe_url": None,   # None: $O2C_PORTAL_STRIPE_URL (LiveHarness sets it), else https://api.stripe.com
@@ -68,6 +70,7 @@ class Org:
         self.outbound = OutboundMessages(self)
         self.dunning = Dunning(self)
         self.apex = ApexRegistry()
+        self.bulk2 = Bulk2(self)
         builtin(self.apex)
         self.engine = Engine(self.db, self.today)
         self.standard_pricebook_id = ""
