@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+TEXT_TYPES = ("string", "textarea", "email", "url", "phone", "picklist")
 AUDIT_FIELDS = ("Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
                 "SystemModstamp")
 
@@ -64,6 +65,20 @@ class Field:
                                 "value": v} for v in self.picklist],
             "referenceTo": list(self.reference_to), "relationshipName": self.relationship_name,
             "cascadeDelete": False, "nameField": self.name == "Name",
+            # the rest of DescribeFieldResult's keys (REST describe), with a standard field's values
+            "aggregatable": self.type != "textarea",
+            "aiPredictionField": False,
+            "byteLength": (self.length * 3) if self.type in TEXT_TYPES else (18 if self.type in ("id", "reference")
+                                                                            else 0),
+            "calculatedFormula": None, "compoundFieldName": None, "controllerName": None,
+            "defaultValueFormula": None, "dependentPicklist": False, "deprecatedAndHidden": False,
+            "displayLocationInDecimal": False, "encrypted": False, "extraTypeInfo": None,
+            "filteredLookupInfo": None, "formulaTreatNullNumberAsZero": False, "highScaleNumber": False,
+            "htmlFormatted": False, "inlineHelpText": None, "mask": None, "maskType": None,
+            "namePointing": len(self.reference_to) > 1, "permissionable": self.nillable and not self.calculated,
+            "polymorphicForeignKey": len(self.reference_to) > 1, "queryByDistance": False,
+            "referenceTargetField": None, "relationshipOrder": None, "restrictedDelete": False,
+            "searchPrefilterable": self.type == "reference", "writeRequiresMasterRead": False,
         }
 
 
@@ -110,6 +125,10 @@ class SObject:
             "deletable": self.deletable and not self.event, "queryable": self.queryable and not self.event,
             "retrieveable": not self.event, "searchable": not self.event, "triggerable": True,
             "layoutable": not self.event, "replicateable": not self.event, "undeletable": not self.event,
+            "activateable": False, "associateEntityType": None, "associateParentEntity": None,
+            "customSetting": False, "deepCloneable": False, "deprecatedAndHidden": False, "feedEnabled": False,
+            "hasSubtypes": False, "isInterface": False, "isSubtype": False,
+            "mergeable": self.name in ("Account", "Contact", "Case"), "mruEnabled": not self.event,
             "urls": {"sobject": base, "describe": base + "/describe", "rowTemplate": base + "/{ID}"},
         }
 
@@ -121,6 +140,15 @@ class SObject:
              "deprecatedAndHidden": False, "restrictedDelete": False}
             for rel, (child, fname) in self.children.items()]
         out["recordTypeInfos"] = []
+        out.update({   # the rest of DescribeSObjectResult's keys (REST describe)
+            "actionOverrides": [], "compactLayoutable": not self.event, "defaultImplementation": None,
+            "extendedBy": None, "extendsInterfaces": None, "implementedBy": None, "implementsInterfaces": None,
+            "listviewable": None, "lookupLayoutable": None, "namedLayoutInfos": [], "networkScopeFieldName": None,
+            "searchLayoutable": not self.event, "sobjectDescribeOption": "FULL",
+            "supportedScopes": [{"label": "All " + self.label_plural.lower(), "name": "everything"},
+                                *([{"label": "My " + self.label_plural.lower(), "name": "mine"}]
+                                  if "OwnerId" in self.fields else [])],
+        })
         return out
 
 

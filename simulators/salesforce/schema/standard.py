@@ -4,6 +4,12 @@ from __future__ import annotations
 from . import Field, SObject, make, ref
 
 ADDRESS = ("Street", "City", "State", "PostalCode", "Country")
+# Account.Industry's standard picklist values (Salesforce's default Industry picklist)
+INDUSTRIES = ("Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications", "Construction",
+              "Consulting", "Education", "Electronics", "Energy", "Engineering", "Entertainment", "Environmental",
+              "Finance", "Food & Beverage", "Government", "Healthcare", "Hospitality", "Insurance", "Machinery",
+              "Manufacturing", "Media", "Not For Profit", "Recreation", "Retail", "Shipping", "Technology",
+              "Telecommunications", "Transportation", "Utilities", "Other")
 
 
 def address(prefix: str) -> list[Field]:
@@ -31,6 +37,10 @@ def standard_objects() -> list[SObject]:
         Field("Tax_Exemption_No__c", length=80),
         Field("Entity_Use_Code__c", length=10),
         Field("Email__c", "email", length=80),
+        ref("ParentId", "Account", child="ChildAccounts", rel="Parent"),
+        Field("AccountNumber", length=40), Field("Website", "url", length=255),
+        Field("Industry", "picklist", picklist=INDUSTRIES), Field("Description", "textarea", length=32000),
+        Field("NumberOfEmployees", "int"), Field("AnnualRevenue", "currency"),
     ], name_field=Field("Name", required=True, length=255))
     contact = make("Contact", "003", [
         ref("AccountId", "Account", child="Contacts"),
@@ -74,7 +84,30 @@ def standard_objects() -> list[SObject]:
         Field("Estimated_Tax__c", "currency"),
         Field("Billing_Status__c", "picklist", picklist=("Not Billed", "Invoiced", "Paid", "Partially Paid",
                                                          "Cancelled")),
+        Field("Type", "picklist", picklist=("New", "Renewal", "Amendment", "Upsell")),
+        ref("ContractId", "Contract", child="Orders"),
+        ref("BillToContactId", "Contact", child="BillToOrders", rel="BillToContact"),
+        ref("ShipToContactId", "Contact", child="ShipToOrders", rel="ShipToContact"),
+        ref("OriginalOrderId", "Order", child="Orders1", rel="OriginalOrder"),
+        Field("IsReductionOrder", "boolean", default=False, updateable=False),
     ], name_field=Field("Name", length=80), auto_number_format="{0:08d}", label_plural="Orders")
+    contract = make("Contract", "800", [
+        ref("AccountId", "Account", child="Contracts", required=True),
+        Field("Status", "picklist", required=True, picklist=("Draft", "In Approval Process", "Activated"),
+              restricted=True, default="Draft"),
+        Field("StartDate", "date"), Field("EndDate", "date", createable=False, updateable=False, calculated=True),
+        Field("ContractTerm", "int"), Field("Description", "textarea", length=32000),
+        Field("ContractNumber", createable=False, updateable=False, auto_number=True, length=30),
+        *address("Billing"),
+    ], name_field=None, auto_number_format="{0:08d}")
+    organization = make("Organization", "00D", [
+        Field("IsSandbox", "boolean", default=False), Field("OrganizationType", length=40),
+        Field("InstanceName", length=5), Field("NamespacePrefix", length=15),
+        Field("DefaultLocaleSidKey", length=40), Field("LanguageLocaleKey", length=40),
+        Field("TimeZoneSidKey", length=40), Field("DefaultCurrencyIsoCode", length=3),
+        Field("FiscalYearStartMonth", "int"), Field("UsesStartDateAsFiscalYearName", "boolean", default=False),
+        Field("TrialExpirationDate", "datetime"), *address(""),
+    ], owner=False, createable=False, updateable=False, deletable=False, change_events=False)
     order_item = make("OrderItem", "802", [
         ref("OrderId", "Order", child="OrderItems", required=True, updateable=False),
         ref("PricebookEntryId", "PricebookEntry", required=True, updateable=False),
@@ -120,4 +153,5 @@ def standard_objects() -> list[SObject]:
         ref("Invoice__c", "blng__Invoice__c", child="Cases__r"),
         Field("CaseNumber", createable=False, updateable=False, auto_number=True, length=30),
     ], name_field=None, auto_number_format="{0:08d}", label="Case")
-    return [profile, user, account, contact, product, pricebook, pbe, order, order_item, task, email, case]
+    return [profile, user, account, contact, product, pricebook, pbe, order, order_item, task, email, case,
+            contract, organization]

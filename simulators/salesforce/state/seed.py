@@ -16,6 +16,7 @@ def seed(org) -> None:
         # profiles, then the users: integration@o2c.test (the org's default user) and finance@o2c.test
         org.security.seed(lambda sobject, values: _system_insert(org, sobject, values))
         db.user_id = org.security.user("integration@o2c.test")["id"]
+        seed_organization(org)
         std = _system_insert(org, "Pricebook2", {"Name": "Standard Price Book", "IsActive": True,
                                                  "IsStandard": True})
         org.standard_pricebook_id = std["Id"]
@@ -40,6 +41,21 @@ def seed(org) -> None:
                 "Entity_Use_Code__c": c.get("entity_use_code"), "Type": "Customer"})
         # a Contact and a customer-portal user per customer account (state/portal_users.py)
         seed_portal_users(org, lambda sobject, values: _system_insert(org, sobject, values))
+
+
+def seed_organization(org) -> None:
+    """The one Organization row (what ``sf.is_sandbox()`` and setup queries read); its Id is the org id
+    sessions carry. A Developer Edition org, not a sandbox, fiscal year from January."""
+    from .auth import ORG_ID
+    rec = _system_insert(org, "Organization", {
+        "Name": "O2C Harness", "IsSandbox": False, "OrganizationType": "Developer Edition", "InstanceName": "O2C",
+        "DefaultLocaleSidKey": "en_US", "LanguageLocaleKey": "en_US", "TimeZoneSidKey": "America/Los_Angeles",
+        "DefaultCurrencyIsoCode": "USD", "FiscalYearStartMonth": 1, "UsesStartDateAsFiscalYearName": False,
+        "Country": "US"})
+    table = org.db.table("Organization")
+    table.pop(rec["Id"][:15])
+    rec["Id"] = ORG_ID
+    table[ORG_ID[:15]] = rec
 
 
 def _system_insert(org, sobject: str, values: dict):
