@@ -9,6 +9,7 @@ from ..schema import REGISTRY
 from ..soql.engine import Engine
 from .apex import ApexRegistry, builtin
 from .auth import Sessions
+from .bulk1 import Bulk1
 from .bulk2 import Bulk2
 from .dunning import Dunning, load_policy
 from .events import EventBus
@@ -70,6 +71,7 @@ class Org:
         self.outbound = OutboundMessages(self)
         self.dunning = Dunning(self)
         self.apex = ApexRegistry()
+        self.bulk1 = Bulk1(self)
         self.bulk2 = Bulk2(self)
         builtin(self.apex)
         self.engine = Engine(self.db, self.today)

@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from .. import errors as E
+from .bulk_rows import apply_row, lookup
 from .values import sf_datetime, to_json
 
 DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
@@ -232,50 +233,21 @@ class Bulk2:
         self.store.data["results"][job["id"]] = {"header": header, "ok": ok, "failed": failed}
 
     def _apply(self, job: dict[str, Any], cells: dict[str, str]) -> tuple[str, bool]:
-        db, op, obj = self.org.db, job["operation"], self.org.db.sobject(job["object"])
-        if op in ("delete", "hardDelete"):
-            if set(cells) != {"Id"}:
-                raise E.InvalidField("The 'delete' batch must contain only 'Id'", fields=list(cells))
-            db.delete(obj.name, cells["Id"])
-            return cells["Id"], False
+        """One CSV row: empty cells leave a field as it is, ``#N/A`` sets null, and a
+        ``Parent.ExternalId__c`` column looks the parent up."""
+        obj = self.org.db.sobject(job["object"])
+        if job["operation"] in ("delete", "hardDelete") and set(cells) != {"Id"}:
+            raise E.InvalidField("The 'delete' batch must contain only 'Id'", fields=list(cells))
         values: dict[str, Any] = {}
         for name, cell in cells.items():
             if cell == "":
-                continue   # an empty cell leaves the field as it is
+                continue
             value = None if cell == "#N/A" else cell
             if "." in name:
-                name, value = self._lookup(obj, name, value)
+                rel, _, key = name.partition(".")
+                name, value = lookup(self.org, obj, rel, key, value)
             values[name] = value
-        if op == "insert":
-            return db.create(obj.name, values)["Id"], True
-        if op == "update":
-            rec_id = values.pop("Id", None) or values.pop("id", None)
-            if not rec_id:
-                raise E.MalformedId("Id not specified in an update call", fields=["Id"])
-            return db.update(obj.name, rec_id, values)["Id"], False
-        ext = job["externalIdFieldName"]
-        key = next((k for k in values if k.lower() == ext.lower()), None)
-        if key is None or values[key] in (None, ""):
-            raise E.SalesforceError(f"Missing external ID value for {ext}", code="MISSING_ARGUMENT", fields=[ext])
-        rec, created = db.upsert(obj.name, ext, str(values.pop(key)), values)
-        return rec["Id"], created
-
-    def _lookup(self, obj, column: str, value: str | None) -> tuple[str, Any]:
-        rel, _, key = column.partition(".")
-        f = next((f for f in obj.fields.values() if (f.relationship_name or "").lower() == rel.lower()), None)
-        if f is None or not f.reference_to:
-            raise E.InvalidField(f"No such relationship '{rel}' on sobject of type {obj.name}", fields=[column])
-        if value is None:
-            return f.name, None
-        parent = self.org.db.sobject(f.reference_to[0])
-        pf = parent.field(key)
-        if pf is None or not (pf.external_id or pf.type == "id"):
-            raise E.InvalidField(f"{key} is not an external id field of {parent.name}", fields=[column])
-        matches = self.org.db.by_external(parent, pf.name, value)
-        if len(matches) != 1:
-            raise E.InvalidCrossReference(f"{parent.name} with {pf.name} '{value}': "
-                                          f"{'not found' if not matches else 'more than one match'}", fields=[f.name])
-        return f.name, matches[0]["Id"]
+        return apply_row(self.org, obj, job["operation"], job.get("externalIdFieldName"), values)
 
     def _run_query(self, job: dict[str, Any]) -> None:
         records = self._select(job["_query"], job["operation"], str(job["apiVersion"]))
