@@ -76,6 +76,9 @@ class LaneHooks:
     render_error: Callable[[SimError], Answer]
     not_found: Callable[[LaneRequest], SimError]
     finish: Callable[[LaneRequest, Headers], None]
+    # Which of the lane's requests the live server may run on its event loop (they must not block
+    # or take a lock); None: all of them (Stripe's, whose handlers never block).
+    inline: Callable[[dict[str, Any]], bool] | None = None
 
 
 class Lane:
@@ -110,8 +113,10 @@ class Lane:
         return None
 
     def inline(self, environ: dict[str, Any]) -> bool:
-        """Lane requests never block, so the live server may run them on its event loop."""
-        return (environ.get("PATH_INFO") or "").startswith(self.prefix)
+        """Lane requests that never block may run on the live server's event loop (``LaneHooks.inline``)."""
+        if not (environ.get("PATH_INFO") or "").startswith(self.prefix):
+            return False
+        return self.hooks.inline is None or self.hooks.inline(environ)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         if not (environ.get("PATH_INFO") or "").startswith(self.prefix):

@@ -2,19 +2,24 @@
 
 Options: ``revenue_delay`` (simulated seconds before revenue arrangements are created; 0 = at once),
 ``auto_close`` ({"lagDays": N} to close each month on the simulated clock), ``oauth_max_skew``
-(seconds; off by default), ``credentials`` (override the default credentials of the README), ``catalog`` (path).
+(seconds; off by default), ``credentials`` (override the default credentials of the README), ``catalog`` (path),
+``one_world`` (a NetSuite OneWorld account: customer creates must name a subsidiary; off by default).
+
+The API (``/services/rest/...``) is served by the core fast lane (routes.py); Flask keeps only the
+control plane (``/_sim``) and answers any other path with NetSuite's 404 body.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, Response
 
+from ..core.errors import SimError
 from ..core.sim import Sim, Vendor, install
 from .auth import Authenticator
 from .control import control_routes
 from .errors import FAULT_CODES, fault_error, http_error, render_error, violation_error
-from .routes import register
+from .routes import install as install_lane
 from .state import ErpState
 
 SCHEMAS = Path(__file__).with_name("schemas")
@@ -24,28 +29,27 @@ LATENCY_PROFILES = {
 }
 
 
-def _read_body():
-    if not request.get_data():
-        return {}
-    return request.get_json(silent=True, force=True)
+def _flask_error(exc: SimError) -> Response:
+    """Paths outside the API (answered by Flask): the same NetSuite error body as the lane's."""
+    status, headers, body = render_error(exc)
+    return Response(body, status=status, headers=headers)
 
 
 def create_app(clock=None, seed=None, validation="strict", live=False, revenue_delay: float = 0,
                auto_close: dict | None = None, oauth_max_skew: float | None = None,
-               credentials: dict | None = None, catalog: str | None = None, **_ignored) -> Flask:
+               credentials: dict | None = None, catalog: str | None = None, one_world: bool = False,
+               **_ignored) -> Flask:
     app = Flask("simulators.erp")
-    auth_holder: dict = {}
-    vendor = Vendor(name="erp", render_error=render_error, http_error=http_error, fault_error=fault_error, fault_codes=tuple(FAULT_CODES),
-                    violation_error=violation_error, authenticate=lambda: auth_holder["auth"](),
-                    read_body=_read_body, latency_profiles=LATENCY_PROFILES)
+    vendor = Vendor(name="erp", render_error=_flask_error, http_error=http_error, fault_error=fault_error,
+                    fault_codes=tuple(FAULT_CODES), violation_error=violation_error,
+                    read_body=lambda: {}, latency_profiles=LATENCY_PROFILES)
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation)
     authenticator = Authenticator(sim.clock, credentials, max_skew=oauth_max_skew)
-    auth_holder["auth"] = authenticator
     sim.on_reset(authenticator.reset)
-    state = ErpState(sim, catalog=catalog, revenue_delay=revenue_delay, auto_close=auto_close,
-                     account=authenticator.creds["account"])
+    state = ErpState(sim, catalog=catalog, one_world=one_world, revenue_delay=revenue_delay,
+                     auto_close=auto_close, account=authenticator.creds["account"])
     app.extensions["erp_state"] = state
-    register(app, state)
     sim.control_tables.append(control_routes(state))
     install(app, sim)
+    install_lane(app, sim, state, authenticator)
     return app

@@ -15,7 +15,6 @@ from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
 
-from flask import request
 from oauthlib.oauth1.rfc5849 import signature as sig
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
@@ -49,8 +48,10 @@ class Authenticator:
         with self._lock:
             self._nonces.clear()
 
-    def __call__(self) -> str:
-        header = request.headers.get("Authorization", "")
+    def __call__(self, header: str, method: str, url: str, query: str, content_type: str = "",
+                 body: bytes = b"") -> str:
+        """The caller's identity, or NetSuite's 401. ``url`` is the request URL as the client
+        addressed it (scheme, host, path; no query): the OAuth 1.0a base string is built from it."""
         if header[:2] in ("b'", 'b"') and header[-1:] == header[1]:
             # requests_oauthlib sets the header as bytes; the in-process transport (core/transport.py)
             # passes header values through str(), giving "b'OAuth ...'". Undo that here.
@@ -66,9 +67,10 @@ class Authenticator:
             raise InvalidLogin("invalid_token", realm)
         if scheme != "oauth":
             raise InvalidLogin("token_rejected", realm)
-        return self._oauth1(header)
+        return self._oauth1(header, method, url, query, content_type, body)
 
-    def _oauth1(self, header: str) -> str:
+    def _oauth1(self, header: str, method: str, url: str, query: str, content_type: str,
+                body: bytes) -> str:
         realm_expected = self.creds["account"]
         try:
             fields = {k: oauth_utils.unescape(v) for k, v in oauth_utils.parse_authorization_header(header)}
@@ -86,12 +88,12 @@ class Authenticator:
             raise InvalidLogin("parameter_rejected", realm_expected)
         if self.max_skew is not None and abs(int(ts) - self.clock.timestamp()) > self.max_skew:
             raise InvalidLogin("timestamp_refused", realm_expected)
-        body: Any = None
-        if request.mimetype == "application/x-www-form-urlencoded":
-            body = request.get_data(as_text=True)
-        params = sig.collect_parameters(uri_query=request.query_string.decode("latin-1"), body=body,
+        form: Any = None
+        if content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+            form = body.decode("utf-8", "replace")
+        params = sig.collect_parameters(uri_query=query, body=form,
                                         headers={"Authorization": header}, exclude_oauth_signature=True)
-        base = sig.signature_base_string(request.method, sig.base_string_uri(request.base_url),
+        base = sig.signature_base_string(method, sig.base_string_uri(url),
                                          sig.normalize_parameters(params))
         client = SimpleNamespace(client_secret=self.creds["consumer_secret"],
                                  resource_owner_secret=self.creds["token_secret"])

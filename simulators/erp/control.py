@@ -39,7 +39,7 @@ def control_routes(state) -> ControlRoutes:
         period = _body().get("period")
         if not period:
             raise ControlError("period is required, e.g. {\"period\": \"2025-01\"}")
-        return json_response(to_jsonable(state.close_period(str(period))))
+        return json_response(to_jsonable(state.revenue.close_period(str(period))))
 
     @bp.get("/periods")
     def periods():
@@ -50,7 +50,7 @@ def control_routes(state) -> ControlRoutes:
         if control_request().method == "POST":
             b = _body()
             state.settings["auto_close"] = {"lagDays": int(b.get("lagDays", 0))} if b.get("autoClose") else None
-            state.schedule_auto_close()
+            state.revenue.schedule_auto_close()
         cfg = state.settings.get("auto_close")
         return json_response({"autoClose": bool(cfg), "lagDays": (cfg or {}).get("lagDays", 0)})
 
@@ -70,7 +70,7 @@ def control_routes(state) -> ControlRoutes:
         with state.store.lock:
             so["custbody_go_live_date"] = when
             state.stamp(so)
-            released = state.go_live(so, when)
+            released = state.revenue.go_live(so, when)
         return json_response({"salesOrder": so["id"], "released": released})
 
     @bp.get("/revenue")
@@ -85,7 +85,7 @@ def control_routes(state) -> ControlRoutes:
         out = []
         with state.store.lock:
             for iid in inv_ids:
-                arr = state.arrangement_for(iid)
+                arr = state.revenue.arrangement_for(iid)
                 if arr is None:
                     continue
                 els = []
@@ -104,11 +104,11 @@ def control_routes(state) -> ControlRoutes:
 
     @bp.post("/subscriptions")
     def subscribe():
-        return json_response(to_jsonable(state.subscribe(_body())), 201)
+        return json_response(to_jsonable(state.events.subscribe(_body())), 201)
 
     @bp.delete("/subscriptions/<sid>")
     def unsubscribe(sid):
-        if not state.unsubscribe(sid):
+        if not state.events.unsubscribe(sid):
             raise ControlError(f"no subscription {sid}", 404)
         return json_response({"deleted": sid})
 

@@ -6,10 +6,8 @@ answer with RFC 9110 section links as ``type`` (seen in published 401 captures);
 """
 from __future__ import annotations
 
-from flask import Response
-
 from ..core.errors import SimError
-from ..core.sim import json_response
+from ..core.jsonutil import dumps
 
 RFC9110 = "https://www.rfc-editor.org/rfc/rfc9110.html#section-"
 TYPES = {400: RFC9110 + "15.5.1", 401: RFC9110 + "15.5.2", 403: RFC9110 + "15.5.4", 404: RFC9110 + "15.5.5",
@@ -87,6 +85,13 @@ class DuplicateRecord(NetSuiteError):
                          f"'{external_id}' already exists. This record already exists.", path="externalId")
 
 
+class DependentRecords(NetSuiteError):
+    status, code = 400, "THIS_RECORD_CANNOT_BE_DELETED_BECAUSE_IT_HAS_DEPENDENT_RECORDS"
+
+    def __init__(self):
+        super().__init__("This record cannot be deleted because it has dependent records.")
+
+
 class UserError(NetSuiteError):
     status, code = 400, "USER_ERROR"
 
@@ -124,13 +129,14 @@ def violation_error(v) -> SimError:
     return InvalidContent(f"Invalid content in the request body: {e['message']}", path=path)
 
 
-def render_error(exc: SimError) -> Response:
+ERROR_TYPE = "application/vnd.oracle.resource+json; type=error; charset=UTF-8"
+
+
+def render_error(exc: SimError) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Any error as NetSuite's answer: (status, headers, body)."""
     body = exc.body() if isinstance(exc, NetSuiteError) else NetSuiteError(exc.message, status=exc.status,
                                                                            code=exc.code).body()
-    resp = json_response(body, exc.status)
-    resp.mimetype = "application/vnd.oracle.resource+json"
-    resp.headers["Content-Type"] = "application/vnd.oracle.resource+json; type=error; charset=UTF-8"
-    return resp
+    return exc.status, [("Content-Type", ERROR_TYPE), *exc.headers.items()], dumps(body).encode("utf-8")
 
 
 def http_error(status: int, problem) -> NetSuiteError:

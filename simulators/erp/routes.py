@@ -1,186 +1,104 @@
-"""HTTP parsing for the record API (``/services/rest/record/v1``) and SuiteQL (``/services/rest/query/v1``).
+"""The ERP's API on the core fast lane (``core/lane.py``): every path under ``/services/rest/`` —
+the record API, SuiteQL, asynchronous jobs and the metadata catalog — takes the one pipeline
+(gate -> faults -> limits -> auth -> schema validation -> one route table -> handler -> answer ->
+journal); errors, unknown paths and wrong methods answer in NetSuite's ``o:errorDetails`` shape.
 
 Endpoint names are the operations faults, schemas and the journal use: ``<recordType>.<verb>``,
-``<source>.transform.<target>`` and ``suiteql.query``.
+``<source>.transform.<target>``, ``<recordType>.<sublist>.list`` and ``suiteql.query``.
+Reads of records run on the server's event loop (``inline``): they take no lock and never block;
+writes, SuiteQL, asynchronous requests and OAuth 1.0a requests (the nonce memory is locked) run in
+worker threads.
 """
 from __future__ import annotations
 
-import re
+from typing import Any, Callable
+from urllib.parse import parse_qsl, quote, urlencode
 
-from urllib.parse import urlencode
-
-from flask import Flask, Response, request
-
-from ..core.sim import json_response
-from .errors import InvalidContent, InvalidQuery, NetSuiteError, NotFound, UserError
+from ..core.jsonutil import dumps, loads
+from ..core.lane import Answer, Lane, LaneHooks, LaneRequest
+from .errors import InvalidContent, NetSuiteError, render_error
 from .render import BASE, Renderer
-from .state.base import ITEM_TYPES
-from .suiteql import run_query
-from .suiteql.engine import MAX_LIMIT
 
-QUERY = "/services/rest/query/v1/suiteql"
-READABLE = ("customer", "salesOrder", "invoice", "customerPayment", "creditMemo", "itemFulfillment",
-            "journalEntry", "revenueArrangement", "revenueElement", "revenuePlan") + ITEM_TYPES
+PREFIX = "/services/rest/"
 RESOURCE = "application/vnd.oracle.resource+json; type=singular-resource; charset=UTF-8"
 COLLECTION = "application/vnd.oracle.resource+json; type=collection; charset=UTF-8"
+MAX_LIMIT = 1000
+Handler = Callable[..., Answer]
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True, force=True) if request.data else {}
-    if data is None or not isinstance(data, dict):
-        raise InvalidContent("Invalid content in the request body: the body must be a JSON object.")
-    return data
+class Call:
+    """What a handler reads: the request, the state, the query parameters and the body."""
+
+    __slots__ = ("req", "state", "args", "root")
+
+    def __init__(self, req: LaneRequest, state):
+        self.req = req
+        self.state = state
+        self.args: dict[str, str] = {}
+        for k, v in parse_qsl(req.query_string, keep_blank_values=True):
+            self.args.setdefault(k, v)   # the first value wins
+        self.root = host_url(req.environ)
+
+    def json(self) -> dict:
+        return body_json(self.req)
+
+    def header(self, name: str) -> str:
+        return self.req.header(name) or ""
+
+    def renderer(self) -> Renderer:
+        return Renderer(self.state, self.root)
+
+    @property
+    def base_url(self) -> str:
+        return self.root + quote(self.req.path, safe="/!$&'()*+,;=:@~")
 
 
-def _created(rtype: str, rid: str) -> Response:
-    resp = Response(status=204)
-    resp.headers["Location"] = f"{request.host_url.rstrip('/')}{BASE}/{rtype}/{rid}"
-    return resp
+def host_url(environ: dict[str, Any]) -> str:
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
 
 
-def _expand() -> bool:
-    return request.args.get("expandSubResources", "false").lower() == "true"
+def body_json(req: LaneRequest) -> dict:
+    """The body as a JSON object (an empty body is ``{}``), else NetSuite's INVALID_CONTENT."""
+    if "json" not in req.cache:
+        raw = req.body()
+        if not raw.strip():
+            data: Any = {}
+        else:
+            try:
+                data = loads(raw)
+            except (ValueError, RecursionError):
+                raise InvalidContent("Invalid content in the request body: the body is not valid JSON.")
+        if not isinstance(data, dict):
+            raise InvalidContent("Invalid content in the request body: the body must be a JSON object.")
+        req.cache["json"] = data
+    return req.cache["json"]
 
 
-def register(app: Flask, state) -> None:
-    def renderer() -> Renderer:
-        return Renderer(state, request.host_url)
-
-    def add(rule: str, endpoint: str, fn, methods: list[str]) -> None:
-        app.add_url_rule(rule, endpoint=endpoint, view_func=fn, methods=methods)
-
-    # ---- reads (every record type) ----------------------------------------------------
-    def make_get(rtype: str):
-        def view(key: str):
-            rec = state.resolve(rtype, key)
-            resp = json_response(renderer().record(rtype, rec, _expand()))
-            resp.headers["Content-Type"] = RESOURCE
-            return resp
-        return view
-
-    def make_list(rtype: str):
-        def view():
-            limit, offset = paging()
-            recs = list(state.records(rtype).values())
-            q = request.args.get("q")
-            if q:
-                recs = [r for r in recs if _match_q(r, q)]
-            page = recs[offset:offset + limit]
-            r = renderer()
-            body = {"links": _page_links(request.base_url, limit, offset, len(recs), {"q": q} if q else {}),
-                    "count": len(page), "hasMore": offset + limit < len(recs),
-                    "items": [{"links": r.link(rtype, x["id"]), "id": x["id"]} for x in page],
-                    "offset": offset, "totalResults": len(recs)}
-            resp = json_response(body)
-            resp.headers["Content-Type"] = COLLECTION
-            return resp
-        return view
-
-    for rtype in READABLE:
-        add(f"{BASE}/{rtype}/<key>", f"{rtype}.get", make_get(rtype), ["GET"])
-        add(f"{BASE}/{rtype}", f"{rtype}.list", make_list(rtype), ["GET"])
-
-    # ---- customer ----------------------------------------------------------------------
-    def customer_create():
-        return _created("customer", state.create_customer(_body())["id"])
-
-    def customer_update(key: str):
-        state.update_customer(key, _body())
-        return Response(status=204)
-
-    def customer_upsert(key: str):
-        rec, created = state.upsert("customer", key, _body())
-        return _created("customer", rec["id"]) if created else Response(status=204)
-
-    add(f"{BASE}/customer", "customer.create", customer_create, ["POST"])
-    add(f"{BASE}/customer/<key>", "customer.update", customer_update, ["PATCH"])
-    add(f"{BASE}/customer/<key>", "customer.upsert", customer_upsert, ["PUT"])
-
-    # ---- salesOrder --------------------------------------------------------------------
-    def so_create():
-        return _created("salesOrder", state.create_sales_order(_body())["id"])
-
-    def so_update(key: str):
-        state.update_sales_order(key, _body(), request.args)
-        return Response(status=204)
-
-    def so_upsert(key: str):
-        rec, created = state.upsert("salesOrder", key, _body())
-        return _created("salesOrder", rec["id"]) if created else Response(status=204)
-
-    def so_invoice(key: str):
-        return _created("invoice", state.bill(key, _body())["id"])
-
-    def so_fulfill(key: str):
-        return _created("itemFulfillment", state.fulfill(key, _body())["id"])
-
-    add(f"{BASE}/salesOrder", "salesOrder.create", so_create, ["POST"])
-    add(f"{BASE}/salesOrder/<key>", "salesOrder.update", so_update, ["PATCH"])
-    add(f"{BASE}/salesOrder/<key>", "salesOrder.upsert", so_upsert, ["PUT"])
-    add(f"{BASE}/salesOrder/<key>/!transform/invoice", "salesOrder.transform.invoice", so_invoice, ["POST"])
-    add(f"{BASE}/salesOrder/<key>/!transform/itemFulfillment", "salesOrder.transform.itemFulfillment",
-        so_fulfill, ["POST"])
-
-    # ---- payments, credit memos ----------------------------------------------------------
-    def payment_create():
-        return _created("customerPayment", state.create_payment(_body())["id"])
-
-    def invoice_credit(key: str):
-        return _created("creditMemo", state.credit(key, _body())["id"])
-
-    def invoice_update(key: str):
-        body = _body()
-        inv = state.resolve("invoice", key)
-        allowed = {"memo", "externalId", "custbody_ava_doc_code"}
-        bad = [k for k in body if k not in allowed and not k.startswith("custbody")]
-        if bad:
-            raise UserError(f"Error while accessing a resource. The field {bad[0]} cannot be changed on an "
-                            "invoice through this fake; credit it instead.", path=bad[0])
-        with state.store.lock:
-            if "externalId" in body:
-                state.reindex_external("invoice", inv, body["externalId"])
-            inv.update({k: v for k, v in body.items() if k != "externalId"})
-            state.stamp(inv)
-            state.emit("invoice.updated", "invoice", inv)
-        return Response(status=204)
-
-    add(f"{BASE}/customerPayment", "customerPayment.create", payment_create, ["POST"])
-    add(f"{BASE}/invoice/<key>/!transform/creditMemo", "invoice.transform.creditMemo", invoice_credit, ["POST"])
-    add(f"{BASE}/invoice/<key>", "invoice.update", invoice_update, ["PATCH"])
-
-    # ---- SuiteQL -------------------------------------------------------------------------
-    def suiteql():
-        if "transient" not in request.headers.get("Prefer", "").lower():
-            raise NetSuiteError("Invalid request header: the 'Prefer: transient' header is required for SuiteQL.",
-                                path="Prefer", code="INVALID_HEADER")
-        limit, offset = paging()
-        body = _body()
-        if "q" not in body:
-            raise InvalidQuery("The request body must contain the q property.")
-        items, total = run_query(state, body["q"], limit, offset)
-        resp = json_response({"links": _page_links(request.base_url, limit, offset, total, {}),
-                              "count": len(items), "hasMore": offset + len(items) < total,
-                              "items": [{"links": [], **it} for it in items], "offset": offset,
-                              "totalResults": total})
-        resp.headers["Content-Type"] = COLLECTION
-        return resp
-
-    add(QUERY, "suiteql.query", suiteql, ["POST"])
+# ---- answers ---------------------------------------------------------------------------------
+def answer(payload: Any, ctype: str = RESOURCE, status: int = 200) -> Answer:
+    return status, [("Content-Type", ctype)], dumps(payload).encode("utf-8")
 
 
-_DIGITS = re.compile(r"[0-9]{1,9}")
+def no_content() -> Answer:
+    return 204, [], b""
 
 
-def paging() -> tuple[int, int]:
-    """``limit`` (1..1000) and ``offset`` (>= 0, a multiple of limit on NetSuite; any here) from the
-    query string; anything else is NetSuite's 400 naming the parameter, never a 500."""
+def created(call: Call, rtype: str, rid: str) -> Answer:
+    return 204, [("Location", f"{call.root}{BASE}/{rtype}/{rid}")], b""
+
+
+def paging(call: Call, multiple: bool = True) -> tuple[int, int]:
+    """``limit`` (1..1000) and ``offset`` (>= 0 and a multiple of limit, as NetSuite requires:
+    github.com/ehmad11/netsuite-rest/issues/25) from the query string; anything else is NetSuite's
+    400 naming the parameter, never a 500."""
     out = []
     for name, default in (("limit", MAX_LIMIT), ("offset", 0)):
-        raw = request.args.get(name)
+        raw = call.args.get(name)
         if raw is None:
             out.append(default)
             continue
-        if not _DIGITS.fullmatch(raw):
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
             raise NetSuiteError(f"Invalid query parameter value: {name}. The value must be a non-negative integer.",
                                 path=name, code="INVALID_PARAMETER")
         out.append(int(raw))
@@ -188,12 +106,18 @@ def paging() -> tuple[int, int]:
     if not 1 <= limit <= MAX_LIMIT:
         raise NetSuiteError(f"Invalid query parameter: limit must be between 1 and {MAX_LIMIT}.", path="limit",
                             code="INVALID_PARAMETER")
+    if multiple and offset % limit:
+        raise NetSuiteError("Invalid query parameter: offset. The offset must be a multiple of the limit.",
+                            path="offset", code="INVALID_PARAMETER")
     return limit, offset
 
 
-def _page_links(base: str, limit: int, offset: int, total: int, extra: dict) -> list[dict]:
+def page(call: Call, chunk: list[dict], total: int, limit: int, offset: int, extra: dict) -> dict:
+    """NetSuite's collection body for one page (``chunk``) of ``total`` rows: links
+    (previous/first/next/last/self), count, hasMore, items."""
+
     def href(off: int) -> str:
-        return f"{base}?{urlencode({**extra, 'limit': limit, 'offset': off})}"
+        return f"{call.base_url}?{urlencode({**extra, 'limit': limit, 'offset': off})}"
     last = max(0, ((total - 1) // limit) * limit) if total else 0
     links = []
     if offset > 0:
@@ -203,16 +127,51 @@ def _page_links(base: str, limit: int, offset: int, total: int, extra: dict) -> 
         links.append({"rel": "next", "href": href(offset + limit)})
     links.append({"rel": "last", "href": href(last)})
     links.append({"rel": "self", "href": href(offset)})
-    return links
+    return {"links": links, "count": len(chunk), "hasMore": offset + limit < total,
+            "items": chunk, "offset": offset, "totalResults": total}
 
 
-def _match_q(rec: dict, q: str) -> bool:
-    """Record-list filter ``?q=externalId IS "X"`` / ``field EQUAL value`` (the common forms)."""
-    import re
-    m = re.match(r'^\s*(\w+)\s+(IS|EQUAL|ANY_OF)\s+"?([^"]*)"?\s*$', q, re.I)
-    if not m:
-        raise InvalidQuery(f"Unsupported record filter {q!r}; use e.g. externalId IS \"X\".")
-    field, _, value = m.groups()
-    field = {"externalid": "externalId", "tranid": "tranId", "status": "status", "entity": "entity"}.get(
-        field.lower(), field)
-    return str(rec.get(field)) in value.split(",") if m.group(2).upper() == "ANY_OF" else str(rec.get(field)) == value
+# ---- the lane ------------------------------------------------------------------------------------
+def install(app, sim, state, authenticator) -> Lane:
+    """Put the ERP's API in front of its Flask app (which keeps /_sim and anything else)."""
+    from . import routes_async, routes_meta, routes_query, routes_records
+
+    def authenticate(req: LaneRequest) -> str:
+        url = host_url(req.environ) + quote(req.path, safe="/!$&'()*+,;=:@~")
+        return authenticator(req.header("Authorization") or "", req.method, url, req.query_string,
+                             req.header("Content-Type") or "", req.body() if req.method != "GET" else b"")
+
+    def dispatch(req: LaneRequest, handler: Handler) -> Answer:
+        call = Call(req, state)
+        if "respond-async" in call.header("Prefer").lower() and not req.path.startswith(routes_async.ASYNC):
+            return routes_async.submit(call, handler)
+        return handler(call, **req.url_args)
+
+    def not_found(req: LaneRequest) -> NetSuiteError:
+        allowed = sorted(m for m in ("GET", "POST", "PATCH", "PUT", "DELETE") if lane.match(m, req.path))
+        if allowed:
+            return NetSuiteError(f"The HTTP method {req.method} is not allowed for this resource. Allowed: "
+                                 f"{', '.join(allowed)}.", status=405, code="INVALID_REQUEST",
+                                 headers={"Allow": ", ".join(allowed)})
+        return NetSuiteError(f"Invalid URL: the resource {req.path} does not exist. Check the record type and the "
+                             "URL.", status=404, code="NONEXISTENT_ID")
+
+    def inline(environ: dict[str, Any]) -> bool:
+        """Record reads only (no lock, no blocking); OAuth requests lock the nonce memory."""
+        return (environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+                and (environ.get("PATH_INFO") or "").startswith(BASE + "/")
+                and not (environ.get("HTTP_AUTHORIZATION") or "").lstrip("b'\"").startswith("OAuth")
+                and "respond-async" not in (environ.get("HTTP_PREFER") or ""))
+
+    hooks = LaneHooks(begin=lambda req: None, authenticate=authenticate, params=body_json, dispatch=dispatch,
+                      render_error=render_error, not_found=not_found, finish=lambda req, headers: None,
+                      inline=inline)
+    lane = Lane(sim, hooks, app.wsgi_app, prefix=PREFIX)
+    for module in (routes_records, routes_query, routes_async, routes_meta):
+        for method, rule, endpoint, handler in module.table(state):
+            lane.add(method, rule, endpoint, handler)
+            if method == "GET":
+                lane.add("HEAD", rule, endpoint, handler)
+    app.wsgi_app = lane
+    app.extensions["lane"] = lane
+    return lane

@@ -190,9 +190,9 @@ def test_salesforce_soap_login_fault_stays_soap_with_http_500(clients):
 def test_an_unexpected_exception_is_the_vendors_500_and_the_traceback_goes_to_the_log(caplog):
     app = registry.create("erp", seed=0)
 
-    def broken():
+    def broken(call):
         raise RuntimeError("a bug in the fake")
-    app.add_url_rule("/services/rest/record/v1/broken", endpoint="broken", view_func=broken)
+    app.extensions["lane"].add("GET", "/services/rest/record/v1/broken", "broken", broken)
     with caplog.at_level(logging.ERROR, logger="simulators"):
         resp = Client(app).get("/services/rest/record/v1/broken", base_url=ERP, headers=ERP_AUTH)
     detail = _ns_error(resp, 500, "UNEXPECTED_ERROR")

@@ -18,7 +18,7 @@ DEFAULT_TERMS = "5"
 
 # Sequences: first internal id per family (deterministic; kept in the store so snapshots restore them)
 SEQ_START = {"entity": 100, "item": 500, "transaction": 1000, "revenue": 5000, "plan": 7000,
-             "event": 1, "sub": 1, "INV": 1, "CM": 1, "PYMT": 1, "SO": 1, "JE": 1, "IF": 1, "ARR": 1}
+             "event": 1, "sub": 1, "INV": 1, "CM": 1, "PYMT": 1, "SO": 1, "JE": 1, "IF": 1, "ARR": 1, "job": 1}
 
 RECORD_FAMILY = {
     "customer": "entity",
@@ -40,6 +40,8 @@ def empty_state() -> dict[str, Any]:
         "periods": {},          # "2025-01" -> {closed, closedAt, journalEntry}
         "subscriptions": {},    # event feed (harness-specific)
         "config": {},
+        "jobs": {},             # asynchronous requests (Prefer: respond-async)
+        "jobKeys": {},          # X-NetSuite-Idempotency-Key -> job id
     }
 
 

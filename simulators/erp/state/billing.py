@@ -75,9 +75,9 @@ class BillingMixin:
                 inv["payments"].append(rec["id"])
                 self.invoice_status(inv)
                 self.stamp(inv)
-            self.emit("customerPayment.created", "customerPayment", rec)
+            self.events.emit("customerPayment.created", "customerPayment", rec)
             for a in applied:
-                self.emit("invoice.updated", "invoice", self.records("invoice")[a["doc"]])
+                self.events.emit("invoice.updated", "invoice", self.records("invoice")[a["doc"]])
             return rec
 
     # ---- creditMemo ------------------------------------------------------------------
@@ -117,9 +117,9 @@ class BillingMixin:
                 inv["amountRemaining"] -= applied
                 self.invoice_status(inv)
             self.stamp(inv)
-            self.emit("creditMemo.created", "creditMemo", cm)
-            self.emit("invoice.updated", "invoice", inv)
-            self.on_credit(inv, cm)
+            self.events.emit("creditMemo.created", "creditMemo", cm)
+            self.events.emit("invoice.updated", "invoice", inv)
+            self.revenue.on_credit(inv, cm)
             return cm
 
     def _credited_so_far(self, inv: dict) -> dict[int, dict]:
@@ -173,3 +173,19 @@ class BillingMixin:
             out.append({"line": n, "invoiceLine": src["line"], "item": src["item"], "quantity": qty,
                         "rate": src["rate"], "amount": amount, "taxAmount": tax, "isClosed": False})
         return out
+
+    def update_invoice(self, key: str, body: dict) -> dict:
+        """PATCH of an invoice: memo, externalId and custom body fields (amounts change by credit memo)."""
+        inv = self.resolve("invoice", key)
+        allowed = {"memo", "externalId", "custbody_ava_doc_code"}
+        bad = [k for k in body if k not in allowed and not k.startswith("custbody")]
+        if bad:
+            raise UserError(f"Error while accessing a resource. The field {bad[0]} cannot be changed on an "
+                            "invoice through this fake; credit it instead.", path=bad[0])
+        with self.store.lock:
+            if "externalId" in body:
+                self.reindex_external("invoice", inv, body["externalId"])
+            inv.update({k: v for k, v in body.items() if k != "externalId"})
+            self.stamp(inv)
+            self.events.emit("invoice.updated", "invoice", inv)
+            return inv

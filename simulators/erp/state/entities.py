@@ -67,6 +67,10 @@ class EntitiesMixin:
             if f in body:
                 rec[f] = body[f]
         rec.update(custom_fields(body))
+        if creating and getattr(self, "one_world", False) and "subsidiary" not in body:
+            # OneWorld accounts: a customer belongs to a primary subsidiary, which a create must name
+            # (Oracle, "Creating a Customer Record": Subsidiary is required with NetSuite OneWorld)
+            raise MissingField("subsidiary")
         if creating and not (rec.get("companyName") or rec.get("lastName") or rec.get("entityId")):
             raise MissingField("companyName")
         rec.setdefault("entityId", rec.get("companyName") or
@@ -84,7 +88,7 @@ class EntitiesMixin:
             self._apply_customer(rec, body, creating=True)
             self.stamp(rec, created=True)
             self.register("customer", rec)
-            self.emit("customer.created", "customer", rec)
+            self.events.emit("customer.created", "customer", rec)
             return rec
 
     def update_customer(self, key: str, body: dict) -> dict:
@@ -94,7 +98,7 @@ class EntitiesMixin:
                 self.reindex_external("customer", rec, body["externalId"])
             self._apply_customer(rec, body, creating=False)
             self.stamp(rec)
-            self.emit("customer.updated", "customer", rec)
+            self.events.emit("customer.updated", "customer", rec)
             return rec
 
     def upsert(self, rtype: str, key: str, body: dict) -> tuple[dict, bool]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ...core.errors import ControlError
 from ...core.jsonutil import dumps
+from .base import StateBase
 
 EVENT_TYPES = ("invoice.created", "invoice.updated", "customerPayment.created", "creditMemo.created",
                "salesOrder.created", "salesOrder.updated", "customer.created", "customer.updated")
@@ -44,7 +45,12 @@ def summary(rtype: str, rec: dict) -> dict[str, Any]:
     return out
 
 
-class EventsMixin:
+class EventFeed(StateBase):
+    """The harness's event feed over the ERP's store and outbox."""
+
+    def __init__(self, sim, store, settings: dict, outbox):
+        self.sim, self.store, self.settings, self.outbox = sim, store, settings, outbox
+
     def emit(self, event_type: str, rtype: str, rec: dict) -> None:
         data = self.store.data
         n = self.next_id("event")

@@ -116,7 +116,7 @@ class OrdersMixin:
             self.totals(rec)
             self.stamp(rec, created=True)
             self.register("salesOrder", rec)
-            self.emit("salesOrder.created", "salesOrder", rec)
+            self.events.emit("salesOrder.created", "salesOrder", rec)
             return rec
 
     def update_sales_order(self, key: str, body: dict, query: dict) -> dict:
@@ -145,8 +145,8 @@ class OrdersMixin:
             self.totals(rec)
             self.stamp(rec)
             if "custbody_go_live_date" in body and body["custbody_go_live_date"]:
-                self.go_live(rec, parse_date(body["custbody_go_live_date"], "custbody_go_live_date"))
-            self.emit("salesOrder.updated", "salesOrder", rec)
+                self.revenue.go_live(rec, parse_date(body["custbody_go_live_date"], "custbody_go_live_date"))
+            self.events.emit("salesOrder.updated", "salesOrder", rec)
             return rec
 
     def _patch_lines(self, rec: dict, body: dict, replace: bool) -> None:
@@ -204,7 +204,7 @@ class OrdersMixin:
             so["fulfillments"].append(rec["id"])
             so["status"] = "G" if so["invoices"] else "F"
             self.stamp(so)
-            self.emit("salesOrder.updated", "salesOrder", so)
+            self.events.emit("salesOrder.updated", "salesOrder", so)
             return rec
 
     # ---- invoice ---------------------------------------------------------------------
@@ -249,9 +249,9 @@ class OrdersMixin:
             so["invoices"].append(inv["id"])
             so["status"] = "G"
             self.stamp(so)
-            self.emit("invoice.created", "invoice", inv)
-            self.emit("salesOrder.updated", "salesOrder", so)
-            self.on_invoice(inv)
+            self.events.emit("invoice.created", "invoice", inv)
+            self.events.emit("salesOrder.updated", "salesOrder", so)
+            self.revenue.on_invoice(inv)
             return inv
 
     def _apply_invoice_lines(self, lines: list[dict], body: dict) -> None:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from ...core.errors import ControlError
 from ...core.jsonutil import money
 from .base import ZERO, add_months, next_period, parse_date, period_bounds, period_name, period_of
+from .base import StateBase
 from .entities import REV_RULES
 
 DEFERRED = ("2500", "Deferred Revenue")
@@ -61,7 +62,13 @@ def schedule(method: str, amount: Decimal, start: date, end: date) -> list[tuple
     return list(zip(periods, allocate(amount, weights)))
 
 
-class RevenueMixin:
+class RevenueBook(StateBase):
+    """Revenue arrangements, plans and period close: shares the ERP's store, owns no request context."""
+
+    def __init__(self, sim, store, settings: dict):
+        self.sim, self.store, self.settings = sim, store, settings
+        self._auto_job = None
+
     # ---- arrangement creation ----------------------------------------------------------
     def on_invoice(self, inv: dict) -> None:
         delay = float(self.settings.get("revenue_delay", 0) or 0)
