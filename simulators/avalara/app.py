@@ -1,18 +1,19 @@
-"""Fake Avalara AvaTax REST v2: ``create_app`` wires the tax engine, the transaction state and the
-core pipeline (faults, auth, schema validation, journal, control plane)."""
+"""Fake Avalara AvaTax REST v2: ``create_app`` wires the tax engine, the state stores and the core
+pipeline. The API (``/api/v2/...``) is served by the core fast lane (``routes.py``, framework-free);
+the Flask app behind it holds only the control plane (``/_sim``, ``control.py``) and answers any
+other path with AvaTax's error body."""
 from __future__ import annotations
 
-import itertools
-import uuid
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
 
 from ..core.clock import SimClock
-from ..core.sim import Sim, Vendor, install
-from . import control
+from ..core.errors import SimError
+from ..core.sim import Sim, Vendor, install, json_response
 from ..core.validation import Violation
-from . import errors, routes
+from . import errors, routes, routes_companies, routes_definitions, routes_transactions
+from .control import control_routes
 from .engine import TaxTables
 from .state import AvaTaxState
 from .values import lower_keys
@@ -37,40 +38,26 @@ def violation_error(v: Violation) -> errors.AvaTaxError:
                               refers_to=where)
 
 
+def render_error(exc: SimError) -> Response:
+    """Flask paths (outside ``/api/v2``): the same AvaTax body the lane writes."""
+    return json_response(errors.body_of(exc), exc.status)
+
+
 def create_app(clock: SimClock | None = None, seed: int | str | None = None, validation: str = "strict",
                live: bool = False, fixtures: str | None = None, journal_size: int = 1000) -> Flask:
     app = Flask("avalara")
     app.json.sort_keys = False
-    state_holder: dict[str, AvaTaxState] = {}
-
-    vendor = Vendor(
-        name="avalara",
-        render_error=errors.render,
-        http_error=errors.http_error,
-        fault_error=errors.fault_error,
-        fault_codes=errors.FAULT_CODES,
-        violation_error=violation_error,
-        authenticate=lambda: routes.credentials(state_holder["state"])["caller"],
-        read_body=lambda: routes.json_body(),
-        public_operations=frozenset({"utilities.ping"}),
-        latency_profiles=LATENCY_PROFILES,
-    )
+    vendor = Vendor(name="avalara", render_error=render_error, http_error=errors.http_error,
+                    fault_error=errors.fault_error, fault_codes=errors.FAULT_CODES, violation_error=violation_error,
+                    public_operations=frozenset({"utilities.ping"}), latency_profiles=LATENCY_PROFILES)
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation,
               journal_size=journal_size, normalise=lower_keys)
     state = AvaTaxState(sim, TaxTables(Path(fixtures) if fixtures else None))
-    state_holder["state"] = state
-    routes.register(app, state)
-    sim.control_tables.append(control.control_routes(state))
+    sim.control_tables.append(control_routes(state))
     install(app, sim)
-
-    correlation = itertools.count(1)
-
-    @app.after_request
-    def correlation_id(resp):
-        # The official SDK's logging decorator reads this header on every response and fails
-        # without it (avalara/ava_logger.py).
-        resp.headers["X-Correlation-Id"] = str(uuid.UUID(int=next(correlation), version=4))
-        return resp
-
+    lane = routes.install(sim, state, app.wsgi_app, [routes_transactions.TABLE, routes_definitions.TABLE,
+                                                      routes_companies.TABLE])
+    app.wsgi_app = lane
+    app.extensions["lane"] = lane
     app.extensions["avalara_state"] = state
     return app

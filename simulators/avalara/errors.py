@@ -5,10 +5,7 @@ developer.avalara.com/avatax/errors/<Code>.
 """
 from __future__ import annotations
 
-from flask import Response
-
 from ..core.errors import SimError
-from ..core.sim import json_response
 
 HELP = "http://developer.avalara.com/avatax/errors/"
 
@@ -20,9 +17,11 @@ CODES: dict[str, tuple[int, int, str, str]] = {
     "AuthenticationException": (30, 401, "Client", "HttpRequestHeaders"),
     "AuthenticationIncomplete": (34, 401, "Client", "HttpRequestHeaders"),
     "BasicAuthIncorrect": (35, 401, "Client", "HttpRequestHeaders"),
+    "OpenClauseException": (46, 400, "Client", "Unknown"),
     "ModelStateInvalid": (70, 400, "Client", "IncorrectData"),
     "JurisdictionNotFoundError": (130, 400, "Client", "IncorrectData"),
     "InvalidEnumValue": (164, 400, "Client", "IncorrectData"),
+    "ExpectedConjunctionError": (183, 400, "Client", "Unknown"),
     "GetTaxError": (300, 400, "Client", "IncorrectData"),
     "DocumentCodeConflict": (303, 400, "Client", "IncorrectData"),
     "MissingAddress": (304, 400, "Client", "IncorrectData"),
@@ -61,8 +60,11 @@ class AvaTaxError(SimError):
         return {"error": {"code": self.code, "message": self.message, "target": self.target, "details": [detail]}}
 
 
-def render(exc: SimError) -> Response:
-    return json_response(exc.body(), exc.status)
+def body_of(exc: SimError) -> dict:
+    """AvaTax's error body for any error the pipeline raises."""
+    if isinstance(exc, AvaTaxError):
+        return exc.body()
+    return AvaTaxError("InternalServerError", exc.message, status=exc.status).body()
 
 
 def not_found(company: str, code: str) -> AvaTaxError:

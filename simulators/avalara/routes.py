@@ -1,21 +1,29 @@
-"""AvaTax REST v2 routes: parse the request, call the state, shape the answer. Paths and
-parameters as the official SDK (avalara 26.x ``client_methods.py``) sends them."""
+"""AvaTax REST v2 served by the core fast lane (``core/lane.py``): request parsing, auth, the route
+tables of ``routes_*.py`` (operation name -> handler; the names faults, schemas and the journal use)
+and AvaTax-shaped answers, with no web framework. Paths and parameters as the official SDK (avalara
+26.x ``client_methods.py``) sends them.
+
+Inline or worker: reads and estimates never take a state lock, so the live server runs them on its
+event loop; requests that change state take the store's lock and run in a worker thread."""
 from __future__ import annotations
 
-import base64
-import binascii
-import re
-from typing import Any
+import itertools
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import parse_qsl
 
-from flask import Flask, request
-
-from ..core.jsonutil import BadJson, loads
-from ..core.sim import json_response
+from ..core.errors import SimError
+from ..core.jsonutil import BadJson, dumps, loads
+from ..core.lane import Answer, Lane, LaneHooks, LaneRequest
+from ..core.sim import HttpProblem, Sim
+from . import errors
 from .errors import AvaTaxError
-from .state import AvaTaxState, shape
+from .state import AvaTaxState
 from .values import lower_keys
 
 API = "/api/v2"
+JSON = ("Content-Type", "application/json; charset=utf-8")
 # AvaTax's URL escapes for characters a transaction code may hold (SDK docs on transaction codes).
 CODE_ESCAPES = {"_-ava2f-_": "/", "_-ava2b-_": "+", "_-ava3f-_": "?", "_-ava25-_": "%", "_-ava23-_": "#",
                 "_-ava5c-_": "\\", "_-ava2e-_": "."}
@@ -27,8 +35,31 @@ def decode_code(code: str) -> str:
     return code
 
 
-def json_body() -> dict[str, Any]:
-    raw = request.get_data(cache=True)
+@dataclass
+class Route:
+    method: str
+    rule: str
+    operation: str
+    handler: Callable[..., Any]
+    status: int = 200
+    inline: bool | Callable[[dict[str, Any]], bool] = False
+
+
+@dataclass
+class Call:
+    """What a handler reads: the body (keys lower-cased), the body as sent, the query (keys lower-cased)."""
+
+    body: Any
+    raw: str
+    args: dict[str, str]
+    who: dict[str, Any] | None
+    authorization: str = ""
+
+    def arg(self, name: str) -> str | None:
+        return self.args.get(name.lower())
+
+
+def parse_body(raw: bytes) -> Any:
     if not raw:
         return {}
     try:
@@ -36,167 +67,71 @@ def json_body() -> dict[str, Any]:
     except BadJson as exc:
         raise AvaTaxError("ModelStateInvalid", "The request body does not represent a valid JSON object.",
                           str(exc), refers_to="body")
-    if not isinstance(data, dict):
+    if not isinstance(data, (dict, list)):
         raise AvaTaxError("ModelStateInvalid", "The request body must be a JSON object.", refers_to="body")
     return lower_keys(data)
 
 
-ACCOUNT_ID = re.compile(r"[0-9]{1,12}")   # ASCII digits only (str.isdigit also takes "²" and Arabic digits)
+BODY_KEY = "o2c.avalara.body"
 
 
-def _account(value: Any) -> str:
-    """The canonical form of an account id: "0999" and 999 are account 999."""
-    return str(int(str(value)))
+def lane_params(req: LaneRequest) -> Any:
+    if BODY_KEY not in req.environ:
+        req.environ[BODY_KEY] = parse_body(req.body()) if req.method in ("POST", "PUT", "PATCH") else {}
+    return req.environ[BODY_KEY]
 
 
-def credentials(state: AvaTaxState, strict: bool = True) -> dict[str, Any]:
-    """Parse the Authorization header. Missing -> AuthenticationIncomplete; malformed or refused
-    -> AuthenticationException (both 401, AvaTax's error body).
-
-    Unrestricted (the default), any numeric account id with a license key, any username with a
-    password and any Bearer token are accepted. Once ``/_sim/avalara/accounts`` restricts the
-    accounts, every credential form must resolve to an allowed account: the account id itself
-    (exactly digits: no spaces, signs or other numerals), a username mapped to an account
-    (``users``), or a Bearer token mapped to one (``tokens``); anything else is refused."""
-    header = request.headers.get("Authorization", "")
-    if not header:
-        raise AvaTaxError("AuthenticationIncomplete", "Authentication Incomplete.",
-                          "You must provide an Authorization header of the type Basic or Bearer to authenticate correctly.")
-    scheme, _, value = header.partition(" ")
-    failed = AvaTaxError("AuthenticationException", "Authentication failed.",
-                         "Missing authentication or unable to authenticate the user or the account.")
-    allowed = state.data["allowed_accounts"]
-    if scheme.lower() == "bearer":
-        token = value.strip()
-        if not token:
-            raise failed
-        account = None
-        if allowed is not None:
-            account = state.data["account_tokens"].get(token)
-            if account is None or account not in allowed:
-                raise failed
-        return {"type": "BearerToken", "user": "bearer", "account": int(account) if account else None,
-                "caller": f"bearer:{token[:12]}"}
-    if scheme.lower() != "basic":
-        raise failed
+def estimate_inline(environ: dict[str, Any]) -> bool:
+    """``transactions/create``: an estimate (never stored, no lock) may run on the event loop."""
+    from .state.calculate import ESTIMATES
+    stream = environ.get("wsgi.input")
     try:
-        user, sep, secret = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise failed
-    if not sep or not user or not secret:
-        raise failed
-    if ACCOUNT_ID.fullmatch(user):
-        if allowed is not None and _account(user) not in allowed:
-            raise failed
-        return {"type": "AccountIdLicenseKey", "user": user, "account": int(user), "caller": f"account:{user}"}
-    account = None
-    if allowed is not None:   # a username counts only as the account it is mapped to
-        account = state.data["account_users"].get(user)
-        if account is None or account not in allowed:
-            raise failed
-    return {"type": "UsernamePassword", "user": user, "account": int(account) if account else None,
-            "caller": f"user:{user}"}
+        raw = stream.getvalue() if hasattr(stream, "getvalue") else None
+        if raw is None:
+            return False
+        environ[BODY_KEY] = body = parse_body(raw)
+    except AvaTaxError:
+        return False
+    return isinstance(body, dict) and (body.get("type") or "SalesOrder") in ESTIMATES
 
 
-def register(app: Flask, state: AvaTaxState) -> None:
-    def route(rule: str, endpoint: str, methods: list[str]):
-        def deco(fn):
-            app.add_url_rule(API + rule, endpoint=endpoint, view_func=fn, methods=methods)
-            return fn
-        return deco
-
-    def answer(doc: dict[str, Any], status: int = 200):
-        return json_response(shape(doc, request.args.get("$include")), status)
-
-    doc_type = lambda: request.args.get("documentType")  # noqa: E731
-
-    @route("/utilities/ping", "utilities.ping", ["GET"])
-    def ping():
-        try:
-            who = credentials(state)
-        except AvaTaxError:
-            who = {"type": "None", "user": None, "account": None}
-        return json_response({
-            "version": "26.11.0", "authenticated": who["type"] != "None",
-            "authenticationType": who["type"], "authenticatedUserName": who["user"],
-            "authenticatedUserId": 1 if who["user"] else None, "authenticatedAccountId": who["account"],
-            "authenticatedCompanyId": None, "crmid": "",
-        })
-
-    @route("/transactions/create", "transactions.create", ["POST"])
-    def create():
-        return answer(state.create(json_body()), 201)
-
-    @route("/transactions/createoradjust", "transactions.createoradjust", ["POST"])
-    def create_or_adjust():
-        return answer(state.create_or_adjust(json_body()), 201)
-
-    @route("/companies/<company>/transactions", "transactions.list", ["GET"])
-    def list_transactions(company: str):
-        docs = state.list(company)
-        top = request.args.get("$top", type=int) or 1000
-        skip = request.args.get("$skip", type=int) or 0
-        page = [shape(d, request.args.get("$include") or "SummaryOnly") for d in docs[skip:skip + top]]
-        return json_response({"@recordsetCount": len(docs), "value": page})
-
-    @route("/companies/<company>/transactions/<path:code>", "transactions.get", ["GET"])
-    def get(company: str, code: str):
-        return answer(state.get(company, decode_code(code), doc_type()))
-
-    @route("/companies/<company>/transactions/<path:code>/commit", "transactions.commit", ["POST"])
-    def commit(company: str, code: str):
-        body = json_body()
-        if "commit" not in body:
-            raise AvaTaxError("ValueRequiredError", "Field 'commit' is required.", refers_to="commit")
-        return answer(state.commit(company, decode_code(code), doc_type(), bool(body["commit"])))
-
-    @route("/companies/<company>/transactions/<path:code>/uncommit", "transactions.uncommit", ["POST"])
-    def uncommit(company: str, code: str):
-        return answer(state.uncommit(company, decode_code(code), doc_type()))
-
-    @route("/companies/<company>/transactions/<path:code>/verify", "transactions.verify", ["POST"])
-    def verify(company: str, code: str):
-        return answer(state.verify(company, decode_code(code), doc_type(), json_body()))
-
-    @route("/companies/<company>/transactions/<path:code>/void", "transactions.void", ["POST"])
-    def void(company: str, code: str):
-        return answer(state.void(company, decode_code(code), doc_type(), json_body().get("code")))
-
-    @route("/companies/<company>/transactions/<path:code>/lock", "transactions.lock", ["POST"])
-    def lock(company: str, code: str):
-        return answer(state.lock(company, decode_code(code), doc_type(), json_body().get("islocked", True)))
-
-    @route("/companies/<company>/transactions/<path:code>/adjust", "transactions.adjust", ["POST"])
-    def adjust(company: str, code: str):
-        return answer(state.adjust(company, decode_code(code), doc_type(), json_body()))
-
-    @route("/companies/<company>/transactions/<path:code>/refund", "transactions.refund", ["POST"])
-    def refund(company: str, code: str):
-        return answer(state.refund(company, decode_code(code), doc_type(), json_body()), 201)
-
-    @route("/addresses/resolve", "addresses.resolve", ["GET"])
-    def resolve_get():
-        return json_response(state.resolve_address(lower_keys(request.args.to_dict())))
-
-    @route("/addresses/resolve", "addresses.resolve_post", ["POST"])
-    def resolve_post():
-        return json_response(state.resolve_address(json_body()))
-
-    @route("/definitions/taxcodes", "definitions.taxcodes", ["GET"])
-    def taxcodes():
-        codes = [{"id": i, "companyId": 0, "taxCode": c["taxCode"], "taxCodeTypeId": c["taxCodeTypeId"],
-                  "description": c["description"], "parentTaxCode": None, "isPhysical": c["isPhysical"],
-                  "goodsServiceCode": 0, "entityUseCode": "", "isActive": True, "isSSTCertified": False}
-                 for i, c in enumerate(state.tables.taxcodes.values(), start=1)]
-        wanted = request.args.get("$filter", "")
-        if wanted:
-            # Supports the filter integrations use: taxCode eq 'X'
-            parts = wanted.split()
-            if len(parts) == 3 and parts[0].lower() == "taxcode" and parts[1].lower() == "eq":
-                codes = [c for c in codes if c["taxCode"].upper() == parts[2].strip("'\"").upper()]
-            else:
-                raise AvaTaxError("ModelStateInvalid", f"Unsupported $filter '{wanted}': the harness supports "
-                                  "\"taxCode eq 'CODE'\".", refers_to="$filter")
-        return json_response({"@recordsetCount": len(codes), "value": codes})
+def render_error(exc: SimError) -> Answer:
+    return exc.status, [JSON, *exc.headers.items()], dumps(errors.body_of(exc)).encode("utf-8")
 
 
+def install(sim: Sim, state: AvaTaxState, fallback: Callable, tables: list[list[Route]]) -> Lane:
+    correlation = itertools.count(1)
+
+    def begin(req: LaneRequest) -> None:
+        req.cache["who"] = None
+
+    def authenticate(req: LaneRequest) -> str:
+        who = req.cache["who"] = state.accounts.credentials(req.header("Authorization") or "")
+        return who["caller"]
+
+    def dispatch(req: LaneRequest, route: Route) -> Answer:
+        body = lane_params(req)
+        args = {k.lower(): v for k, v in parse_qsl(req.query_string, keep_blank_values=True)}
+        raw = req.body().decode("utf-8", "replace") if req.method == "POST" else ""
+        url_args = {k: decode_code(v) for k, v in req.url_args.items()}
+        payload = route.handler(state, Call(body, raw, args, req.cache.get("who"), req.header("Authorization") or ""), **url_args)
+        return route.status, [JSON], dumps(payload).encode("utf-8")
+
+    def not_found(req: LaneRequest) -> SimError:
+        others = [m for m in ("GET", "POST", "PUT", "DELETE", "PATCH") if m != req.method and lane.match(m, req.path)]
+        problem = HttpProblem(req.method, req.path, allowed=tuple(others))
+        return errors.http_error(405 if others else 404, problem)
+
+    def finish(req: LaneRequest, headers: list[tuple[str, str]]) -> None:
+        # The official SDK's logging decorator reads this header on every response and fails
+        # without it (avalara/ava_logger.py).
+        headers.append(("X-Correlation-Id", str(uuid.UUID(int=next(correlation), version=4))))
+
+    hooks = LaneHooks(begin=begin, authenticate=authenticate, params=lane_params,
+                      dispatch=lambda req, route: dispatch(req, route), render_error=render_error,
+                      not_found=not_found, finish=finish)
+    lane = Lane(sim, hooks, fallback, prefix=API + "/")
+    for table in tables:
+        for r in table:
+            lane.add(r.method, API + r.rule, r.operation, r, inline=r.inline)
+    return lane

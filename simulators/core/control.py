@@ -53,7 +53,7 @@ SECRET_KEYS = frozenset({"secret", "webhook_secret", "client_secret", "password"
                          "license_key", "api_key", "stripe_key", "private_key", "control_token",
                          "consumer_secret", "token_secret", "sf_client_secret", "avalara_license",
                          "erp_consumer_secret", "erp_token_secret", "account_tokens", "sessions",
-                         "security_token"})
+                         "security_token", "licenses", "passwords"})
 REDACTED = "***"
 # Secrets recognisable by their shape, wherever they occur (e.g. inside a cached response body).
 SECRET_PATTERN = re.compile(r"(?:erp)?whsec_[A-Za-z0-9]{8,}|pi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"

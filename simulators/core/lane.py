@@ -5,7 +5,9 @@ Stripe fake's business logic; the lane runs the same pipeline (``Sim.gate`` -> r
 ``Sim.record``) without it. Every path under ``prefix`` is the lane's, including unknown ones
 (the vendor's 404); anything else (hosted pages, ``/_sim``) falls through to the Flask app.
 Both transports use it: in-process calls the same WSGI callable, and the live server
-(``loopserver``) runs lane requests on its event loop (``inline``), because they never block.
+(``loopserver``) runs lane requests on its event loop (``inline``) when they never block; a route
+added with ``inline=False`` (or a predicate on the request environ that says no) runs in a worker
+thread instead, e.g. a handler that takes a state lock another thread may hold.
 
 The vendor supplies ``LaneHooks``: how to start a request (ids), authenticate, read parameters,
 dispatch to a handler, render its errors and finish the headers.
@@ -89,11 +91,16 @@ class Lane:
         self.prefix = prefix
         # (method, number of segments) -> [(segments, endpoint, handler)]; "<name>" segments are variables
         self._routes: dict[tuple[str, int], list[tuple[tuple[str, ...], str, Callable]]] = {}
+        # endpoint -> whether it may run on the event loop: True, False or a predicate on the environ
+        self._inline: dict[str, bool | Callable[[dict[str, Any]], bool]] = {}
         sim.operation_sources.append(lambda: [e for routes in self._routes.values() for _, e, _ in routes])
 
-    def add(self, method: str, rule: str, endpoint: str, handler: Callable) -> None:
+    def add(self, method: str, rule: str, endpoint: str, handler: Callable,
+            inline: bool | Callable[[dict[str, Any]], bool] = True) -> None:
         segs = tuple(rule.strip("/").split("/"))
         self._routes.setdefault((method, len(segs)), []).append((segs, endpoint, handler))
+        if inline is not True:
+            self._inline[endpoint] = inline
 
     def match(self, method: str, path: str) -> tuple[str, Callable, dict[str, str]] | None:
         segs = path.strip("/").split("/") if path != "/" else [""]
@@ -113,17 +120,31 @@ class Lane:
         return None
 
     def inline(self, environ: dict[str, Any]) -> bool:
-        """Lane requests that never block may run on the live server's event loop (``LaneHooks.inline``)."""
+        """Whether the live server may run this request on its event loop: lane requests of routes
+        added inline (the default; unknown paths too: their answer never blocks)."""
         if not (environ.get("PATH_INFO") or "").startswith(self.prefix):
             return False
-        return self.hooks.inline is None or self.hooks.inline(environ)
+        if self.hooks.inline is not None:   # the vendor decides per request (``LaneHooks.inline``)
+            return bool(self.hooks.inline(environ))
+        if not self._inline:
+            return True
+        found = self._match_environ(environ)
+        flag = self._inline.get(found[0], True) if found else True
+        return flag if isinstance(flag, bool) else bool(flag(environ))
+
+    def _match_environ(self, environ: dict[str, Any]) -> tuple[str, Callable, dict[str, str]] | None:
+        """The route of a request, matched once (kept in the environ for ``__call__``)."""
+        if "o2c.lane_match" not in environ:
+            path = (environ.get("PATH_INFO") or "/").encode("latin-1").decode("utf-8", "replace")
+            environ["o2c.lane_match"] = self.match(environ["REQUEST_METHOD"], path)
+        return environ["o2c.lane_match"]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         if not (environ.get("PATH_INFO") or "").startswith(self.prefix):
             return self.fallback(environ, start_response)
         req = LaneRequest(environ)
         hooks, sim = self.hooks, self.sim
-        found = self.match(req.method, req.path)
+        found = environ["o2c.lane_match"] if "o2c.lane_match" in environ else self.match(req.method, req.path)
         req.endpoint = found[0] if found else None
         req.trace = t = Trace(req.endpoint or "unknown", req.header("User-Agent") or "anonymous",
                               inline=bool(environ.get("o2c.inline")))

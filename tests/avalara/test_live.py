@@ -32,3 +32,18 @@ def test_live_clock_is_shared_and_advances(live):
     before = live.now()
     live.advance("2d")
     assert (live.now() - before).days == 2
+
+
+def test_live_new_operations_inline_and_in_workers(live):
+    """Reads (inline on the event loop) and writes (worker threads) of the newer SDK methods, live."""
+    avatax = client_for(live.url("avalara"))
+    made = avatax.create_transaction(irvine(100, code="LV-1")).json()
+    assert avatax.get_transaction_by_id(made["id"]).json()["code"] == "LV-1"
+    assert avatax.get_transaction_by_code_and_type("DEFAULT", "LV-1", "SalesInvoice").json()["id"] == made["id"]
+    settled = avatax.settle_transaction("DEFAULT", "LV-1", {"commit": {"commit": True}}).json()
+    assert settled["status"] == "Committed"
+    west = avatax.create_companies([{"companyCode": "WEST"}]).json()[0]
+    avatax.create_customers(west["id"], [{"customerCode": "C-1"}])
+    assert avatax.query_customers(west["id"], {"$filter": "customerCode eq 'C-1'"}).json()["@recordsetCount"] == 1
+    assert avatax.query_tax_codes({"$filter": "(taxCode eq 'x'"}).json()["error"]["code"] == "OpenClauseException"
+    assert avatax.tax_rates_by_postal_code({"country": "US", "postalCode": "92614"}).json()["totalRate"] == 0.0775

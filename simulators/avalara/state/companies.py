@@ -1,0 +1,89 @@
+"""AvaTax companies (CompanyModel) and their nexus (NexusModel). The company ``DEFAULT`` exists
+from the start; a transaction naming an unknown company code creates it (the harness is lenient
+here: real AvaTax refuses an unknown company). Every company has nexus in every jurisdiction of
+the tax tables, because the engine taxes every jurisdiction it knows. No Flask here."""
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.clock import iso
+from ..engine import LONG_TYPE
+from ..errors import AvaTaxError
+
+COMPANY_FIELDS = ("name", "taxpayeridnumber", "defaultcountry", "basecurrencycode", "isactive", "istest",
+                  "parentcompanyid", "isdefault")
+
+
+class CompanyStore:
+    def __init__(self, sim, tables):
+        self.sim = sim
+        self.tables = tables
+        self.store = sim.store(lambda: {"companies": {}, "by_id": {}})
+        self.lock = self.store.lock
+        sim.on_reset(lambda: self._ensure("DEFAULT", {"name": "Default company", "isdefault": True}))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.store.data
+
+    def _ensure(self, code: str, model: dict[str, Any]) -> dict[str, Any]:
+        key = code.upper()
+        company = self.data["companies"].get(key)
+        if company is None:
+            cid = len(self.data["companies"]) + 1
+            now = iso(self.sim.now())
+            company = {"id": cid, "accountId": 0, "parentCompanyId": model.get("parentcompanyid"), "companyCode": key,
+                       "name": model.get("name") or key, "isDefault": bool(model.get("isdefault")),
+                       "isActive": model.get("isactive", True) is not False, "hasProfile": True,
+                       "isReportingEntity": True, "defaultCountry": model.get("defaultcountry") or "US",
+                       "baseCurrencyCode": model.get("basecurrencycode") or "USD",
+                       "taxpayerIdNumber": model.get("taxpayeridnumber"), "isTest": bool(model.get("istest", True)),
+                       "roundingLevelId": "Line", "taxDependencyLevelId": "Document", "inProgress": False,
+                       "createdDate": now, "modifiedDate": now}
+            self.data["companies"][key] = company
+            self.data["by_id"][cid] = key
+        return company
+
+    def company_id(self, code: str) -> int:
+        with self.lock:
+            return self._ensure(code, {})["id"]
+
+    def create(self, models: Any) -> list[dict[str, Any]]:
+        if not isinstance(models, list) or not models:
+            raise AvaTaxError("ValueRequiredError", "A list of companies is required.", refers_to="model")
+        with self.lock:
+            for m in models:
+                code = m.get("companycode") if isinstance(m, dict) else None
+                if not code or not isinstance(code, str):
+                    raise AvaTaxError("ValueRequiredError", "Field 'companyCode' is required.", refers_to="companyCode")
+                if code.upper() in self.data["companies"]:
+                    raise AvaTaxError("ModelStateInvalid", f"A company with code '{code}' already exists.",
+                                      refers_to="companyCode")
+            return [self._ensure(m["companycode"], m) for m in models]
+
+    def get(self, cid: str) -> dict[str, Any]:
+        key = self.data["by_id"].get(int(cid)) if str(cid).isdecimal() else None
+        if key is None:
+            raise AvaTaxError("EntityNotFoundError", f"Company with ID '{cid}' not found.",
+                              f"The Company with ID '{cid}' was not found.", refers_to="id")
+        return self.data["companies"][key]
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self.data["companies"].values())
+
+    def nexus(self, company_id: int | None = None) -> list[dict[str, Any]]:
+        """One NexusModel per jurisdiction row of the tax tables (definitions when no company)."""
+        out, seen = [], set()
+        for j in self.tables.jurisdictions:
+            for row in j.rows:
+                key = (j.country, j.region, row["jurisType"], row["jurisCode"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append({"id": len(out) + 1, "companyId": company_id or 0, "country": j.country,
+                            "region": j.region, "jurisTypeId": row["jurisType"], "jurisCode": row["jurisCode"],
+                            "jurisName": row["jurisName"], "jurisdictionTypeId": LONG_TYPE[row["jurisType"]],
+                            "effectiveDate": "2000-01-01", "endDate": None, "shortName": row["jurisName"],
+                            "nexusTypeId": "SalesOrSellersUseTax", "sourcing": "Destination", "hasLocalNexus": True,
+                            "streamlinedSalesTax": False, "isSellerImporterOfRecord": False})
+        return out
