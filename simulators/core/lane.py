@@ -5,9 +5,14 @@ Stripe fake's business logic; the lane runs the same pipeline (``Sim.gate`` -> r
 ``Sim.record``) without it. Every path under ``prefix`` is the lane's, including unknown ones
 (the vendor's 404); anything else (hosted pages, ``/_sim``) falls through to the Flask app.
 Both transports use it: in-process calls the same WSGI callable, and the live server
-(``loopserver``) runs lane requests on its event loop (``inline``) when they never block; a route
-added with ``inline=False`` (or a predicate on the request environ that says no) runs in a worker
-thread instead, e.g. a handler that takes a state lock another thread may hold.
+(``loopserver``) runs lane requests on its event loop (``inline``) only when they never block: a
+fake whose handlers all take a lock (Salesforce's org) says ``run_inline=False``; otherwise a
+route added with ``inline=False`` (or a predicate on the environ), or the vendor's
+``LaneHooks.inline`` predicate, sends a request to the server's worker threads instead.
+
+A lane owns one prefix or several (a tuple), plus optionally any path ``owns(path)`` accepts. Rules
+are ``/``-separated segments: a literal, ``<name>`` (one segment), ``v<name>`` (a literal head and a
+variable tail) or, last, ``<path:name>`` (the rest of the path). HEAD takes the GET route (no body).
 
 The vendor supplies ``LaneHooks``: how to start a request (ids), authenticate, read parameters,
 dispatch to a handler, render its errors and finish the headers.
@@ -78,53 +83,119 @@ class LaneHooks:
     render_error: Callable[[SimError], Answer]
     not_found: Callable[[LaneRequest], SimError]
     finish: Callable[[LaneRequest, Headers], None]
-    # Which of the lane's requests the live server may run on its event loop (they must not block
-    # or take a lock); None: all of them (Stripe's, whose handlers never block).
+    # optional: which of the lane's requests the live server may run on its event loop (they must not
+    # block or take a lock); None: decided by the route's own ``inline`` flag (default: yes)
     inline: Callable[[dict[str, Any]], bool] | None = None
+    # optional: the fault layer's tenant and business attributes (e.g. {"sobject": "Account"}) of a request
+    tenant: Callable[[LaneRequest], str | None] | None = None
+    attrs: Callable[[LaneRequest], dict[str, str]] | None = None
+    # optional: the vendor's error for a known path asked with a method it does not take (else ``not_found``)
+    method_not_allowed: Callable[[LaneRequest, tuple[str, ...]], SimError] | None = None
+
+
+Segment = tuple[str, str | None]   # (literal head, variable name or None)
+
+
+def _compile(rule: str) -> tuple[tuple[Segment, ...], str | None]:
+    """A rule's segments, and the name of its trailing ``<path:...>`` variable if it has one."""
+    segs = rule.strip("/").split("/")
+    tail = None
+    if segs[-1].startswith("<path:") and segs[-1].endswith(">"):
+        tail = segs.pop()[6:-1]
+    out = []
+    for seg in segs:
+        i = seg.find("<")
+        out.append((seg[:i], seg[i + 1:-1]) if i >= 0 and seg.endswith(">") else (seg, None))
+    return tuple(out), tail
+
+
+def _bind(rule: tuple[Segment, ...], segs: list[str], args: dict[str, str]) -> bool:
+    for (head, var), got in zip(rule, segs):
+        if var is None:
+            if head != got:
+                return False
+        elif len(got) <= len(head) or not got.startswith(head):
+            return False
+        else:
+            args[var] = got[len(head):]
+    return True
+
+
+Route = tuple[tuple[Segment, ...], str, Callable]
 
 
 class Lane:
-    def __init__(self, sim: Sim, hooks: LaneHooks, fallback: Callable, prefix: str):
+    def __init__(self, sim: Sim, hooks: LaneHooks, fallback: Callable, prefix: str | tuple[str, ...],
+                 owns: Callable[[str], bool] | None = None, run_inline: bool = True):
         self.sim = sim
         self.hooks = hooks
         self.fallback = fallback
         self.prefix = prefix
-        # (method, number of segments) -> [(segments, endpoint, handler)]; "<name>" segments are variables
-        self._routes: dict[tuple[str, int], list[tuple[tuple[str, ...], str, Callable]]] = {}
+        self.owns = owns
+        self.run_inline = run_inline
+        # (method, number of segments) -> [(segments, endpoint, handler)], first added first tried;
+        # rules ending in <path:...>: method -> [(segments, tail name, endpoint, handler)]
+        self._routes: dict[tuple[str, int], list[Route]] = {}
+        self._tails: dict[str, list[tuple[tuple[Segment, ...], str, str, Callable]]] = {}
         # endpoint -> whether it may run on the event loop: True, False or a predicate on the environ
         self._inline: dict[str, bool | Callable[[dict[str, Any]], bool]] = {}
-        sim.operation_sources.append(lambda: [e for routes in self._routes.values() for _, e, _ in routes])
+        sim.operation_sources.append(self.endpoints)
+
+    def endpoints(self) -> list[str]:
+        return [e for routes in self._routes.values() for _, e, _ in routes] + \
+            [e for routes in self._tails.values() for _, _, e, _ in routes]
 
     def add(self, method: str, rule: str, endpoint: str, handler: Callable,
             inline: bool | Callable[[dict[str, Any]], bool] = True) -> None:
-        segs = tuple(rule.strip("/").split("/"))
-        self._routes.setdefault((method, len(segs)), []).append((segs, endpoint, handler))
         if inline is not True:
             self._inline[endpoint] = inline
+        segs, tail = _compile(rule)
+        if tail is None:
+            self._routes.setdefault((method, len(segs)), []).append((segs, endpoint, handler))
+        else:
+            self._tails.setdefault(method, []).append((segs, tail, endpoint, handler))
 
     def match(self, method: str, path: str) -> tuple[str, Callable, dict[str, str]] | None:
-        segs = path.strip("/").split("/") if path != "/" else [""]
         if path.endswith("//"):
             return None
+        segs = path.strip("/").split("/") if path != "/" else [""]
+        found = self._match(method, segs)
+        if found is None and method == "HEAD":
+            found = self._match("GET", segs)
+        return found
+
+    def _match(self, method: str, segs: list[str]) -> tuple[str, Callable, dict[str, str]] | None:
         for rule, endpoint, handler in self._routes.get((method, len(segs)), ()):
-            args = {}
-            for want, got in zip(rule, segs):
-                if want[:1] == "<":
-                    if not got:
-                        break
-                    args[want[1:-1]] = got
-                elif want != got:
-                    break
-            else:
+            args: dict[str, str] = {}
+            if _bind(rule, segs, args):
                 return endpoint, handler, args
+        for rule, tail, endpoint, handler in self._tails.get(method, ()):
+            n = len(rule)
+            args = {}
+            if len(segs) > n and _bind(rule, segs, args):
+                rest = "/".join(segs[n:])
+                if rest:
+                    args[tail] = rest
+                    return endpoint, handler, args
         return None
 
+    def allowed(self, path: str) -> tuple[str, ...]:
+        """The methods some route takes for ``path`` (HEAD wherever GET is), sorted."""
+        segs = path.strip("/").split("/") if path != "/" else [""]
+        methods = {m for m, _ in self._routes} | set(self._tails)
+        out = {m for m in methods if self._match(m, segs) is not None}
+        if "GET" in out:
+            out.add("HEAD")
+        return tuple(sorted(out))
+
+    def claims(self, path: str) -> bool:
+        return path.startswith(self.prefix) or (self.owns is not None and self.owns(path))
+
     def inline(self, environ: dict[str, Any]) -> bool:
-        """Whether the live server may run this request on its event loop: lane requests of routes
-        added inline (the default; unknown paths too: their answer never blocks)."""
-        if not (environ.get("PATH_INFO") or "").startswith(self.prefix):
+        """Whether the live server may run this request on its event loop (see the module's doc)."""
+        if not (self.run_inline and self.claims(environ.get("PATH_INFO") or "")):
             return False
-        if self.hooks.inline is not None:   # the vendor decides per request (``LaneHooks.inline``)
+        if self.hooks.inline is not None:   # the vendor decides per request
             return bool(self.hooks.inline(environ))
         if not self._inline:
             return True
@@ -140,20 +211,23 @@ class Lane:
         return environ["o2c.lane_match"]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
-        if not (environ.get("PATH_INFO") or "").startswith(self.prefix):
+        if not self.claims(environ.get("PATH_INFO") or ""):
             return self.fallback(environ, start_response)
         req = LaneRequest(environ)
         hooks, sim = self.hooks, self.sim
-        found = environ["o2c.lane_match"] if "o2c.lane_match" in environ else self.match(req.method, req.path)
+        found = self._match_environ(environ)
         req.endpoint = found[0] if found else None
         req.trace = t = Trace(req.endpoint or "unknown", req.header("User-Agent") or "anonymous",
                               inline=bool(environ.get("o2c.inline")))
+        if found is not None:
+            req.url_args = found[2]
         hooks.begin(req)
         try:
-            sim.gate(t, lambda: hooks.authenticate(req), lambda: hooks.params(req))
+            sim.gate(t, lambda: hooks.authenticate(req), lambda: hooks.params(req),
+                     hooks.tenant(req) if hooks.tenant else None, hooks.attrs(req) if hooks.attrs else None)
             if found is None:
-                raise hooks.not_found(req)
-            req.url_args = found[2]
+                allowed = self.allowed(req.path) if hooks.method_not_allowed else ()
+                raise hooks.method_not_allowed(req, allowed) if allowed else hooks.not_found(req)
             status, headers, body = hooks.dispatch(req, found[1])
         except DropConnection:
             status, headers, body = 599, [(DROP_HEADER, "1")], b""

@@ -1,5 +1,13 @@
 """The fake Salesforce: ``create_app`` wires the vendor hooks, the org state and the routes.
 
+The API (``/services/...``: REST, composite, SOAP and OAuth logins, Apex REST, and public Sites'
+``/<site>/services/apexrest/...``) is served by the core lane (``simulators.core.lane``): one route
+table, operation name -> handler, behind the shared pipeline (faults, vendor limits, session auth,
+schema validation, journal). Every API request is one transaction of the org (state/transactions.py),
+so lane requests run on the live server's worker threads, never on its event loop (they take the
+org's lock). Flask serves only what earns it: the customer portal (``/billing/s/``) and the control
+plane (``/_sim``).
+
 In-process it answers for login.salesforce.com, test.salesforce.com and *.my.salesforce.com;
 live it serves HTTPS on 8701 (the harness's trustme certificate), and every login returns the
 fake's own https://127.0.0.1:<port> as instance_url.
@@ -8,55 +16,47 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, Response, request
 
-from simulators.core.sim import Sim, Vendor, install
+from simulators.core.lane import Lane, LaneHooks, LaneRequest
+from simulators.core.sim import HttpProblem, Sim, Vendor, install
 
 from . import control, errors as E, portal
 from . import routes_apex, routes_auth, routes_composite, routes_query, routes_sobjects
-from .routes_sobjects import body_json
+from . import routes_batch, routes_bulk1, routes_bulk2, routes_tree
+from .http import body_json, error_answer, host
 from .state import Org
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 PUBLIC = frozenset({"auth.soap_login", "auth.oauth_token", "auth.revoke", "versions", "apex.site", "unknown"}) \
     | portal.ENDPOINTS
+LIMIT_INFO_PREFIXES = ("/services/data", "/services/apexrest")
 
 
-def _token() -> str | None:
-    auth = request.headers.get("Authorization", "")
-    scheme, _, value = auth.partition(" ")
+def bearer(authorization: str | None, session_header: str | None) -> str | None:
+    scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() in ("bearer", "oauth") and value:
         return value.strip()
-    return request.headers.get("X-SFDC-Session")
+    return session_header
 
 
-def _one_transaction_per_request(app: Flask, org) -> None:
-    """Every vendor request (REST, composite, collections, Apex REST, logins) is one transaction:
-    isolated from other threads, committed when the handler returns, rolled back when it raises
-    (state/transactions.py). The control plane (``/_sim``) is not wrapped."""
-    def origin() -> str | None:
-        args = request.view_args or {}   # Apex REST sets its own origin (routes_apex.py)
-        if "version" in args:
-            return f"com/salesforce/api/rest/{args['version']}"
-        return None
+def site_apex(path: str) -> bool:
+    """``/<site>/services/apexrest/...``: a public Site's Apex REST, served by the lane too."""
+    parts = path.split("/", 4)
+    return len(parts) >= 4 and parts[2] == "services" and parts[3] == "apexrest"
 
-    for rule in app.url_map.iter_rules():
-        # the portal (/billing/s) opens its own short transactions: a payment calls Stripe in between
-        if rule.rule.startswith("/_sim") or rule.endpoint == "static" or rule.endpoint.startswith("portal."):
-            continue
-        view = app.view_functions[rule.endpoint]
-        if not getattr(view, "_sf_transactional", False):
-            wrapped = org.db.transactional(view, origin)
-            wrapped._sf_transactional = True
-            app.view_functions[rule.endpoint] = wrapped
+
+def _flask_error(exc) -> Response:
+    status, body = E.render_body(exc)
+    return Response(body, status=status, mimetype="application/json")
 
 
 def create_app(clock=None, seed=None, validation: str = "strict", live: bool = False, **options) -> Flask:
     app = Flask(__name__)
     app.url_map.strict_slashes = False
 
-    def authenticate() -> str | None:
-        session = org.sessions.check(_token())
+    def check_session(token: str | None) -> dict:
+        session = org.sessions.check(token)
         if session is None:
             raise E.InvalidSessionId("Session expired or invalid")
         if not org.security.api_enabled(org.security.user(session["user"])):
@@ -64,29 +64,24 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
         used = org.count_api_call()
         if org.settings.get("enforce_api_limit") and used > org.settings["api_daily_max"]:
             raise E.RequestLimitExceeded("TotalRequests Limit exceeded.")
-        g.sf_session = session
-        # field-level security for this request; a stack, because composite subrequests are nested
-        # requests that share the outer request's app context (and so its ``g``)
-        g.setdefault("sf_acting", []).append(org.security.act_as(session["user"]))
-        return session.get("client_id") or session["user"]
+        return session
 
     def violation(v) -> E.SalesforceError:
         first = v.errors[0] if v.errors else {"message": "invalid request"}
         where = f" at {first['path']}" if first.get("path") else ""
         return E.JsonParserError(f"{first['message']}{where}")
 
-    def read_body():
-        """The body schema validation sees: JSON only (another declared type is the REST API's 415)."""
-        if not request.get_data(cache=True):
-            return None
-        return body_json(require_object=False)
+    def flask_authenticate() -> str | None:
+        """A Flask route that is not public (none today: the portal has its own login)."""
+        session = check_session(bearer(request.headers.get("Authorization"), request.headers.get("X-SFDC-Session")))
+        return session.get("client_id") or session["user"]
 
     vendor = Vendor(
-        name="salesforce", read_body=read_body, render_error=E.render, http_error=E.http_error, fault_error=E.from_fault, fault_codes=E.FAULT_CODES, violation_error=violation,
-        authenticate=authenticate, public_operations=PUBLIC,
+        name="salesforce", render_error=_flask_error, http_error=E.http_error, fault_error=E.from_fault,
+        fault_codes=E.FAULT_CODES, violation_error=violation, authenticate=flask_authenticate,
+        public_operations=PUBLIC,
         latency_profiles={"typical": {"*": {"kind": "lognormal", "median_ms": 180, "sigma": 0.5},
                                       "query.*": {"kind": "lognormal", "median_ms": 250, "sigma": 0.6}}},
-        operation_attrs=lambda: {"sobject": (request.view_args or {}).get("sobject", "")},
     )
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMA_DIR, validation=validation)
     org = Org(sim, live=live)
@@ -95,34 +90,54 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
             org.settings[key] = value
     app.extensions["salesforce"] = org
 
-    @app.before_request
-    def _base_url():
-        # Live: instance_url and outbound-message URLs name the fake's own address.
-        if live and not request.path.startswith("/_sim"):
-            org.settings["base_url"] = f"https://{request.host}"
+    # ---- the lane's hooks: the API pipeline ----------------------------------------------------
+    def authenticate(req: LaneRequest) -> str | None:
+        session = check_session(bearer(req.header("Authorization"), req.header("X-SFDC-Session")))
+        req.cache["session"] = session
+        return session.get("client_id") or session["user"]
+
+    def params(req: LaneRequest):
+        """The body schema validation sees: JSON only (another declared type is the REST API's 415)."""
+        return body_json(req, require_object=False) if req.body() else None
+
+    def dispatch(req: LaneRequest, handler):
+        """One transaction per request (committed when the handler returns, rolled back when it
+        raises), acting as the session's user for field-level security (a contextvar: composite
+        subrequests nest)."""
+        session = req.cache.get("session")
+        acting = org.security.act_as(session["user"]) if session else None
+        version = req.url_args.get("version")
+        origin = f"com/salesforce/api/rest/{version}" if version else None
+        base_url = f"https://{host(req)}" if live else None   # outbound messages name the address used
+        try:
+            with org.db.transaction(origin, base_url=base_url):
+                return handler(req, **req.url_args)
+        finally:
+            if acting is not None:
+                org.security.release(acting)
+
+    def finish(req: LaneRequest, headers) -> None:
+        if req.path.startswith(LIMIT_INFO_PREFIXES):
+            headers.append(("Sforce-Limit-Info", org.limit_info()))
+
+    def method_not_allowed(req: LaneRequest, allowed: tuple[str, ...]) -> E.SalesforceError:
+        return E.http_error(405, HttpProblem(req.method, req.path, allowed=allowed))
+
+    hooks = LaneHooks(
+        begin=lambda req: None, authenticate=authenticate, params=params, dispatch=dispatch,
+        render_error=error_answer, not_found=lambda req: E.NotFound("The requested resource does not exist"),
+        finish=finish, attrs=lambda req: {"sobject": req.url_args.get("sobject", "")},
+        method_not_allowed=method_not_allowed)
+    lane = Lane(sim, hooks, app.wsgi_app, prefix="/services/", owns=site_apex, run_inline=False)
+    app.wsgi_app = lane
+    app.extensions["lane"] = lane
 
     install(app, sim)
-
-    routes_auth.register(app, org)
-    routes_sobjects.register(app, org)
-    routes_query.register(app, org)
-    routes_composite.register(app, org)
-    routes_apex.register(app, org)
+    for routes in (routes_auth, routes_sobjects, routes_query, routes_composite, routes_batch, routes_tree,
+                   routes_bulk1, routes_bulk2, routes_apex):
+        routes.register(lane, org)
     control.register(sim, org)
     portal.register(app, org)
-    _one_transaction_per_request(app, org)
-
-    @app.teardown_request
-    def _stop_acting(exc):
-        stack = g.get("sf_acting")
-        if stack:
-            org.security.release(stack.pop())
-
-    @app.after_request
-    def _limit_info(resp):
-        if request.path.startswith("/services/data") or request.path.startswith("/services/apexrest"):
-            resp.headers["Sforce-Limit-Info"] = org.limit_info()
-        return resp
 
     @app.errorhandler(404)
     def _not_found(exc):
@@ -130,6 +145,6 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
         NOT_FOUND body for any other (the rest of the HTTP errors: core/sim.py)."""
         if request.path.startswith("/billing/s/"):
             return portal.not_found()
-        return E.render(E.http_error(404, None))
+        return _flask_error(E.http_error(404, None))
 
     return app

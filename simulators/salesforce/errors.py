@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
-
 from simulators.core.errors import SimError
 from simulators.core.jsonutil import dumps
 
@@ -96,10 +94,11 @@ def from_fault(error: dict[str, Any]) -> SalesforceError:
     return cls(message, status=status, code=code, fields=error.get("fields"))
 
 
-def render(exc: SimError) -> Response:
+def render_body(exc: SimError) -> tuple[int, bytes]:
+    """The status and JSON body of any error, in the REST API's shape."""
     body = exc.body() if isinstance(exc, SalesforceError) else [
         {"message": exc.message, "errorCode": exc.code, "fields": []}]
-    return Response(dumps(body), status=exc.status, mimetype="application/json")
+    return exc.status, dumps(body).encode("utf-8")
 
 
 UnsupportedMediaType = _cls("UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE", 415)

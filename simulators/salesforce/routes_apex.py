@@ -3,35 +3,33 @@
 ``org.apex`` (see ``state/apex.py``)."""
 from __future__ import annotations
 
-import json
-
-from flask import Flask, Response, g, request
-
-from simulators.core.sim import json_response
+from simulators.core.lane import Lane, LaneRequest
 
 from . import errors as E
+from .http import args, empty, headers_of, json_answer, raw_answer
 from .state.apex import ApexRequest, ApexResponse
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def register(app: Flask, org) -> None:
-    def dispatch(uri: str, site: str | None):
+def register(lane: Lane, org) -> None:
+    def dispatch(req: LaneRequest, uri: str, site: str | None):
         uri = "/" + uri.lstrip("/")
         routes = org.apex.find(uri, site)
         if not routes:
             raise E.NotFound(f"Could not find a match for URL {uri}")
-        allowed = [r for r in routes if request.method in r.methods]
+        allowed = [r for r in routes if req.method in r.methods]
         if not allowed:
-            raise E.MethodNotAllowed(f"HTTP Method '{request.method}' not allowed. Allowed are "
+            raise E.MethodNotAllowed(f"HTTP Method '{req.method}' not allowed. Allowed are "
                                      f"{','.join(sorted({m for r in routes for m in r.methods}))}")
-        req = ApexRequest(method=request.method, request_uri=uri, headers=dict(request.headers),
-                          params=request.args.to_dict(), body=request.get_data(), site=site,
-                          user=getattr(g, "caller", None) if site is None else "guest")
+        session = req.cache.get("session")
+        apex_req = ApexRequest(method=req.method, request_uri=uri, headers=headers_of(req), params=dict(args(req)),
+                               body=req.body(), site=site,
+                               user=(session or {}).get("user") if site is None else "guest")
         try:
             # Apex classes run in system mode: field-level security is not enforced inside them
             with org.security.system_mode(), org.db.transaction(origin=f"com/salesforce/apex/{uri}"):
-                result = allowed[0].handler(req, org)
+                result = allowed[0].handler(apex_req, org)
         except E.SalesforceError:
             raise
         except Exception as exc:  # an unhandled Apex exception
@@ -42,16 +40,17 @@ def register(app: Flask, org) -> None:
         else:
             body, status, headers = result, 200, {}
         if body is None:
-            return Response(b"", status, headers)
+            return empty(status, headers)
         if isinstance(body, (bytes, str)):
-            return Response(body, status, headers, mimetype=headers.get("Content-Type", "text/plain"))
-        return json_response(body, status, headers)
+            return raw_answer(body, status, headers.get("Content-Type", "text/plain; charset=utf-8"), headers)
+        return json_answer(body, status, headers)
 
-    def authed(uri):
-        return dispatch(uri, None)
+    def authed(req, uri):
+        return dispatch(req, uri, None)
 
-    def site(site, uri):
-        return dispatch(uri, site)
+    def site(req, site, uri):
+        return dispatch(req, uri, site)
 
-    app.add_url_rule("/services/apexrest/<path:uri>", endpoint="apex.rest", view_func=authed, methods=METHODS)
-    app.add_url_rule("/<site>/services/apexrest/<path:uri>", endpoint="apex.site", view_func=site, methods=METHODS)
+    for method in METHODS:
+        lane.add(method, "/services/apexrest/<path:uri>", "apex.rest", authed)
+        lane.add(method, "/<site>/services/apexrest/<path:uri>", "apex.site", site)

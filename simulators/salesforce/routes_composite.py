@@ -4,16 +4,17 @@
 resources_composite_sobjects_collections."""
 from __future__ import annotations
 
+import io
 import json
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Flask, request
-
-from simulators.core.sim import json_response
+from simulators.core.lane import Lane, LaneRequest
 
 from . import errors as E
-from .routes_sobjects import body_json, record_json, select_fields
+from .http import args, body_json, json_answer
+from .routes_sobjects import record_json, select_fields
 from .state.records import MultipleMatches
 
 P = "/services/data/v<version>"
@@ -55,17 +56,49 @@ def _substitute(value: Any, results: dict[str, Any]) -> Any:
     return value
 
 
-def register(app: Flask, org) -> None:
+def subrequest(lane: Lane, outer: LaneRequest, method: str, url: str, headers: dict[str, str], payload: Any,
+               all_or_none: bool) -> tuple[int, dict[str, str], bytes]:
+    """One composite subrequest through the whole lane (faults, auth, validation, journal), in this
+    thread: inside the composite's transaction, where it is a savepoint."""
+    parts = urlsplit(url)
+    data = json.dumps(payload).encode("utf-8") if payload is not None else b""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method, "SCRIPT_NAME": "",
+        "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"), "QUERY_STRING": parts.query,
+        "SERVER_NAME": outer.environ.get("SERVER_NAME", "localhost"),
+        "SERVER_PORT": outer.environ.get("SERVER_PORT", "443"), "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": outer.environ.get("REMOTE_ADDR") or "127.0.0.1",
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data), "wsgi.url_scheme": outer.environ.get("wsgi.url_scheme", "https"),
+        "wsgi.errors": outer.environ.get("wsgi.errors"), "wsgi.version": (1, 0), "wsgi.multithread": True,
+        "wsgi.multiprocess": False, "wsgi.run_once": False, COMPOSITE_ALL_OR_NONE: all_or_none,
+    }
+    if outer.header("Host"):
+        environ["HTTP_HOST"] = outer.header("Host")
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_LENGTH":
+            continue
+        environ[key if key in ("CONTENT_TYPE",) else "HTTP_" + key] = str(value)
+    captured: dict[str, Any] = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), dict(response_headers)
+
+    body = b"".join(lane(environ, start_response))
+    return captured["status"], captured["headers"], body
+
+
+def register(lane: Lane, org) -> None:
     db = org.db
 
-    def composite(version):
-        body = body_json()
+    def composite(req, version):
+        body = body_json(req)
         subs = body.get("compositeRequest") or []
         if not isinstance(subs, list) or not subs or len(subs) > 25:
             raise E.JsonParserError("compositeRequest must hold between 1 and 25 subrequests")
         all_or_none = bool(body.get("allOrNone"))
-        auth = request.headers.get("Authorization", "")
-        client = app.test_client()
+        auth = req.header("Authorization") or ""
         results: dict[str, Any] = {}
         responses: list[dict[str, Any]] = []
         failed_refs: set[str] = set()
@@ -87,20 +120,17 @@ def register(app: Flask, org) -> None:
                         continue
                     headers = {"Authorization": auth, **(sub.get("httpHeaders") or {})}
                     mark = db.mark()
-                    resp = client.open(url, method=sub.get("method", "GET").upper(), headers=headers,
-                                       data=json.dumps(payload) if payload is not None else None,
-                                       content_type="application/json",
-                                       environ_base={"REMOTE_ADDR": request.remote_addr or "127.0.0.1",
-                                                     COMPOSITE_ALL_OR_NONE: all_or_none})
-                    parsed = resp.get_json(silent=True) if resp.data else None
-                    out_headers = {k: v for k, v in resp.headers.items() if k in ("Location",)}
-                    responses.append({"body": parsed, "httpHeaders": out_headers, "httpStatusCode": resp.status_code,
+                    status, sub_headers, data = subrequest(lane, req, str(sub.get("method", "GET")).upper(),
+                                                           str(url), headers, payload, all_or_none)
+                    parsed = _json_or_none(sub_headers, data)
+                    out_headers = {k: v for k, v in sub_headers.items() if k in ("Location",)}
+                    responses.append({"body": parsed, "httpHeaders": out_headers, "httpStatusCode": status,
                                       "referenceId": ref})
                     # an embedded sObject Collection answers 200 with per-record failures; under the
                     # composite's allOrNone it was all-or-none itself, and its failure fails the request
                     collection_failed = isinstance(parsed, list) and any(
                         isinstance(r, dict) and r.get("success") is False for r in parsed)
-                    if resp.status_code >= 400 or (all_or_none and collection_failed):
+                    if status >= 400 or (all_or_none and collection_failed):
                         db.rollback_to(mark)
                         failed_refs.add(ref)
                         if all_or_none:
@@ -118,11 +148,11 @@ def register(app: Flask, org) -> None:
                     out.append(responses[i])
                 else:
                     out.append({**halted, "referenceId": ref})
-            return json_response({"compositeResponse": out})
-        return json_response({"compositeResponse": responses})
+            return json_answer({"compositeResponse": out})
+        return json_answer({"compositeResponse": responses})
 
-    def _collection(records: list[Any], all_or_none: bool, op) -> list[dict[str, Any]]:
-        all_or_none = all_or_none or bool(request.environ.get(COMPOSITE_ALL_OR_NONE))
+    def _collection(req, records: list[Any], all_or_none: bool, op) -> list[dict[str, Any]]:
+        all_or_none = all_or_none or bool(req.environ.get(COMPOSITE_ALL_OR_NONE))
         if len(records) > 200:
             raise E.SalesforceError("Maximum 200 records allowed", code="EXCEEDED_ID_LIMIT")
         results: list[dict[str, Any]] = []
@@ -152,28 +182,29 @@ def register(app: Flask, org) -> None:
             raise E.InvalidType("Must specify a type in the attributes of each record")
         return sobject, {k: v for k, v in item.items() if k != "attributes"}
 
-    def collections(version):
-        if request.method == "DELETE":
-            ids = [i for i in (request.args.get("ids") or "").split(",") if i]
-            all_or_none = request.args.get("allOrNone", "false").lower() == "true"
+    def collections_delete(req, version):
+        ids = [i for i in (args(req).get("ids") or "").split(",") if i]
+        all_or_none = args(req).get("allOrNone", "false").lower() == "true"
 
-            def delete(rid):
-                obj = org.registry.for_id(rid)
-                if obj is None:
-                    raise E.MalformedId(f"malformed id {rid}")
-                db.delete(obj.name, rid)
-                return {"id": rid, "success": True, "errors": []}
-            return json_response(_collection(ids, all_or_none, delete))
-        body = body_json()
+        def delete(rid):
+            obj = org.registry.for_id(rid)
+            if obj is None:
+                raise E.MalformedId(f"malformed id {rid}")
+            db.delete(obj.name, rid)
+            return {"id": rid, "success": True, "errors": []}
+        return json_answer(_collection(req, ids, all_or_none, delete))
+
+    def collections(req, version):
+        body = body_json(req)
         records = body.get("records") or []
         all_or_none = bool(body.get("allOrNone"))
-        if request.method == "POST":
+        if req.method == "POST":
             def create(item):
                 sobject, values = _typed(item)
                 if any(k.lower() == "id" for k in values):
                     raise E.InvalidFieldForInsertUpdate("cannot specify Id in an insert call", fields=["Id"])
                 return {"id": db.create(sobject, values)["Id"], "success": True, "errors": []}
-            return json_response(_collection(records, all_or_none, create))
+            return json_answer(_collection(req, records, all_or_none, create))
 
         def update(item):
             sobject, values = _typed(item)
@@ -181,19 +212,19 @@ def register(app: Flask, org) -> None:
             if not rid:
                 raise E.MalformedId("Id is required to update a record", fields=["Id"])
             return {"id": db.update(sobject, rid, values)["Id"], "success": True, "errors": []}
-        return json_response(_collection(records, all_or_none, update))
+        return json_answer(_collection(req, records, all_or_none, update))
 
-    def collections_get(version, sobject):
+    def collections_get(req, version, sobject):
         obj = org.registry.get(sobject)
         if obj is None:
             raise E.NotFound("The requested resource does not exist")
-        if request.method == "POST":
-            payload = body_json()
+        if req.method == "POST":
+            payload = body_json(req)
             ids, fields = payload.get("ids") or [], payload.get("fields")
             fields = ",".join(fields) if isinstance(fields, list) else fields
         else:
-            ids = [i for i in (request.args.get("ids") or "").split(",") if i]
-            fields = request.args.get("fields")
+            ids = [i for i in (args(req).get("ids") or "").split(",") if i]
+            fields = args(req).get("fields")
         names = select_fields(obj, fields)
         if not names:
             raise E.SalesforceError("fields is required", code="MISSING_ARGUMENT")
@@ -201,13 +232,13 @@ def register(app: Flask, org) -> None:
         for rid in ids:
             rec = db.find(rid, obj.name)
             out.append(record_json(org, obj, rec, version, names) if rec else None)
-        return json_response(out)
+        return json_answer(out)
 
-    def collections_upsert(version, sobject, field):
+    def collections_upsert(req, version, sobject, field):
         obj = org.registry.get(sobject)
         if obj is None:
             raise E.NotFound("The requested resource does not exist")
-        body = body_json()
+        body = body_json(req)
 
         def upsert(item):
             _, values = _typed(item)
@@ -221,13 +252,24 @@ def register(app: Flask, org) -> None:
                 raise E.SalesforceError(f"Multiple records found: {', '.join(mm.ids)}",
                                         code="DUPLICATE_EXTERNAL_ID", fields=[field])
             return {"id": rec["Id"], "success": True, "errors": [], "created": created}
-        return json_response(_collection(body.get("records") or [], bool(body.get("allOrNone")), upsert))
+        return json_answer(_collection(req, body.get("records") or [], bool(body.get("allOrNone")), upsert))
 
-    r = app.add_url_rule
-    r(f"{P}/composite", endpoint="composite", view_func=composite, methods=["POST"])
-    r(f"{P}/composite/sobjects", endpoint="composite.sobjects", view_func=collections,
-      methods=["POST", "PATCH", "DELETE"])
-    r(f"{P}/composite/sobjects/<sobject>", endpoint="composite.sobjects_get", view_func=collections_get,
-      methods=["GET", "POST"])
-    r(f"{P}/composite/sobjects/<sobject>/<field>", endpoint="composite.sobjects_upsert",
-      view_func=collections_upsert, methods=["PATCH"])
+    for method, rule, endpoint, handler in (
+        ("POST", f"{P}/composite", "composite", composite),
+        ("POST", f"{P}/composite/sobjects", "composite.sobjects", collections),
+        ("PATCH", f"{P}/composite/sobjects", "composite.sobjects", collections),
+        ("DELETE", f"{P}/composite/sobjects", "composite.sobjects", collections_delete),
+        ("GET", f"{P}/composite/sobjects/<sobject>", "composite.sobjects_get", collections_get),
+        ("POST", f"{P}/composite/sobjects/<sobject>", "composite.sobjects_get", collections_get),
+        ("PATCH", f"{P}/composite/sobjects/<sobject>/<field>", "composite.sobjects_upsert", collections_upsert),
+    ):
+        lane.add(method, rule, endpoint, handler)
+
+
+def _json_or_none(headers: dict[str, str], data: bytes) -> Any:
+    if not data or "json" not in headers.get("Content-Type", ""):
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None

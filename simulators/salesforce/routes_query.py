@@ -9,26 +9,25 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, request
-
-from simulators.core.sim import json_response
+from simulators.core.lane import Lane, LaneRequest
 
 from . import errors as E
+from .http import args, json_answer
 
 P = "/services/data/v<version>"
 
 
-def batch_size(org) -> int:
+def batch_size(org, req: LaneRequest) -> int:
     forced = org.settings.get("query_batch_size")
     if forced:
         return max(int(forced), 1)
-    m = re.search(r"batchSize\s*=\s*(\d+)", request.headers.get("Sforce-Query-Options", ""))
+    m = re.search(r"batchSize\s*=\s*(\d+)", req.header("Sforce-Query-Options") or "")
     if m:
         return min(max(int(m.group(1)), 200), 2000)
     return 2000
 
 
-def register(app: Flask, org) -> None:
+def register(lane: Lane, org) -> None:
     cursors = lambda: org.store.data["cursors"]  # noqa: E731
 
     def page(version: str, records: list, total: int, start: int, size: int, locator: str | None) -> dict:
@@ -39,12 +38,12 @@ def register(app: Flask, org) -> None:
             out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{start + size}"
         return out
 
-    def run(version: str, include_deleted: bool):
-        q = request.args.get("q") or request.args.get("explain")
+    def run(req: LaneRequest, version: str, include_deleted: bool):
+        q = args(req).get("q") or args(req).get("explain")
         if not q:
             raise E.MalformedQuery("A query string must be provided", code="MALFORMED_QUERY")
         records, total = org.engine.run(q, include_deleted=include_deleted, version=version)
-        size = batch_size(org)
+        size = batch_size(org, req)
         locator = None
         if len(records) > size:
             n = org.sim.ids.counter("sf:01g")
@@ -52,22 +51,22 @@ def register(app: Flask, org) -> None:
             cursors()[locator] = {"records": records, "total": total}
             if len(cursors()) > 500:  # bounded, like server-side cursors
                 cursors().pop(next(iter(cursors())))
-        return json_response(page(version, records, total, 0, size, locator))
+        return json_answer(page(version, records, total, 0, size, locator))
 
-    def query(version):
-        return run(version, False)
+    def query(req, version):
+        return run(req, version, False)
 
-    def query_all(version):
-        return run(version, True)
+    def query_all(req, version):
+        return run(req, version, True)
 
-    def query_more(version, locator):
+    def query_more(req, version, locator):
         base, _, offset = locator.rpartition("-")
         cursor = cursors().get(base)
         if cursor is None or not offset.isdigit():
             raise E.InvalidQueryLocator("invalid query locator")
-        return json_response(page(version, cursor["records"], cursor["total"], int(offset), batch_size(org), base))
+        return json_answer(page(version, cursor["records"], cursor["total"], int(offset), batch_size(org, req), base))
 
-    app.add_url_rule(f"{P}/query", endpoint="query.run", view_func=query, methods=["GET"])
-    app.add_url_rule(f"{P}/queryAll", endpoint="query.all", view_func=query_all, methods=["GET"])
-    app.add_url_rule(f"{P}/query/<locator>", endpoint="query.more", view_func=query_more, methods=["GET"])
-    app.add_url_rule(f"{P}/queryAll/<locator>", endpoint="query.all_more", view_func=query_more, methods=["GET"])
+    lane.add("GET", f"{P}/query", "query.run", query)
+    lane.add("GET", f"{P}/queryAll", "query.all", query_all)
+    lane.add("GET", f"{P}/query/<locator>", "query.more", query_more)
+    lane.add("GET", f"{P}/queryAll/<locator>", "query.all_more", query_more)

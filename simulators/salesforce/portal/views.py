@@ -28,7 +28,7 @@ def blueprint(org) -> Blueprint:
     sessions = PortalSessions(org)
 
     def tx():
-        return org.db.transaction(origin=ORIGIN)
+        return org.db.transaction(origin=ORIGIN, base_url=f"https://{request.host}" if org.live else None)
 
     def set_cookie(resp: Response, sid: str) -> Response:
         resp.set_cookie(COOKIE, sid, httponly=True, samesite="Lax", secure=request.is_secure, path="/billing/s")

@@ -31,8 +31,8 @@ DEFAULT_SETTINGS = {
     "cdc_entities": list(DEFAULT_CDC),
     "jwt_certificate": None,           # PEM; None = the harness's default certificate (state/jwt_keys.py)
     "jwt_check_exp": True,             # exp checked on the simulated clock
-    "bulk_processing_seconds": 0,      # simulated seconds a Bulk API 2.0 job waits before it is processed
-    "base_url": None,                  # outbound message Enterprise/Partner URL host; set per request in live mode
+    "bulk_processing_seconds": 0,      # simulated seconds a bulk job (API 1.0 and 2.0) waits before it is processed
+    "base_url": None,                  # outbound message Enterprise/Partner URL host when no request names one
     # the customer portal (/billing/s/, docs/portal.md): where it reaches Stripe, and its session timeouts
     "portal_stripe_url": None,   # None: $O2C_PORTAL_STRIPE_URL (LiveHarness sets it), else https://api.stripe.com
     "portal_stripe_key": "sk_test_o2c_portal",

@@ -97,10 +97,10 @@ class OutboundMessages:
             old_value = (ch.old or {}).get(f)
             if new_value == old_value or new_value not in om["values"]:
                 continue
-            self.send(om, [ch.new])
+            self.send(om, [ch.new], ch.base_url)
 
-    def send(self, om: dict[str, Any], records: list[dict[str, Any]]) -> Any:
-        base = self.org.base_url()
+    def send(self, om: dict[str, Any], records: list[dict[str, Any]], base_url: str | None = None) -> Any:
+        base = base_url or self.org.base_url()
         notifications = []
         for rec in records[:100]:
             nid = sf_id18(f"04l5g{self.org.sim.ids.counter('sf:04l'):010d}")

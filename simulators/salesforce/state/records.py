@@ -34,6 +34,7 @@ class Change:
     at: datetime
     transaction_key: str = ""
     sequence: int = 0
+    base_url: str | None = None   # the org's address the changing request used (outbound message URLs)
 
 
 def empty_state() -> dict[str, Any]:

@@ -29,6 +29,7 @@ DEFAULT_ORIGIN = "com/salesforce/api/rest/59.0"
 @dataclass
 class Tx:
     origin: str = DEFAULT_ORIGIN
+    base_url: str | None = None   # the org's address as the request named it (live); None: the default
     undo: list[Callable[[], None]] = field(default_factory=list)
     changes: list[Any] = field(default_factory=list)
 
@@ -61,8 +62,9 @@ class Transactional:
         return self._current.get() is not None
 
     @contextmanager
-    def transaction(self, origin: str | None = None) -> Iterator[Tx]:
-        """The outermost call takes the lock and commits; a nested call is a savepoint."""
+    def transaction(self, origin: str | None = None, base_url: str | None = None) -> Iterator[Tx]:
+        """The outermost call takes the lock and commits; a nested call is a savepoint. ``base_url``:
+        the org's address the caller used (its changes' outbound messages name it)."""
         tx = self._current.get()
         if tx is not None:
             saved_origin = tx.origin
@@ -78,7 +80,7 @@ class Transactional:
                 tx.origin = saved_origin
             return
         with self.store.lock:
-            tx = Tx(origin=origin or DEFAULT_ORIGIN)
+            tx = Tx(origin=origin or DEFAULT_ORIGIN, base_url=base_url)
             token = self._current.set(tx)
             try:
                 yield tx
@@ -113,7 +115,7 @@ class Transactional:
             return
         key = self.sim.ids.uuid()
         for i, ch in enumerate(tx.changes, 1):
-            ch.transaction_key, ch.sequence = key, i
+            ch.transaction_key, ch.sequence, ch.base_url = key, i, tx.base_url
         for ch in tx.changes:
             for listener in self.listeners:
                 listener(ch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,6 +17,7 @@ STRINGY = ("string", "textarea", "email", "url", "phone", "picklist")
 NUMERIC = ("double", "currency", "percent", "int")
 
 
+@lru_cache(maxsize=8192)   # a pure function of an immutable value; records are read far more than written
 def sf_datetime(dt: datetime) -> str:
     dt = dt.astimezone(timezone.utc)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
@@ -106,6 +108,8 @@ def coerce(f: Field, value: Any) -> Any:
 
 
 def to_json(value: Any) -> Any:
+    if value is None or type(value) is str:   # most fields: returned as they are
+        return value
     if isinstance(value, datetime):
         return sf_datetime(value)
     if isinstance(value, date):
