@@ -13,10 +13,11 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp, transforms
+from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import SqlglotError
 
 from ..errors import InvalidQuery
-from .functions import is_temporal
+from .functions import is_temporal, parse_temporal
 from .tables import ID_COLUMNS, TABLES, TEMPORAL_COLUMNS
 
 DF = "__df"
@@ -29,6 +30,14 @@ ORACLE_FUNCS = frozenset({"TO_DATE", "TO_TIMESTAMP", "TO_NUMBER", "LAST_DAY", "M
 TEMPORAL_FUNCS = {"o2c_to_date", "o2c_to_date_py", "o2c_add_months", "o2c_date_add", "o2c_date_sub"}
 
 
+class Lite(SQLite):
+    """SQLite with every identifier in backquotes: a double-quoted name that is no column would
+    otherwise be read by SQLite as a string (its "DQS" quirk) instead of failing."""
+
+    class Tokenizer(SQLite.Tokenizer):
+        IDENTIFIERS = ["`"]
+
+
 @dataclass
 class Plan:
     sql: str
@@ -39,6 +48,15 @@ class Plan:
 
 def _call(name: str, *args: exp.Expression) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=[a for a in args if a is not None])
+
+
+def _to_date(value: exp.Expression, fmt: exp.Expression | None = None, py: bool = False) -> exp.Expression:
+    """TO_DATE / TO_TIMESTAMP: of literals, read now (a bad date is refused even if no row is read)."""
+    if isinstance(value, exp.Literal) and value.is_string and (fmt is None or isinstance(fmt, exp.Literal)):
+        return exp.Literal.string(parse_temporal(value.this, fmt.this if fmt is not None else None, py_fmt=py))
+    if fmt is None:
+        return _call("o2c_to_date", value)
+    return _call("o2c_to_date_py" if py else "o2c_to_date", value, fmt)
 
 
 def parse(q: str) -> exp.Expression:
@@ -82,7 +100,7 @@ class Rewriter:
             self._node(node)
         for sel in list(tree.find_all(exp.Select)):
             self._rownum(sel)
-        plan.sql = tree.sql("sqlite", identify=True)
+        plan.sql = tree.sql(dialect=Lite, identify=True)
         return plan
 
     # ---- node rewrites (children first) ----------------------------------------------------------
@@ -108,11 +126,11 @@ class Rewriter:
             return _call("o2c_to_char", n.this, n.args.get("format"))
         if isinstance(n, (exp.StrToDate, exp.StrToTime)):
             fmt = n.args.get("format")
-            return _call("o2c_to_date_py", n.this, fmt) if fmt is not None else _call("o2c_to_date", n.this)
+            return _to_date(n.this, fmt, py=True) if fmt is not None else _to_date(n.this)
         if isinstance(n, (exp.TsOrDsToDate, exp.TsOrDsToTimestamp)):
-            return _call("o2c_to_date", n.this)
+            return _to_date(n.this)
         if isinstance(n, exp.Anonymous) and n.name.upper() in ("TO_DATE", "TO_TIMESTAMP"):
-            return _call("o2c_to_date", *n.expressions)
+            return _to_date(*n.expressions[:2])
         if isinstance(n, exp.Anonymous) and n.name.upper() not in ORACLE_FUNCS and not n.name.startswith("o2c_") \
                 and not isinstance(n.parent, exp.Dot):
             raise InvalidQuery(f"Unknown function {n.name.upper()}.")
