@@ -190,7 +190,8 @@ class Rewriter:
         if isinstance(n, exp.Literal):
             return n.is_string and is_temporal(n.this)
         if isinstance(n, exp.Anonymous):
-            return n.name.lower() in TEMPORAL_FUNCS or (n.name.lower() == "o2c_trunc" and self._temporal(n.this))
+            return n.name.lower() in TEMPORAL_FUNCS or (n.name.lower() == "o2c_trunc" and bool(n.expressions)
+                                                            and self._temporal(n.expressions[0]))
         if isinstance(n, exp.Paren):
             return self._temporal(n.this)
         return False
@@ -234,7 +235,7 @@ class Rewriter:
                 target = [s for s in sources]
             elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
                 target = [s for s in sources if s[0] == e.table.lower()]
-            if target is None or any(s[1] is None for s in target):
+            if not target or any(s[1] is None for s in target):
                 out.append(e)
                 continue
             for alias, table in target:
