@@ -26,11 +26,11 @@ ORA_FORMATS = [("YYYY", "%Y"), ("HH24", "%H"), ("HH12", "%I"), ("MONTH", "%B"), 
 
 
 def canon(dt: date | datetime) -> str:
-    if isinstance(dt, datetime):
-        if dt.tzinfo:
-            dt = dt.astimezone(timezone.utc)
-        return dt.strftime(CANON)
-    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T00:00:00Z"
+    if type(dt) is date:
+        return dt.isoformat() + "T00:00:00Z"
+    if dt.tzinfo:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt.replace(microsecond=0).isoformat() + "Z"
 
 
 def is_temporal(v: Any) -> bool:
@@ -41,17 +41,14 @@ def from_canon(v: str) -> datetime:
     return datetime.strptime(v, CANON)
 
 
+_TO_SQL = {bool: lambda v: "T" if v else "F", date: canon, datetime: canon, Decimal: float,
+           dict: lambda v: None, list: lambda v: None}
+
+
 def to_sql(v: Any) -> Any:
     """A record's value as stored in SQLite."""
-    if isinstance(v, bool):
-        return "T" if v else "F"
-    if isinstance(v, (date, datetime)):
-        return canon(v)
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, (dict, list)):
-        return None
-    return v
+    conv = _TO_SQL.get(type(v))
+    return v if conv is None else conv(v)
 
 
 def number(v: Any) -> Decimal:
