@@ -6,6 +6,35 @@ import threading
 from typing import Any, Callable
 
 
+class CountingRLock:
+    """A re-entrant lock that counts how often it was entered. Every write to a store holds its
+    lock, so an unchanged count means unchanged state: caches derived from the state (the ERP's
+    SuiteQL tables) rebuild only when someone else has held the lock since they were built."""
+
+    __slots__ = ("_lock", "entries")
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.entries = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        got = self._lock.acquire(blocking, timeout)
+        if got:
+            self.entries += 1
+        return got
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> "CountingRLock":
+        self._lock.acquire()
+        self.entries += 1
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._lock.release()
+
+
 class Store:
     """Holds a simulator's state as a dict of plain Python data.
 
@@ -15,7 +44,7 @@ class Store:
 
     def __init__(self, factory: Callable[[], dict[str, Any]]):
         self._factory = factory
-        self.lock = threading.RLock()
+        self.lock = CountingRLock()
         self._snapshots: dict[str, dict[str, Any]] = {}
         self.data: dict[str, Any] = factory()
 

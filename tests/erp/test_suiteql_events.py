@@ -48,8 +48,10 @@ def test_payment_polling_by_external_id(erp):
 
 
 def test_suiteql_errors(erp):
-    for q in ("SELECT id FROM transaction GROUP BY id", "DELETE FROM transaction",
-              "SELECT id FROM nosuchtable", "SELECT nosuchcolumn FROM item", "SELECT id FROM (SELECT id FROM item)"):
+    for q in ("SELECT id FROM transaction GROUP BY", "DELETE FROM transaction", "UPDATE item SET itemid = 'x'",
+              "SELECT id FROM nosuchtable", "SELECT nosuchcolumn FROM item", "SELECT sqlite_version() FROM item",
+              "SELECT id FROM item; SELECT id FROM customer", "SELECT id FROM item WHERE ROWNUM > 5",
+              "SELECT id FROM transaction WHERE trandate > TO_DATE('2026-13-45', 'YYYY-MM-DD')"):
         r = erp.sql(q)
         assert r.status_code == 400 and error_code(r) == "INVALID_PARAMETER", q
         assert r.json()["o:errorDetails"][0]["detail"].startswith("Invalid search query")

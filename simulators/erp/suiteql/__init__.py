@@ -1,4 +1,4 @@
-"""SuiteQL: a real parser (lark) for the subset an integration uses, evaluated over the ERP's state."""
+"""SuiteQL: the Oracle dialect parsed by sqlglot and run by SQLite over the ERP's records."""
 from .engine import run_query
 
 __all__ = ["run_query"]

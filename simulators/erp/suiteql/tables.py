@@ -165,4 +165,35 @@ TABLES: dict[str, Callable[[Any], list[dict]]] = {
     "item": item_rows, "revenueelement": element_rows, "revenueplan": plan_rows,
     "revenueplanplannedrevenue": planned_revenue_rows, "accountingperiod": period_rows,
 }
-COLUMNS = {"transaction": None}  # columns are discovered from rows; see engine._columns
+# Every table's columns even when it has no rows (rows add their custom fields, custbody_* ...)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "transaction": ("id", "tranid", "type", "recordtype", "entity", "trandate", "duedate", "status", "externalid",
+                    "foreigntotal", "total", "taxtotal", "subtotal", "foreignamountremaining",
+                    "foreignamountunpaid", "amountremaining", "amountpaid", "applied", "unapplied", "createdfrom",
+                    "memo", "otherrefnum", "terms", "custbody_ava_doc_code", "postingperiod", "createddate",
+                    "lastmodifieddate", "currency"),
+    "transactionline": ("id", "transaction", "linesequencenumber", "item", "quantity", "rate", "netamount",
+                        "foreignamount", "custcol_ava_taxamount", "mainline", "taxline", "isclosed", "orderline",
+                        "account", "debit", "credit", "entity", "memo"),
+    "customer": ("id", "entityid", "companyname", "externalid", "email", "terms", "isinactive", "datecreated",
+                 "lastmodifieddate"),
+    "item": ("id", "itemid", "displayname", "externalid", "itemtype", "baseprice", "custitem_ssp",
+             "custitem_ava_taxcode", "revenuerecognitionrule", "isinactive", "lastmodifieddate"),
+    "revenueelement": ("id", "revenuearrangement", "source", "sourcetransaction", "item", "quantity", "salesamount",
+                       "fairvalue", "revenueamount", "allocationamount", "revenuerecognitionrule",
+                       "revrecstartdate", "revrecenddate", "entity", "revenueplan", "lastmodifieddate"),
+    "revenueplan": ("id", "recordnumber", "createdfrom", "revenueplantype", "amount", "status", "revrecstartdate",
+                    "revrecenddate", "version", "lastmodifieddate"),
+    "revenueplanplannedrevenue": ("id", "revenueplan", "plannedperiod", "postingperiod", "amount", "isrecognized",
+                                  "journal", "dateexecuted", "linetype"),
+    "accountingperiod": ("id", "periodname", "startdate", "enddate", "closed", "isquarter", "isyear"),
+}
+# Internal ids and references: stored as integers (so they sort and join as numbers), answered as
+# strings, as NetSuite answers ids
+ID_COLUMNS = frozenset({"id", "entity", "createdfrom", "transaction", "item", "revenueplan", "revenuearrangement",
+                        "source", "sourcetransaction", "journal", "terms", "postingperiod", "plannedperiod",
+                        "currency", "account", "orderline", "linesequencenumber", "revenuerecognitionrule",
+                        "version", "subsidiary"})
+# The date and timestamp columns: a string literal compared with one of them is read as a date
+TEMPORAL_COLUMNS = frozenset({"trandate", "duedate", "createddate", "lastmodifieddate", "datecreated", "startdate",
+                              "enddate", "revrecstartdate", "revrecenddate", "dateexecuted"})
