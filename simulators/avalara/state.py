@@ -17,7 +17,7 @@ from typing import Any
 from ..core.clock import iso
 from ..core.jsonutil import money
 from ..core.sim import Sim
-from .engine import LONG_TYPE, TaxTables, summarise
+from .engine import LONG_TYPE, TaxTables, distribute_discount, exemption_of, summarise
 from .errors import AvaTaxError, not_found
 from .values import decimal_of, lower_keys, parse_date
 
@@ -72,10 +72,10 @@ class AvaTaxState:
         company = (model.get("companycode") or "DEFAULT").upper()
         doc_date = parse_date(model.get("date"), now.date())
         header_addr = model.get("addresses") or {}
-        header_exempt = model.get("exemptionno") or model.get("entityusecode") or model.get("customerusagetype")
         code = model.get("code") or self.sim.ids.uuid()
         out_lines, addresses, messages = [], [], []
         seen_numbers = set()
+        discounts = self._discounts(model, lines)
         for idx, line in enumerate(lines, start=1):
             number = str(line.get("number") or idx)
             if number in seen_numbers:
@@ -88,7 +88,9 @@ class AvaTaxState:
                 raise AvaTaxError("MissingAddress", f"Line {number} has no address.",
                                   "A line needs a ShipTo or SingleLocation address, on the line or the document.",
                                   refers_to="Addresses")
-            juris = self.tables.locate(addr)
+            where = self.tables.locate(addr)
+            place = where.place
+            messages.extend(where.messages)
             tax_code, code_def, known = self.tables.taxcode(line.get("taxcode"))
             if not known:
                 messages.append({"summary": f"Tax code '{tax_code}' is not recognised; taxed as tangible goods.",
@@ -96,23 +98,31 @@ class AvaTaxState:
                                  "refersTo": f"lines[{idx - 1}].taxCode", "severity": "Warning", "source": "o2c-harness"})
             amount = money(decimal_of(line.get("amount"), "amount"))
             quantity = decimal_of(line.get("quantity", 1), "quantity")
-            exempt_no = line.get("exemptioncode") or model.get("exemptionno")
-            use_code = line.get("entityusecode") or model.get("entityusecode") or model.get("customerusagetype")
-            exempt = bool(line.get("exemptioncode") or line.get("entityusecode") or header_exempt)
-            calc = self.tables.line_tax(amount, juris, code_def, exempt, juris.country)
+            exemption, unknown_codes = exemption_of(model, line)
+            for use_code in unknown_codes:
+                messages.append({"summary": f"Entity/use code '{use_code}' is not recognised; no exemption applied.",
+                                 "details": "The harness knows AvaTax's system entity/use codes A-R.",
+                                 "refersTo": f"lines[{idx - 1}].entityUseCode", "severity": "Warning",
+                                 "source": "o2c-harness"})
+            # nexus=None: the company collects everywhere (companies' nexus is not stored yet)
+            calc = self.tables.line_tax(amount, place, code_def, day=doc_date, exempt=exemption, nexus=None,
+                                        tax_included=bool(line.get("taxincluded")), discount=discounts[idx - 1])
+            exempt = exemption is not None and calc["exemptAmount"] > 0
             addr_id = len(addresses) + 1
-            addresses.append({"id": addr_id, "transactionId": doc_id, "boundaryLevel": "Zip5",
+            addresses.append({"id": addr_id, "transactionId": doc_id, "boundaryLevel": where.boundary,
                               "line1": addr.get("line1", ""), "line2": addr.get("line2", ""),
                               "city": addr.get("city", ""), "region": addr.get("region", ""),
-                              "postalCode": addr.get("postalcode", ""), "country": juris.country,
-                              "taxRegionId": 0, "latitude": juris.lat, "longitude": juris.lon})
+                              "postalCode": addr.get("postalcode", ""), "country": place.country,
+                              "taxRegionId": 0, "latitude": place.lat, "longitude": place.lon})
             out_lines.append({
                 "id": doc_id * 1000 + idx if doc_id else 0, "transactionId": doc_id, "lineNumber": number,
                 "itemCode": line.get("itemcode", ""), "description": line.get("description", ""),
-                "lineAmount": amount, "quantity": quantity, "tax": calc["tax"], "taxCalculated": calc["tax"],
-                "taxableAmount": calc["taxableAmount"], "exemptAmount": calc["exemptAmount"],
-                "exemptNo": exempt_no if exempt else None, "exemptCertId": 0,
-                "entityUseCode": use_code if exempt else None, "discountAmount": Decimal("0.00"),
+                "lineAmount": calc["lineAmount"], "quantity": quantity, "tax": calc["tax"],
+                "taxCalculated": calc["tax"], "taxableAmount": calc["taxableAmount"],
+                "exemptAmount": calc["exemptAmount"], "exemptNo": exemption.exempt_no if exempt else None,
+                "exemptCertId": exemption.cert_id if exempt else 0,
+                "entityUseCode": exemption.entity_use_code if exempt else None,
+                "discounted": str(line.get("discounted")).lower() == "true", "discountAmount": calc["discountAmount"],
                 "taxCode": tax_code, "taxCodeId": 0, "isItemTaxable": calc["isItemTaxable"],
                 "taxIncluded": bool(line.get("taxincluded")), "taxDate": doc_date.isoformat(),
                 "reportingDate": doc_date.isoformat(), "ref1": line.get("ref1"), "ref2": line.get("ref2"),
@@ -134,7 +144,7 @@ class AvaTaxState:
             "reconciled": False, "purchaseOrderNo": model.get("purchaseorderno"),
             "referenceCode": model.get("referencecode"), "salespersonCode": model.get("salespersoncode"),
             "totalAmount": total_amount, "totalExempt": sum((l["exemptAmount"] for l in out_lines), Decimal("0.00")),
-            "totalDiscount": Decimal("0.00"), "totalTax": total_tax,
+            "totalDiscount": sum((l["discountAmount"] for l in out_lines), Decimal("0.00")), "totalTax": total_tax,
             "totalTaxable": sum((l["taxableAmount"] for l in out_lines), Decimal("0.00")),
             "totalTaxCalculated": total_tax, "adjustmentReason": adjustment[0],
             "adjustmentDescription": adjustment[1], "locked": False, "region": addresses[0]["region"],
@@ -147,6 +157,17 @@ class AvaTaxState:
         if messages:
             doc["messages"] = messages
         return doc
+
+    @staticmethod
+    def _discounts(model: dict[str, Any], lines: list[dict[str, Any]]) -> list[Decimal]:
+        """Each line's share of the document ``discount`` (lines marked ``discounted``)."""
+        discount = money(decimal_of(model.get("discount") or 0, "discount"))
+        marked = [i for i, l in enumerate(lines) if str(l.get("discounted")).lower() == "true"]
+        shares = distribute_discount(discount, [money(decimal_of(lines[i].get("amount"), "amount")) for i in marked])
+        out = [Decimal("0.00")] * len(lines)
+        for i, share in zip(marked, shares):
+            out[i] = share
+        return out
 
     # ---- operations -----------------------------------------------------------------------
     def create(self, model: dict[str, Any]) -> dict[str, Any]:
@@ -333,7 +354,8 @@ class AvaTaxState:
         return self.create(model)
 
     def resolve_address(self, addr: dict[str, Any]) -> dict[str, Any]:
-        juris = self.tables.locate(addr)
+        where = self.tables.locate(addr)
+        juris = where.place
         canonical = {"line1": addr.get("line1", ""), "line2": addr.get("line2", ""), "line3": addr.get("line3", ""),
                      "city": (addr.get("city") or juris.city).upper(), "region": juris.region,
                      "country": juris.country, "postalCode": addr.get("postalcode", ""),
@@ -342,11 +364,12 @@ class AvaTaxState:
             "address": {k: addr.get(k.lower(), "") for k in ("line1", "line2", "line3", "city", "region", "country", "postalCode")},
             "validatedAddresses": [dict(canonical, latitude=juris.lat, longitude=juris.lon)],
             "coordinates": {"latitude": juris.lat, "longitude": juris.lon},
-            "resolutionQuality": "Intersection",
-            "taxAuthorities": [{"avalaraId": r["jurisCode"], "jurisdictionName": r["jurisName"],
-                                "jurisdictionType": LONG_TYPE[r["jurisType"]], "signatureCode": ""}
-                               for r in juris.rows],
-            "messages": [],
+            "resolutionQuality": {"City": "Intersection", "Zip5": "PostalCentroidGood"}.get(where.boundary,
+                                                                                        "PostalCentroidPoor"),
+            "taxAuthorities": [{"avalaraId": r.juris_code, "jurisdictionName": r.juris_name,
+                                "jurisdictionType": LONG_TYPE[r.juris_type], "signatureCode": ""}
+                               for r in juris.rows_on(self.sim.now().date())],
+            "messages": where.messages,
         }
 
 
