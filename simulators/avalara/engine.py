@@ -62,9 +62,9 @@ def _round(value: Decimal) -> Decimal:
 
 
 def has_nexus(nexus: set[tuple[str, str]] | None, country: str, region: str) -> bool:
-    """``nexus`` None: the company collects everywhere. Otherwise (country, region) pairs, and
-    (country, "") for a whole country."""
-    return nexus is None or (country, region) in nexus or (country, "") in nexus
+    """``nexus`` None: the company collects everywhere. Otherwise the (country, region) pairs where
+    it collects; (country, "") is the country-level tax (VAT, Canada's GST/HST federal part)."""
+    return nexus is None or (country, region) in nexus
 
 
 def distribute_discount(discount: Decimal, amounts: list[Decimal]) -> list[Decimal]:

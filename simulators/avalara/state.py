@@ -107,7 +107,7 @@ class AvaTaxState:
             # nexus=None: the company collects everywhere (companies' nexus is not stored yet)
             calc = self.tables.line_tax(amount, place, code_def, day=doc_date, exempt=exemption, nexus=None,
                                         tax_included=bool(line.get("taxincluded")), discount=discounts[idx - 1])
-            exempt = exemption is not None and calc["exemptAmount"] > 0
+            exempt = exemption is not None and calc["exemptAmount"] != 0
             addr_id = len(addresses) + 1
             addresses.append({"id": addr_id, "transactionId": doc_id, "boundaryLevel": where.boundary,
                               "line1": addr.get("line1", ""), "line2": addr.get("line2", ""),
