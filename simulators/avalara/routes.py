@@ -183,6 +183,15 @@ def register(app: Flask, state: AvaTaxState) -> None:
     def resolve_post():
         return json_response(state.resolve_address(json_body()))
 
+    # The free TaxRates API (TaxRateModel: totalRate, rates[{rate, name, type}]), from the same table.
+    @route("/taxrates/byaddress", "taxrates.byaddress", ["GET"])
+    def taxrates_by_address():
+        return json_response(state.tables.rates_for_address(lower_keys(request.args.to_dict()), state.sim.now().date()))
+
+    @route("/taxrates/bypostalcode", "taxrates.bypostalcode", ["GET"])
+    def taxrates_by_postal_code():
+        return json_response(state.tables.rates_for_address(lower_keys(request.args.to_dict()), state.sim.now().date()))
+
     @route("/definitions/taxcodes", "definitions.taxcodes", ["GET"])
     def taxcodes():
         codes = [{"id": i, "companyId": 0, "taxCode": c["taxCode"], "taxCodeTypeId": c["taxCodeTypeId"],

@@ -253,3 +253,14 @@ def test_coverage_counts_and_state_rows_match_their_states():
     for p in us:
         state_sta = [r["rate"] for r in states[p["region"]]["rows"] if r["jurisType"] == "STA"]
         assert [r["rate"] for r in p["rows"] if r["jurisType"] == "STA"] == state_sta, p["name"]
+
+
+def test_taxrates_endpoints_through_the_sdk(avatax):
+    by_address = avatax.tax_rates_by_address({"line1": "1600 Broadway", "city": "Denver", "region": "CO",
+                                              "postalCode": "80202", "country": "US"}).json()
+    assert D(by_address["totalRate"]) == D("0.0881")
+    assert {(r["name"], r["type"]) for r in by_address["rates"]} >= {("CO STATE TAX", "State"), ("CO CITY TAX", "City")}
+    by_postal = avatax.tax_rates_by_postal_code({"country": "US", "postalCode": "98101"}).json()
+    assert D(by_postal["totalRate"]) == D("0.1035")
+    missing = avatax.tax_rates_by_postal_code({"country": "US"}).json()
+    assert missing["error"]["code"] == "InvalidAddress"
