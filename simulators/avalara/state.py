@@ -90,7 +90,7 @@ class AvaTaxState:
                                   refers_to="Addresses")
             where = self.tables.locate(addr)
             place = where.place
-            messages.extend(where.messages)
+            messages.extend(m for m in where.messages if m not in messages)
             tax_code, code_def, known = self.tables.taxcode(line.get("taxcode"))
             if not known:
                 messages.append({"summary": f"Tax code '{tax_code}' is not recognised; taxed as tangible goods.",

@@ -264,3 +264,9 @@ def test_taxrates_endpoints_through_the_sdk(avatax):
     assert D(by_postal["totalRate"]) == D("0.1035")
     missing = avatax.tax_rates_by_postal_code({"country": "US"}).json()
     assert missing["error"]["code"] == "InvalidAddress"
+
+
+def test_an_address_warning_is_given_once_for_the_document(avatax):
+    lines = [{"number": "1", "amount": 100}, {"number": "2", "amount": 50}]
+    body = avatax.create_transaction(at(where("Los Angeles", "CA", "92618"), lines)).json()
+    assert len(body["messages"]) == 1 and D(body["totalTax"]) == D("7.75") + D("3.88")
