@@ -29,6 +29,7 @@ from ..core.jsonutil import money
 from .places import LONG_TYPE, Place, PlaceTable, Rate, Resolution
 
 __all__ = ["LONG_TYPE", "DEFAULT_TAX_CODE", "ENTITY_USE_CODES", "ExemptionInfo", "TaxTables", "distribute_discount",
+           "exemption_of", "has_nexus",
            "summarise", "Resolution"]
 
 DEFAULT_TAX_CODE = "P0000000"

@@ -8,7 +8,7 @@ import pytest
 from simulators import data
 from simulators.avalara.engine import ExemptionInfo, TaxTables, distribute_discount
 
-from .conftest import ADDRESSES, estimate
+from .conftest import ADDRESSES
 
 
 def D(value) -> Decimal:
