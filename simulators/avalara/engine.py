@@ -1,78 +1,97 @@
-"""The tax engine behind the fake AvaTax: jurisdictions and tax codes from the packaged tables
+"""The tax engine behind the fake AvaTax: places and tax codes from the packaged tables
 (``simulators.data``: ``tax/jurisdictions.json``, ``tax/taxcodes.json``, overridable),
 line-level rounding (each jurisdiction's tax rounded half-up to cents, then summed), Decimal only.
-No Flask here."""
+
+What a line's tax depends on, as AvaTax documents it:
+- ``taxIncluded``: the amount is the target total; AvaTax backs the tax out so that amount + tax
+  equals it ("Calculating TaxIncluded", developer.avalara.com/blog/2017/11/08: $100 in Irvine at
+  7.75% -> tax $7.19, amount $92.81).
+- a document ``discount`` is spread over the lines marked ``discounted: true`` in proportion to
+  their amounts and lowers their taxable amount; ``lineAmount`` stays gross and ``discountAmount``
+  shows the share (developer.avalara.com/avatax-for-ap "Automatically distributed discounts";
+  help.avalara.com "In Avatax is the line amount gross or net of the discount?").
+- exemption (``exemptionNo``, ``entityUseCode``/``customerUsageType``, or an exemption certificate
+  passed in as ``ExemptionInfo``): no tax, the amount is ``exemptAmount``.
+- nexus: a company that does not collect in a jurisdiction charges no tax there; the amount is
+  non-taxable with ``nonTaxableType: NexusRule`` ("Reasons tax can be zero", developer.avalara.com).
+No Flask here.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .. import data
 from ..core.jsonutil import money
-from .errors import AvaTaxError
+from .places import LONG_TYPE, Place, PlaceTable, Rate, Resolution
 
-LONG_TYPE = {"CNT": "Country", "STA": "State", "CTY": "County", "CIT": "City", "STJ": "Special"}
+__all__ = ["LONG_TYPE", "DEFAULT_TAX_CODE", "ENTITY_USE_CODES", "ExemptionInfo", "TaxTables", "distribute_discount",
+           "exemption_of", "has_nexus",
+           "summarise", "Resolution"]
+
 DEFAULT_TAX_CODE = "P0000000"
+CENT = Decimal("0.01")
+# AvaTax's system entity/use codes (help.avalara.com, "Entity/use codes for exempt customers").
+# The harness exempts them everywhere; the real engine applies each code by jurisdiction rules.
+ENTITY_USE_CODES = {
+    "A": "Federal government", "B": "State government", "C": "Tribe / Status Indian / Indian Band",
+    "D": "Foreign diplomat", "E": "Charitable or benevolent organization", "F": "Religious organization",
+    "G": "Resale", "H": "Commercial agricultural production", "I": "Industrial production / manufacturer",
+    "J": "Direct pay permit", "K": "Direct mail", "L": "Other", "M": "Educational organization",
+    "N": "Local government", "P": "Commercial aquaculture", "Q": "Commercial fishery", "R": "Non-resident",
+}
 
 
 @dataclass(frozen=True)
-class Jurisdiction:
-    name: str
-    country: str
-    region: str
-    prefixes: tuple[str, ...]
-    city: str
-    lat: str
-    lon: str
-    rows: tuple[dict[str, str], ...]
+class ExemptionInfo:
+    """Why a line is exempt: an exemption number, an entity/use code, or a certificate on file
+    (``cert_id``) valid in ``regions`` ((country, region) pairs; None: everywhere)."""
+    exempt_no: str | None = None
+    entity_use_code: str | None = None
+    cert_id: int = 0
+    regions: frozenset[tuple[str, str]] | None = None
+
+    def applies(self, country: str, region: str) -> bool:
+        return self.regions is None or (country, region) in self.regions or (country, "") in self.regions
 
 
-def _postal_key(value: str) -> str:
-    return (value or "").replace(" ", "").upper()
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def has_nexus(nexus: set[tuple[str, str]] | None, country: str, region: str) -> bool:
+    """``nexus`` None: the company collects everywhere. Otherwise the (country, region) pairs where
+    it collects; (country, "") is the country-level tax (VAT, Canada's GST/HST federal part)."""
+    return nexus is None or (country, region) in nexus
+
+
+def distribute_discount(discount: Decimal, amounts: list[Decimal]) -> list[Decimal]:
+    """A document discount spread over the discounted lines in proportion to their amounts, in
+    cents, the rounding remainder on the last line (AvaTax: $30 over $100 and $200 -> $10 and $20)."""
+    total = sum(amounts, Decimal("0"))
+    if not amounts or not total or not discount:
+        return [Decimal("0.00")] * len(amounts)
+    shares = [_round(discount * a / total) for a in amounts[:-1]]
+    return shares + [money(discount) - sum(shares, Decimal("0.00"))]
 
 
 class TaxTables:
     def __init__(self, fixtures: Path | None = None):
         """``fixtures``: a directory holding ``tax/jurisdictions.json`` and ``tax/taxcodes.json`` to use
         instead of the defaults (see ``simulators.data``)."""
-        raw = data.load("tax_jurisdictions", fixtures)
-        self.jurisdictions = [
-            Jurisdiction(j["name"], j["country"].upper(), j["region"].upper(),
-                         tuple(_postal_key(p) for p in j["postal_prefixes"]), j.get("city", ""),
-                         j.get("lat", ""), j.get("lon", ""), tuple(j["rows"]))
-            for j in raw["jurisdictions"]
-        ]
+        self.places = PlaceTable(data.load("tax_jurisdictions", fixtures))
         codes = data.load("tax_codes", fixtures)["taxcodes"]
         self.taxcodes = {c["taxCode"].upper(): c for c in codes}
 
     # ---- addresses --------------------------------------------------------------------
-    def locate(self, address: dict[str, Any]) -> Jurisdiction:
-        """Find the jurisdiction of a (lower-cased keys) address, or raise the AvaTax error."""
-        country = str(address.get("country") or "").upper()
-        country = {"USA": "US", "UNITED STATES": "US", "UK": "GB", "CAN": "CA"}.get(country, country)
-        region = str(address.get("region") or "").upper()
-        postal = _postal_key(str(address.get("postalcode") or ""))
-        if not country or not (postal or address.get("city")):
-            raise AvaTaxError("InvalidAddress", "Address is incomplete.",
-                              "An address needs at least a country and a postal code (or city and region).",
-                              refers_to="Addresses")
-        for j in self.jurisdictions:
-            if j.country != country:
-                continue
-            if j.region and region and j.region != region:
-                continue
-            if not postal:
-                if j.city and str(address.get("city", "")).upper() == j.city and (not j.region or j.region == region):
-                    return j
-                continue
-            if any(postal.startswith(p) for p in j.prefixes):
-                return j
-        raise AvaTaxError("AddressLocationNotFound", "Address not geocoded.",
-                          f"The address with postal code '{address.get('postalcode')}' in "
-                          f"{country}/{region or '-'} could not be located in any taxing jurisdiction.",
-                          refers_to="Addresses")
+    def locate(self, address: dict[str, Any]) -> Resolution:
+        return self.places.locate(address)
+
+    def rates_for_address(self, address: dict[str, Any], day: date) -> dict[str, Any]:
+        return self.places.rates_for_address(address, day)
 
     # ---- tax codes --------------------------------------------------------------------
     def taxcode(self, code: str | None) -> tuple[str, dict[str, Any], bool]:
@@ -83,44 +102,86 @@ class TaxTables:
         return key, self.taxcodes[DEFAULT_TAX_CODE], False
 
     # ---- a line -----------------------------------------------------------------------
-    def line_tax(self, amount: Decimal, juris: Jurisdiction, code_def: dict[str, Any], exempt: bool,
-                 country: str) -> dict[str, Any]:
-        """Per-jurisdiction details and line totals for one line amount."""
-        place = f"{juris.country}/{juris.region}"
-        taxable_code = bool(code_def.get("taxable")) and place not in code_def.get("exempt_in", [])
-        base_share = Decimal(code_def.get("base", {}).get(place, "1"))
-        details, tax_total, taxable_total, exempt_total = [], Decimal("0.00"), Decimal("0.00"), Decimal("0.00")
-        for row in juris.rows:
-            rate = Decimal(row["rate"]) / 100
-            if exempt:
-                taxable, exempt_amt, non_taxable = Decimal("0.00"), amount, Decimal("0.00")
-            elif taxable_code:
-                taxable = money(amount * base_share)
-                exempt_amt, non_taxable = Decimal("0.00"), amount - taxable
-            else:
-                taxable, exempt_amt, non_taxable = Decimal("0.00"), Decimal("0.00"), amount
-            tax = (taxable * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            details.append({
-                "country": juris.country, "region": juris.region or country, "jurisType": row["jurisType"],
-                "jurisdictionType": LONG_TYPE[row["jurisType"]], "jurisCode": row["jurisCode"],
-                "jurisName": row["jurisName"], "taxName": row["taxName"], "taxType": row.get("taxType", "Sales"),
-                "taxSubTypeId": "S", "rateType": "General", "rateTypeCode": "G", "rate": rate,
-                "taxableAmount": taxable, "nonTaxableAmount": non_taxable, "exemptAmount": exempt_amt,
-                "tax": tax, "taxCalculated": tax, "reportingTax": tax, "reportingTaxableUnits": taxable,
-                "reportingNonTaxableUnits": non_taxable, "reportingExemptUnits": exempt_amt,
-                "sourcing": "Destination", "taxAuthorityTypeId": 45, "stateAssignedNo": "",
-                "liabilityType": "Seller", "chargedTo": "Buyer", "isNonPassThru": False,
-            })
-            tax_total += tax
-            taxable_total = max(taxable_total, taxable)
-            exempt_total = max(exempt_total, exempt_amt)
-        if not juris.rows:  # no taxing jurisdiction: nothing is taxable
-            taxable_total = Decimal("0.00")
-        return {"details": details, "tax": tax_total, "taxableAmount": taxable_total,
-                "exemptAmount": amount if exempt else exempt_total, "isItemTaxable": taxable_code}
+    def line_tax(self, amount: Decimal, place: Place, code_def: dict[str, Any], *, day: date,
+                 exempt: ExemptionInfo | None = None, nexus: set[tuple[str, str]] | None = None,
+                 tax_included: bool = False, discount: Decimal = Decimal("0.00")) -> dict[str, Any]:
+        """Per-jurisdiction details and line totals for one line.
+
+        ``amount``: the line amount (tax included when ``tax_included``); ``discount``: this line's
+        share of the document discount. Returns details, tax, taxableAmount, exemptAmount,
+        lineAmount (``amount`` less the backed-out tax when tax is included), isItemTaxable."""
+        place_key = f"{place.country}/{place.region}"
+        taxable_code = bool(code_def.get("taxable")) and place_key not in code_def.get("exempt_in", [])
+        share = Decimal(code_def.get("base", {}).get(place_key, "1"))
+        rows = place.rows_on(day)
+        kinds = [self._kind(r, place, taxable_code, exempt, nexus) for r in rows]
+        net = amount - discount
+        if tax_included:   # back the tax out of the target amount: pre-tax amount = net / (1 + rate)
+            rate = sum((r.rate for r, k in zip(rows, kinds) if k == "RateRule"), Decimal("0")) / 100 * share
+            net = _round(net / (1 + rate))
+        taxable = money(net * share)
+        details, tax_total = [], Decimal("0.00")
+        for r, kind in zip(rows, kinds):
+            detail = self._detail(r, place, kind, net, taxable)
+            details.append(detail)
+            tax_total += detail["tax"]
+        taxed = any(k == "RateRule" for k in kinds)
+        exempt_total = net if rows and any(k == "ExemptEntityRule" for k in kinds) else Decimal("0.00")
+        line_amount = amount - tax_total if tax_included else amount
+        return {"details": details, "tax": tax_total, "taxableAmount": taxable if taxed else Decimal("0.00"),
+                "exemptAmount": exempt_total, "lineAmount": line_amount, "discountAmount": money(discount),
+                "isItemTaxable": taxable_code}
+
+    @staticmethod
+    def _kind(row: Rate, place: Place, taxable_code: bool, exempt: ExemptionInfo | None,
+              nexus: set[tuple[str, str]] | None) -> str:
+        """How AvaTax's rule types (TaxRuleTypeId) decide this jurisdiction."""
+        if not has_nexus(nexus, place.country, place.region if row.juris_type != "CNT" else ""):
+            return "NexusRule"
+        if not taxable_code:
+            return "ProductTaxabilityRule"
+        if exempt is not None and exempt.applies(place.country, place.region):
+            return "ExemptEntityRule"
+        return "RateRule"
+
+    @staticmethod
+    def _detail(r: Rate, place: Place, kind: str, net: Decimal, taxable: Decimal) -> dict[str, Any]:
+        rate = r.rate / 100 if kind != "NexusRule" else Decimal("0")
+        taxed = kind == "RateRule"
+        taxable_amt = taxable if taxed else Decimal("0.00")
+        exempt_amt = net if kind == "ExemptEntityRule" else Decimal("0.00")
+        non_taxable = net - taxable_amt - exempt_amt
+        tax = _round(taxable_amt * rate)
+        return {
+            "country": place.country, "region": place.region or place.country, "jurisType": r.juris_type,
+            "jurisdictionType": LONG_TYPE[r.juris_type], "jurisCode": r.juris_code, "jurisName": r.juris_name,
+            "taxName": r.tax_name, "taxType": r.tax_type, "taxSubTypeId": "S", "rateType": "General",
+            "rateTypeCode": "G", "rate": rate, "taxableAmount": taxable_amt, "nonTaxableAmount": non_taxable,
+            "exemptAmount": exempt_amt, "tax": tax, "taxCalculated": tax, "reportingTax": tax,
+            "reportingTaxableUnits": taxable_amt, "reportingNonTaxableUnits": non_taxable,
+            "reportingExemptUnits": exempt_amt, "nonTaxableType": kind, "nonTaxableRuleId": 0,
+            "sourcing": "Destination", "taxAuthorityTypeId": 45, "stateAssignedNo": "", "liabilityType": "Seller",
+            "chargedTo": "Buyer", "isNonPassThru": False,
+        }
 
 
-def summarise(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def exemption_of(model: dict[str, Any], line: dict[str, Any]) -> tuple[ExemptionInfo | None, list[str]]:
+    """The exemption a create-transaction request asks for on one line (lower-cased keys): the
+    line's ``exemptionCode``/``entityUseCode``, else the document's ``exemptionNo``/
+    ``entityUseCode``/``customerUsageType``. Unknown entity/use codes exempt nothing and are
+    returned for a warning."""
+    exempt_no = line.get("exemptioncode") or model.get("exemptionno")
+    use_code = line.get("entityusecode") or model.get("entityusecode") or model.get("customerusagetype")
+    unknown = []
+    if use_code and str(use_code).upper() not in ENTITY_USE_CODES:
+        unknown.append(str(use_code))
+        use_code = None
+    if not exempt_no and not use_code:
+        return None, unknown
+    return ExemptionInfo(exempt_no=exempt_no, entity_use_code=use_code), unknown
+
+
+def summarise(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """``summary[]`` groups details by jurisdiction, with AvaTax's long jurisdiction types."""
     groups: dict[tuple, dict[str, Any]] = {}
     for line in lines:

@@ -169,3 +169,23 @@ def test_credentials_bearer_strict_and_empty_key(harness):
     assert client_for(base, key="o2c-license-key").create_transaction(irvine(1, code="S-2")).status_code == 401
     assert client_for(base, account="999", key="right").create_transaction(irvine(1, code="S-3")).status_code == 401
     assert harness.control("avalara").get("/avalara/credentials") == {"strict": True, "licenses": 1, "passwords": 0}
+
+
+def test_a_certificate_on_file_exempts_the_customers_lines_in_its_zone(avatax):
+    from .conftest import estimate
+    west = avatax.create_companies([{"companyCode": "WEST"}]).json()[0]
+    avatax.create_customers(west["id"], [{"customerCode": "EXEMPT-1"}])
+    cert = avatax.create_certificates(west["id"], [{
+        "signedDate": "2026-01-01", "expirationDate": "2026-12-31", "exemptionNumber": "RESALE-77",
+        "exemptionReason": {"name": "RESALE"}, "exposureZone": {"name": "California"},
+        "customers": [{"customerCode": "EXEMPT-1"}]}]).json()[0]
+    exempt = avatax.create_transaction(estimate("irvine", 100, companyCode="WEST", customerCode="EXEMPT-1")).json()
+    assert exempt["totalTax"] == 0 and exempt["totalExempt"] == 100
+    assert exempt["lines"][0]["exemptCertId"] == cert["id"] and exempt["lines"][0]["exemptNo"] == "RESALE-77"
+    elsewhere = avatax.create_transaction(estimate("nyc", 100, companyCode="WEST", customerCode="EXEMPT-1")).json()
+    assert elsewhere["totalTax"] > 0        # the certificate covers California only
+    other = avatax.create_transaction(estimate("irvine", 100, companyCode="WEST", customerCode="TAXED-1")).json()
+    assert other["totalTax"] > 0            # another customer of the company pays tax
+    expired = avatax.create_transaction(estimate("irvine", 100, companyCode="WEST", customerCode="EXEMPT-1",
+                                                 date="2027-02-01")).json()
+    assert expired["totalTax"] > 0          # after the certificate's expiration date

@@ -51,7 +51,7 @@ def test_packaged_defaults_load_without_the_checkout(monkeypatch, tmp_path):
     monkeypatch.delenv(data.DIR_ENV, raising=False)
     assert all(data.source(n).startswith("package:") for n in data.FILES)
     assert load_policy()["stages"]
-    assert TaxTables().jurisdictions
+    assert TaxTables().places.places and TaxTables().places.states
 
 
 def test_a_users_file_replaces_one_default(monkeypatch, tmp_path):
@@ -69,9 +69,9 @@ def test_a_users_file_replaces_one_default(monkeypatch, tmp_path):
 def test_a_fixtures_directory_overrides_what_it_holds(monkeypatch, tmp_path):
     (tmp_path / "tax").mkdir()
     table = data.load("tax_jurisdictions")
-    table["jurisdictions"] = table["jurisdictions"][:1]
+    table["places"] = table["places"][:1]
     import json
     (tmp_path / "tax" / "jurisdictions.json").write_text(json.dumps(table))
     monkeypatch.setenv(data.DIR_ENV, str(tmp_path))
-    assert len(TaxTables().jurisdictions) == 1
+    assert len(TaxTables().places.places) == 1
     assert data.source("tax_codes").startswith("package:")   # not in the directory: the default

@@ -8,21 +8,21 @@ import requests
 
 def test_insert_reports_each_record(sf):
     out = sf.bulk.Account.insert([{"Name": "B1 One", "Customer_Key__c": "B1-1"},
-                                  {"Customer_Key__c": "B1-2"}], batch_size=10, wait=0)
+                                  {"Customer_Key__c": "B1-2"}], batch_size=10)
     assert out[0]["success"] is True and out[0]["created"] is True and out[0]["id"].startswith("001")
     assert out[1]["success"] is False and out[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
     assert sf.Account.get_by_custom_id("Customer_Key__c", "B1-1")["Name"] == "B1 One"
 
 
 def test_upsert_update_delete_and_parent_lookup(sf):
-    first = sf.bulk.Account.upsert([{"Customer_Key__c": "B1-UP", "Name": "Up One"}], "Customer_Key__c", wait=0)
-    again = sf.bulk.Account.upsert([{"Customer_Key__c": "B1-UP", "Name": "Up Two"}], "Customer_Key__c", wait=0)
+    first = sf.bulk.Account.upsert([{"Customer_Key__c": "B1-UP", "Name": "Up One"}], "Customer_Key__c")
+    again = sf.bulk.Account.upsert([{"Customer_Key__c": "B1-UP", "Name": "Up Two"}], "Customer_Key__c")
     assert first[0]["created"] is True and again[0]["created"] is False and first[0]["id"] == again[0]["id"]
-    contact = sf.bulk.Contact.insert([{"LastName": "Kid", "Account": {"Customer_Key__c": "B1-UP"}}], wait=0)[0]
+    contact = sf.bulk.Contact.insert([{"LastName": "Kid", "Account": {"Customer_Key__c": "B1-UP"}}])[0]
     assert sf.Contact.get(contact["id"])["AccountId"] == first[0]["id"]
-    sf.bulk.Contact.update([{"Id": contact["id"], "Title": "Controller"}], wait=0)
+    sf.bulk.Contact.update([{"Id": contact["id"], "Title": "Controller"}])
     assert sf.Contact.get(contact["id"])["Title"] == "Controller"
-    gone = sf.bulk.Contact.delete([{"Id": contact["id"]}], wait=0)
+    gone = sf.bulk.Contact.delete([{"Id": contact["id"]}])
     assert gone[0]["success"] is True
     assert sf.query(f"SELECT Id FROM Contact WHERE Id = '{contact['id']}'")["totalSize"] == 0
 

@@ -21,8 +21,9 @@ class AvaTaxState:
         self.companies = CompanyStore(sim, tables)
         self.transactions = TransactionStore(sim, tables, self.companies)
         self.customers = CustomerStore(sim, self.companies)
+        self.transactions.customers = self.customers   # certificates on file exempt a customer's lines
         self.accounts = AccountStore(sim)
-        self.definitions = Definitions(tables)
+        self.definitions = Definitions(tables, sim)
 
     # what the calculation may read to apply exemptions
     def customer(self, company: str, code: str) -> dict[str, Any] | None:

@@ -1,5 +1,6 @@
 """The AvaTax calculation of one transaction model: lines, addresses, totals and the summary
-(moved unchanged out of the former single state module; the tax itself is ``engine.TaxTables``).
+(the tax itself is ``engine.TaxTables``): exemptions from the request or from a certificate on file
+for the customer, nexus by company, tax-included amounts and document discounts.
 Request models arrive with lower-cased keys; responses use AvaTax's camelCase. No Flask here."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from ...core.clock import iso
 from ...core.jsonutil import money
-from ..engine import summarise
+from ..engine import ExemptionInfo, distribute_discount, exemption_of, summarise
 from ..errors import AvaTaxError
 from ..values import decimal_of, parse_date
 
@@ -35,10 +36,10 @@ class Calculator:
         company = (model.get("companycode") or "DEFAULT").upper()
         doc_date = parse_date(model.get("date"), now.date())
         header_addr = model.get("addresses") or {}
-        header_exempt = model.get("exemptionno") or model.get("entityusecode") or model.get("customerusagetype")
         code = model.get("code") or self.sim.ids.uuid()
         out_lines, addresses, messages = [], [], []
         seen_numbers = set()
+        discounts = self._discounts(model, lines)
         for idx, line in enumerate(lines, start=1):
             number = str(line.get("number") or idx)
             if number in seen_numbers:
@@ -51,7 +52,9 @@ class Calculator:
                 raise AvaTaxError("MissingAddress", f"Line {number} has no address.",
                                   "A line needs a ShipTo or SingleLocation address, on the line or the document.",
                                   refers_to="Addresses")
-            juris = self.tables.locate(addr)
+            where = self.tables.locate(addr)
+            place = where.place
+            messages.extend(m for m in where.messages if m not in messages)
             tax_code, code_def, known = self.tables.taxcode(line.get("taxcode"))
             if not known:
                 messages.append({"summary": f"Tax code '{tax_code}' is not recognised; taxed as tangible goods.",
@@ -59,23 +62,33 @@ class Calculator:
                                  "refersTo": f"lines[{idx - 1}].taxCode", "severity": "Warning", "source": "o2c-harness"})
             amount = money(decimal_of(line.get("amount"), "amount"))
             quantity = decimal_of(line.get("quantity", 1), "quantity")
-            exempt_no = line.get("exemptioncode") or model.get("exemptionno")
-            use_code = line.get("entityusecode") or model.get("entityusecode") or model.get("customerusagetype")
-            exempt = bool(line.get("exemptioncode") or line.get("entityusecode") or header_exempt)
-            calc = self.tables.line_tax(amount, juris, code_def, exempt, juris.country)
+            exemption, unknown_codes = exemption_of(model, line)
+            for use_code in unknown_codes:
+                messages.append({"summary": f"Entity/use code '{use_code}' is not recognised; no exemption applied.",
+                                 "details": "The harness knows AvaTax's system entity/use codes A-R.",
+                                 "refersTo": f"lines[{idx - 1}].entityUseCode", "severity": "Warning",
+                                 "source": "o2c-harness"})
+            if exemption is None:   # a certificate on file for the customer (CertCapture-style exemption)
+                exemption = self._certificate_exemption(company, model.get("customercode"), doc_date)
+            calc = self.tables.line_tax(amount, place, code_def, day=doc_date, exempt=exemption,
+                                        nexus=self._nexus(company), tax_included=bool(line.get("taxincluded")),
+                                        discount=discounts[idx - 1])
+            exempt = exemption is not None and calc["exemptAmount"] != 0
             addr_id = len(addresses) + 1
-            addresses.append({"id": addr_id, "transactionId": doc_id, "boundaryLevel": "Zip5",
+            addresses.append({"id": addr_id, "transactionId": doc_id, "boundaryLevel": where.boundary,
                               "line1": addr.get("line1", ""), "line2": addr.get("line2", ""),
                               "city": addr.get("city", ""), "region": addr.get("region", ""),
-                              "postalCode": addr.get("postalcode", ""), "country": juris.country,
-                              "taxRegionId": 0, "latitude": juris.lat, "longitude": juris.lon})
+                              "postalCode": addr.get("postalcode", ""), "country": place.country,
+                              "taxRegionId": 0, "latitude": place.lat, "longitude": place.lon})
             out_lines.append({
                 "id": doc_id * 1000 + idx if doc_id else 0, "transactionId": doc_id, "lineNumber": number,
                 "itemCode": line.get("itemcode", ""), "description": line.get("description", ""),
-                "lineAmount": amount, "quantity": quantity, "tax": calc["tax"], "taxCalculated": calc["tax"],
-                "taxableAmount": calc["taxableAmount"], "exemptAmount": calc["exemptAmount"],
-                "exemptNo": exempt_no if exempt else None, "exemptCertId": 0,
-                "entityUseCode": use_code if exempt else None, "discountAmount": Decimal("0.00"),
+                "lineAmount": calc["lineAmount"], "quantity": quantity, "tax": calc["tax"],
+                "taxCalculated": calc["tax"], "taxableAmount": calc["taxableAmount"],
+                "exemptAmount": calc["exemptAmount"], "exemptNo": exemption.exempt_no if exempt else None,
+                "exemptCertId": exemption.cert_id if exempt else 0,
+                "entityUseCode": exemption.entity_use_code if exempt else None,
+                "discounted": str(line.get("discounted")).lower() == "true", "discountAmount": calc["discountAmount"],
                 "taxCode": tax_code, "taxCodeId": 0, "isItemTaxable": calc["isItemTaxable"],
                 "taxIncluded": bool(line.get("taxincluded")), "taxDate": doc_date.isoformat(),
                 "reportingDate": doc_date.isoformat(), "ref1": line.get("ref1"), "ref2": line.get("ref2"),
@@ -97,7 +110,7 @@ class Calculator:
             "reconciled": False, "purchaseOrderNo": model.get("purchaseorderno"),
             "referenceCode": model.get("referencecode"), "salespersonCode": model.get("salespersoncode"),
             "totalAmount": total_amount, "totalExempt": sum((l["exemptAmount"] for l in out_lines), Decimal("0.00")),
-            "totalDiscount": Decimal("0.00"), "totalTax": total_tax,
+            "totalDiscount": sum((l["discountAmount"] for l in out_lines), Decimal("0.00")), "totalTax": total_tax,
             "totalTaxable": sum((l["taxableAmount"] for l in out_lines), Decimal("0.00")),
             "totalTaxCalculated": total_tax, "adjustmentReason": adjustment[0],
             "adjustmentDescription": adjustment[1], "locked": False, "region": addresses[0]["region"],
@@ -110,3 +123,44 @@ class Calculator:
         if messages:
             doc["messages"] = messages
         return doc
+
+    @staticmethod
+    def _discounts(model: dict[str, Any], lines: list[dict[str, Any]]) -> list[Decimal]:
+        """Each line's share of the document ``discount`` (lines marked ``discounted``)."""
+        discount = money(decimal_of(model.get("discount") or 0, "discount"))
+        marked = [i for i, l in enumerate(lines) if str(l.get("discounted")).lower() == "true"]
+        shares = distribute_discount(discount, [money(decimal_of(lines[i].get("amount"), "amount")) for i in marked])
+        out = [Decimal("0.00")] * len(lines)
+        for i, share in zip(marked, shares):
+            out[i] = share
+        return out
+
+    def _nexus(self, company: str) -> set[tuple[str, str]] | None:
+        """Where the company collects tax: None = everywhere (every company has nexus in every
+        jurisdiction of the table; see companies.py)."""
+        return None
+
+    def _certificate_exemption(self, company: str, customer_code: str | None, day) -> ExemptionInfo | None:
+        """An exemption certificate on file for the customer, valid on the document date, exempts
+        the lines shipped into its exposure zone (a US state or a country), as AvaTax applies
+        certificates stored for a customer code."""
+        if not customer_code or self.customers is None:
+            return None
+        certs = self.customers.certificates_for(company, str(customer_code), day.isoformat())
+        if not certs:
+            return None
+        regions: set[tuple[str, str]] = set()
+        for c in certs:
+            zone = c.get("exposureZone") or {}
+            region, country = (zone.get("region") or "").upper(), (zone.get("country") or "US").upper()
+            if not region:   # a zone named only ("California"): the state of that name in the table
+                name = (zone.get("name") or "").strip().lower()
+                if len(name) == 2:   # a zone named by its state code ("CA")
+                    regions.add((country, name.upper()))
+                    continue
+                hit = next((st for st in self.tables.places.states.values() if st.name.lower() == name), None)
+                region = hit.region if hit else ""
+            regions.add((country, region))
+        first = certs[0]
+        return ExemptionInfo(exempt_no=first.get("exemptionNumber") or str(first["id"]),
+                             entity_use_code=None, cert_id=int(first["id"]), regions=frozenset(regions))

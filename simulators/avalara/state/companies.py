@@ -74,16 +74,17 @@ class CompanyStore:
     def nexus(self, company_id: int | None = None) -> list[dict[str, Any]]:
         """One NexusModel per jurisdiction row of the tax tables (definitions when no company)."""
         out, seen = [], set()
-        for j in self.tables.jurisdictions:
-            for row in j.rows:
-                key = (j.country, j.region, row["jurisType"], row["jurisCode"])
+        places = self.tables.places
+        for j in [*places.states.values(), *places.places]:
+            for row in j.versions:
+                key = (j.country, j.region, row.juris_type, row.juris_code)
                 if key in seen:
                     continue
                 seen.add(key)
                 out.append({"id": len(out) + 1, "companyId": company_id or 0, "country": j.country,
-                            "region": j.region, "jurisTypeId": row["jurisType"], "jurisCode": row["jurisCode"],
-                            "jurisName": row["jurisName"], "jurisdictionTypeId": LONG_TYPE[row["jurisType"]],
-                            "effectiveDate": "2000-01-01", "endDate": None, "shortName": row["jurisName"],
+                            "region": j.region, "jurisTypeId": row.juris_type, "jurisCode": row.juris_code,
+                            "jurisName": row.juris_name, "jurisdictionTypeId": LONG_TYPE[row.juris_type],
+                            "effectiveDate": row.effective.isoformat(), "endDate": None, "shortName": row.juris_name,
                             "nexusTypeId": "SalesOrSellersUseTax", "sourcing": "Destination", "hasLocalNexus": True,
                             "streamlinedSalesTax": False, "isSellerImporterOfRecord": False})
         return out

@@ -18,7 +18,8 @@ ENTITY_USE_CODES = [
 
 
 class Definitions:
-    def __init__(self, tables):
+    def __init__(self, tables, sim):
+        self.sim = sim
         self.tables = tables
 
     def taxcodes(self, company_id: int = 0) -> list[dict[str, Any]]:
@@ -33,21 +34,19 @@ class Definitions:
 
     def tax_rates(self, addr: dict[str, Any]) -> dict[str, Any]:
         """TaxRateModel: the general sales tax rates at an address (TaxRates by address / postal code)."""
-        juris = self.tables.locate(addr)
-        rates = [{"rate": Decimal(r["rate"]) / 100, "name": r["jurisName"], "type": LONG_TYPE[r["jurisType"]]}
-                 for r in juris.rows]
-        return {"totalRate": sum((r["rate"] for r in rates), Decimal("0")), "rates": rates}
+        return self.tables.rates_for_address(addr, self.sim.now().date())
 
     def jurisdictions_near(self, addr: dict[str, Any]) -> list[dict[str, Any]]:
         """JurisdictionOverrideModel-like rows for ``definitions/jurisdictionsnearaddress``."""
-        juris = self.tables.locate(addr)
-        return [{"code": r["jurisCode"], "name": r["jurisName"], "type": LONG_TYPE[r["jurisType"]],
-                 "rate": Decimal(r["rate"]) / 100, "salesRate": Decimal(r["rate"]) / 100, "region": juris.region,
+        juris = self.tables.locate(addr).place
+        return [{"code": r.juris_code, "name": r.juris_name, "type": LONG_TYPE[r.juris_type],
+                 "rate": r.rate / 100, "salesRate": r.rate / 100, "region": juris.region,
                  "country": juris.country, "signatureCode": "", "isLocalAdmin": False}
-                for r in juris.rows]
+                for r in juris.rows_on(self.sim.now().date())]
 
     def resolve_address(self, addr: dict[str, Any]) -> dict[str, Any]:
-        juris = self.tables.locate(addr)
+        where = self.tables.locate(addr)
+        juris = where.place
         canonical = {"line1": addr.get("line1", ""), "line2": addr.get("line2", ""), "line3": addr.get("line3", ""),
                      "city": (addr.get("city") or juris.city).upper(), "region": juris.region,
                      "country": juris.country, "postalCode": addr.get("postalcode", ""),
@@ -56,9 +55,10 @@ class Definitions:
             "address": {k: addr.get(k.lower(), "") for k in ("line1", "line2", "line3", "city", "region", "country", "postalCode")},
             "validatedAddresses": [dict(canonical, latitude=juris.lat, longitude=juris.lon)],
             "coordinates": {"latitude": juris.lat, "longitude": juris.lon},
-            "resolutionQuality": "Intersection",
-            "taxAuthorities": [{"avalaraId": r["jurisCode"], "jurisdictionName": r["jurisName"],
-                                "jurisdictionType": LONG_TYPE[r["jurisType"]], "signatureCode": ""}
-                               for r in juris.rows],
-            "messages": [],
+            "resolutionQuality": {"City": "Intersection", "Zip5": "PostalCentroidGood"}.get(where.boundary,
+                                                                                        "PostalCentroidPoor"),
+            "taxAuthorities": [{"avalaraId": r.juris_code, "jurisdictionName": r.juris_name,
+                                "jurisdictionType": LONG_TYPE[r.juris_type], "signatureCode": ""}
+                               for r in juris.rows_on(self.sim.now().date())],
+            "messages": where.messages,
         }

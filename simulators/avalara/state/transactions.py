@@ -32,6 +32,7 @@ class TransactionStore(Calculator, Lifecycle, Refunds):
         self.sim = sim
         self.tables = tables
         self.companies = companies
+        self.customers = None   # the customer store (certificates), set by AvaTaxState
         # docs: key -> current document; models: key -> the request model it was calculated from
         # (add/delete lines recalculate it); requests: key -> the create request as sent (audit)
         self.store = sim.store(lambda: {"docs": {}, "history": [], "models": {}, "requests": {},
