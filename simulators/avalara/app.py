@@ -1,16 +1,14 @@
 """Fake Avalara AvaTax REST v2: ``create_app`` wires the tax engine, the state stores and the core
-pipeline. The API (``/api/v2/...``) is served by the core fast lane (``routes.py``, framework-free);
-the Flask app behind it holds only the control plane (``/_sim``, ``control.py``) and answers any
-other path with AvaTax's error body."""
+pipeline, without a web framework: the control plane (``/_sim``, ``control.py``) in front of the
+core lane (``routes.py``), which serves ``/api/v2/...`` and answers any other path with AvaTax's
+error body."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response
-
 from ..core.clock import SimClock
-from ..core.errors import SimError
-from ..core.sim import Sim, Vendor, install, json_response
+from ..core.app import VendorApp
+from ..core.sim import Sim, Vendor
 from ..core.validation import Violation
 from . import errors, routes, routes_companies, routes_definitions, routes_transactions
 from .control import control_routes
@@ -38,26 +36,17 @@ def violation_error(v: Violation) -> errors.AvaTaxError:
                               refers_to=where)
 
 
-def render_error(exc: SimError) -> Response:
-    """Flask paths (outside ``/api/v2``): the same AvaTax body the lane writes."""
-    return json_response(errors.body_of(exc), exc.status)
-
-
 def create_app(clock: SimClock | None = None, seed: int | str | None = None, validation: str = "strict",
-               live: bool = False, fixtures: str | None = None, journal_size: int = 1000) -> Flask:
-    app = Flask("avalara")
-    app.json.sort_keys = False
-    vendor = Vendor(name="avalara", render_error=render_error, http_error=errors.http_error,
+               live: bool = False, fixtures: str | None = None, journal_size: int = 1000) -> VendorApp:
+    app = VendorApp("avalara")
+    vendor = Vendor(name="avalara", render_error=routes.render_error, http_error=errors.http_error,
                     fault_error=errors.fault_error, fault_codes=errors.FAULT_CODES, violation_error=violation_error,
                     public_operations=frozenset({"utilities.ping"}), latency_profiles=LATENCY_PROFILES)
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation,
               journal_size=journal_size, normalise=lower_keys)
     state = AvaTaxState(sim, TaxTables(Path(fixtures) if fixtures else None))
     sim.control_tables.append(control_routes(state))
-    install(app, sim)
-    lane = routes.install(sim, state, app.wsgi_app, [routes_transactions.TABLE, routes_definitions.TABLE,
-                                                      routes_companies.TABLE])
-    app.wsgi_app = lane
-    app.extensions["lane"] = lane
+    lane = routes.install(sim, state, [routes_transactions.TABLE, routes_definitions.TABLE, routes_companies.TABLE])
+    app.serve(sim, lane)
     app.extensions["avalara_state"] = state
     return app

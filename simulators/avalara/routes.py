@@ -99,7 +99,8 @@ def render_error(exc: SimError) -> Answer:
     return exc.status, [JSON, *exc.headers.items()], dumps(errors.body_of(exc)).encode("utf-8")
 
 
-def install(sim: Sim, state: AvaTaxState, fallback: Callable, tables: list[list[Route]]) -> Lane:
+def install(sim: Sim, state: AvaTaxState, tables: list[list[Route]]) -> Lane:
+    """The lane owns every path: ``/api/v2/...`` by its route tables, anything else AvaTax's 404."""
     correlation = itertools.count(1)
 
     def begin(req: LaneRequest) -> None:
@@ -130,7 +131,7 @@ def install(sim: Sim, state: AvaTaxState, fallback: Callable, tables: list[list[
     hooks = LaneHooks(begin=begin, authenticate=authenticate, params=lane_params,
                       dispatch=lambda req, route: dispatch(req, route), render_error=render_error,
                       not_found=not_found, finish=finish)
-    lane = Lane(sim, hooks, fallback, prefix=API + "/")
+    lane = Lane(sim, hooks, None, prefix="/")
     for table in tables:
         for r in table:
             lane.add(r.method, API + r.rule, r.operation, r, inline=r.inline)

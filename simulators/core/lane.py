@@ -189,7 +189,8 @@ class Lane:
         return tuple(sorted(out))
 
     def claims(self, path: str) -> bool:
-        return path.startswith(self.prefix) or (self.owns is not None and self.owns(path))
+        """The lane's paths; a lane without a fallback app owns every path (its 404 for the rest)."""
+        return self.fallback is None or path.startswith(self.prefix) or (self.owns is not None and self.owns(path))
 
     def inline(self, environ: dict[str, Any]) -> bool:
         """Whether the live server may run this request on its event loop (see the module's doc)."""

@@ -5,17 +5,15 @@ Options: ``revenue_delay`` (simulated seconds before revenue arrangements are cr
 (seconds; off by default), ``credentials`` (override the default credentials of the README), ``catalog`` (path),
 ``one_world`` (a NetSuite OneWorld account: customer creates must name a subsidiary; off by default).
 
-The API (``/services/rest/...``) is served by the core fast lane (routes.py); Flask keeps only the
-control plane (``/_sim``) and answers any other path with NetSuite's 404 body.
+No web framework: the control plane (``/_sim``) in front of the core lane (routes.py), which serves
+the API (``/services/rest/...``) and answers any other path with NetSuite's 404 body.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response
-
-from ..core.errors import SimError
-from ..core.sim import Sim, Vendor, install
+from ..core.app import VendorApp
+from ..core.sim import Sim, Vendor
 from .auth import Authenticator
 from .control import control_routes
 from .errors import FAULT_CODES, fault_error, http_error, render_error, violation_error
@@ -29,18 +27,12 @@ LATENCY_PROFILES = {
 }
 
 
-def _flask_error(exc: SimError) -> Response:
-    """Paths outside the API (answered by Flask): the same NetSuite error body as the lane's."""
-    status, headers, body = render_error(exc)
-    return Response(body, status=status, headers=headers)
-
-
 def create_app(clock=None, seed=None, validation="strict", live=False, revenue_delay: float = 0,
                auto_close: dict | None = None, oauth_max_skew: float | None = None,
                credentials: dict | None = None, catalog: str | None = None, one_world: bool = False,
-               **_ignored) -> Flask:
-    app = Flask("simulators.erp")
-    vendor = Vendor(name="erp", render_error=_flask_error, http_error=http_error, fault_error=fault_error,
+               **_ignored) -> VendorApp:
+    app = VendorApp("erp")
+    vendor = Vendor(name="erp", render_error=render_error, http_error=http_error, fault_error=fault_error,
                     fault_codes=tuple(FAULT_CODES), violation_error=violation_error,
                     read_body=lambda: {}, latency_profiles=LATENCY_PROFILES)
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation)
@@ -50,6 +42,5 @@ def create_app(clock=None, seed=None, validation="strict", live=False, revenue_d
                      auto_close=auto_close, account=authenticator.creds["account"])
     app.extensions["erp_state"] = state
     sim.control_tables.append(control_routes(state))
-    install(app, sim)
-    install_lane(app, sim, state, authenticator)
+    app.serve(sim, install_lane(sim, state, authenticator))
     return app

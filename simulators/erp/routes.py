@@ -19,7 +19,6 @@ from ..core.lane import Answer, Lane, LaneHooks, LaneRequest
 from .errors import InvalidContent, NetSuiteError, render_error
 from .render import BASE, Renderer
 
-PREFIX = "/services/rest/"
 RESOURCE = "application/vnd.oracle.resource+json; type=singular-resource; charset=UTF-8"
 COLLECTION = "application/vnd.oracle.resource+json; type=collection; charset=UTF-8"
 MAX_LIMIT = 1000
@@ -132,8 +131,8 @@ def page(call: Call, chunk: list[dict], total: int, limit: int, offset: int, ext
 
 
 # ---- the lane ------------------------------------------------------------------------------------
-def install(app, sim, state, authenticator) -> Lane:
-    """Put the ERP's API in front of its Flask app (which keeps /_sim and anything else)."""
+def install(sim, state, authenticator) -> Lane:
+    """The ERP's lane: it owns every path (the API by its route tables, anything else NetSuite's 404)."""
     from . import routes_async, routes_meta, routes_query, routes_records
 
     def authenticate(req: LaneRequest) -> str:
@@ -166,12 +165,10 @@ def install(app, sim, state, authenticator) -> Lane:
     hooks = LaneHooks(begin=lambda req: None, authenticate=authenticate, params=body_json, dispatch=dispatch,
                       render_error=render_error, not_found=not_found, finish=lambda req, headers: None,
                       inline=inline)
-    lane = Lane(sim, hooks, app.wsgi_app, prefix=PREFIX)
+    lane = Lane(sim, hooks, None, prefix="/")
     for module in (routes_records, routes_query, routes_async, routes_meta):
         for method, rule, endpoint, handler in module.table(state):
             lane.add(method, rule, endpoint, handler)
             if method == "GET":
                 lane.add("HEAD", rule, endpoint, handler)
-    app.wsgi_app = lane
-    app.extensions["lane"] = lane
     return lane
