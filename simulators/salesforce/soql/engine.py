@@ -40,7 +40,6 @@ class Engine:
         self.resolver = Resolver(self.registry, lambda rid: db.find(rid, include_deleted=True))
         self.indexes = Indexes(db)
         self.exprs = Expressions(self.resolver, self._settings, self._check_field)
-        self.where = Conditions(self._operand, self._semi_join, today, self._settings)
         self.aggregator = Aggregator(self.exprs, lambda operand: Conditions(operand, self._semi_join, today,
                                                                             self._settings))
         self._enforced = False
@@ -64,7 +63,8 @@ class Engine:
             return out, len(out)
         fields = self._expand(obj, q)
         rows = self._select(obj, q, include_deleted)
-        kids = {id(sub): self._children(obj, sub, rows, include_deleted) for sub in fields if isinstance(sub, Query)}
+        kids = {id(sub): self._children(obj, sub, rows, include_deleted, q.alias)
+                for sub in fields if isinstance(sub, Query)}
         projectors = self._projectors(obj, q, fields, version, include_deleted, kids)
         return [self._project(obj, r, projectors, version) for r in rows], len(rows)
 
@@ -117,11 +117,12 @@ class Engine:
 
     # ---- rows ------------------------------------------------------------------------------
     def _filter(self, obj: SObject, q: Query, include_deleted: bool, base: list[dict] | None = None) -> list[dict]:
-        pred = self.where.compile(obj, q.where) if q.where is not None else None
+        where = Conditions(lambda o, e: self._operand(o, e, q.alias), self._semi_join, self.today, self._settings)
+        pred = where.compile(obj, q.where) if q.where is not None else None
         if base is not None:
             rows = base
         else:
-            hint = index_hint(obj, q.where) if q.where is not None else None
+            hint = index_hint(obj, q.where, q.alias) if q.where is not None else None
             hit = self.indexes.lookup(obj.name, hint[0], hint[1], include_deleted) if hint else None
             rows = hit if hit is not None else self.db.all(obj.name, include_deleted)
         if q.scope and q.scope.startswith("mine"):
@@ -131,7 +132,7 @@ class Engine:
 
     def _select(self, obj: SObject, q: Query, include_deleted: bool, base: list[dict] | None = None) -> list[dict]:
         for item in q.fields:  # validate the select list even when nothing matches
-            if isinstance(item, Item) and not (isinstance(item.expr, Func) and item.expr.name == "COUNT"):
+            if isinstance(item, Item) and not (isinstance(item.expr, Func) and item.expr.name in ("COUNT", "FIELDS")):
                 self._operand(obj, item.expr, q.alias)
         rows = self._filter(obj, q, include_deleted, base)
         if q.order:
@@ -200,7 +201,7 @@ class Engine:
         out: list[Callable[[dict, dict], None]] = []
         for item in fields:
             if isinstance(item, Query):
-                out.append(self._child_projector(item, kids[id(item)], version, include_deleted))
+                out.append(self._child_projector(item, kids[id(item)], version, include_deleted, q.alias))
             elif isinstance(item, TypeOf):
                 out.append(self._typeof_projector(obj, item, version, q.alias))
             elif isinstance(item.expr, list):
@@ -248,9 +249,10 @@ class Engine:
 
     def _typeof_projector(self, obj: SObject, t: TypeOf, version: str, alias: str | None):
         """TYPEOF poly WHEN Type THEN fields ... ELSE fields END (sforce_api_calls_soql_select_typeof.htm)."""
-        hops, f = self.resolver.compile(obj, t.path, alias)
-        if f.type != "reference" or not f.relationship_name:
-            raise E.MalformedQuery(f"TYPEOF needs a polymorphic relationship field: {f.name}")
+        path = t.path[1:] if len(t.path) == 2 and alias and t.path[0].lower() == alias.lower() else t.path
+        f = obj.relationship(path[0]) if len(path) == 1 else None
+        if f is None:
+            raise E.InvalidField(f"Didn't understand relationship '{'.'.join(t.path)}' in TYPEOF")
         rel = f.relationship_name
         branches: dict[str, list] = {}
         for type_name, paths in t.whens:
@@ -295,9 +297,10 @@ class Engine:
             raise E.MalformedQuery("Aggregate functions are not supported in a child subquery")
         return hit
 
-    def _children(self, obj: SObject, sub: Query, parents: list[dict], include_deleted: bool) -> dict[str, list]:
+    def _children(self, obj: SObject, sub: Query, parents: list[dict], include_deleted: bool,
+                  alias: str | None) -> dict[str, list]:
         """The child rows of every parent, grouped by the parent's 15-char key: one pass over the children."""
-        _, child, fname = self._child_info(obj, sub)
+        _, child, fname = self._child_info(obj, sub, alias)
         wanted = {p["Id"][:15] for p in parents}
         by_parent: dict[str, list[dict]] = {}
         for r in self.db.all(child.name, include_deleted):
@@ -306,13 +309,13 @@ class Engine:
                 by_parent.setdefault(ref[:15], []).append(r)
         return by_parent
 
-    def _child_projector(self, sub: Query, by_parent: dict, version: str, include_deleted: bool):
+    def _child_projector(self, sub: Query, by_parent: dict, version: str, include_deleted: bool, alias: str | None):
         parent_obj = None
 
         def project(out: dict, rec: dict) -> None:
             nonlocal parent_obj
             parent_obj = parent_obj or self.registry.for_id(rec["Id"])
-            rel_name, child, _ = self._child_info(parent_obj, sub)
+            rel_name, child, _ = self._child_info(parent_obj, sub, alias)
             kids = self._select(child, sub, include_deleted, base=list(by_parent.get(rec["Id"][:15], ())))
             fields = self._expand(child, sub)
             projectors = self._projectors(child, sub, fields, version, include_deleted, {})

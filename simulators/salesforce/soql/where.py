@@ -197,14 +197,15 @@ class Conditions:
         return value.amount / Decimal(str(rates[value.code]))
 
 
-def index_hint(obj: SObject, where: Any) -> tuple[str, list[str]] | None:
+def index_hint(obj: SObject, where: Any, alias: str | None = None) -> tuple[str, list[str]] | None:
     """An ``Id`` or external-id equality (or IN list) among the top-level AND terms of a WHERE clause:
     (field name, values). The engine reads those records from an index, then applies the full filter."""
     terms = where.args if isinstance(where, BoolOp) and where.op == "AND" else [where]
     for t in terms:
         if isinstance(t, Cmp) and isinstance(t.operand, list) and t.op in ("=", "IN") \
                 and not isinstance(t.value, Query):
-            path = t.operand[1:] if len(t.operand) == 2 and t.operand[0].lower() == obj.name.lower() else t.operand
+            prefixes = (obj.name.lower(), (alias or obj.name).lower())
+            path = t.operand[1:] if len(t.operand) == 2 and t.operand[0].lower() in prefixes else t.operand
             if len(path) != 1:
                 continue
             f = obj.field(path[0])
