@@ -166,3 +166,19 @@ def test_for_clauses_and_their_rules(sf):
 def test_malformed_queries_point_at_the_row_and_column(sf):
     err = _error(sf, "SELECT Id FROM Account WHERE Name = 'x' AND AND")
     assert err["errorCode"] == "MALFORMED_QUERY" and "ERROR at Row:1:Column:" in err["message"]
+
+
+def test_external_id_lookups_see_every_write(sf):
+    def by_key(key):
+        return [r["Id"] for r in sf.query(f"SELECT Id FROM Account WHERE Customer_Key__c = '{key}'")["records"]]
+    acct = sf.Account.create({"Name": "Indexed", "Customer_Key__c": "IDX-1"})["id"]
+    assert by_key("idx-1") == [acct]                       # case-insensitive, like the scan
+    sf.Account.update(acct, {"Customer_Key__c": "IDX-2"})
+    assert by_key("IDX-1") == [] and by_key("IDX-2") == [acct]
+    other = sf.Account.create({"Name": "Indexed 2", "Customer_Key__c": "IDX-3"})["id"]
+    assert sf.query("SELECT Id FROM Account WHERE Customer_Key__c IN ('IDX-2', 'IDX-3') AND Name LIKE 'Indexed%' "
+                    "ORDER BY Name")["records"][1]["Id"] == other
+    sf.Account.delete(acct)
+    assert by_key("IDX-2") == []
+    deleted = sf.query_all(f"SELECT Id, IsDeleted FROM Account WHERE Id = '{acct}'", include_deleted=True)
+    assert [(r["Id"], r["IsDeleted"]) for r in deleted["records"]] == [(acct, True)]   # queryAll: the recycle bin

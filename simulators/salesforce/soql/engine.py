@@ -303,7 +303,9 @@ class Engine:
         _, child, fname = self._child_info(obj, sub, alias)
         wanted = {p["Id"][:15] for p in parents}
         by_parent: dict[str, list[dict]] = {}
-        for r in self.db.all(child.name, include_deleted):
+        few = len(wanted) <= 1000 and not include_deleted   # a few parents: their children from the index
+        rows = self.indexes.lookup(child.name, fname, sorted(wanted), False) if few else None
+        for r in rows if rows is not None else self.db.all(child.name, include_deleted):
             ref = r.get(fname)
             if ref and ref[:15] in wanted:
                 by_parent.setdefault(ref[:15], []).append(r)
