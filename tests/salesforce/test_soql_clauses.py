@@ -182,3 +182,13 @@ def test_external_id_lookups_see_every_write(sf):
     assert by_key("IDX-2") == []
     deleted = sf.query_all(f"SELECT Id, IsDeleted FROM Account WHERE Id = '{acct}'", include_deleted=True)
     assert [(r["Id"], r["IsDeleted"]) for r in deleted["records"]] == [(acct, True)]   # queryAll: the recycle bin
+
+
+def test_parent_path_equality_from_the_index_matches_the_scan(sf):
+    acct = sf.query("SELECT Id, Name FROM Account WHERE Customer_Key__c = 'ACME-IRVINE'")["records"][0]
+    mine = {sf.Contact.create({"LastName": f"P{i}", "AccountId": acct["Id"]})["id"] for i in range(2)}
+    indexed = {r["Id"] for r in sf.query("SELECT Id FROM Contact WHERE Account.Customer_Key__c = 'acme-irvine'")[
+        "records"]}
+    scanned = {r["Id"] for r in sf.query(f"SELECT Id FROM Contact WHERE Account.Name = '{acct['Name']}'")["records"]}
+    assert mine <= indexed and indexed == scanned
+    assert sf.query("SELECT COUNT() FROM Contact WHERE Account.Customer_Key__c = 'NOPE'")["totalSize"] == 0

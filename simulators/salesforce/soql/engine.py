@@ -37,7 +37,7 @@ class Engine:
         self.db = db
         self.registry: Registry = db.registry
         self.today = today
-        self.resolver = Resolver(self.registry, lambda rid: db.find(rid, include_deleted=True))
+        self.resolver = Resolver(self.registry, lambda rid: db.find(rid, include_deleted=True), db.table)
         self.indexes = Indexes(db)
         self.exprs = Expressions(self.resolver, self._settings, self._check_field)
         self.aggregator = Aggregator(self.exprs, lambda operand: Conditions(operand, self._semi_join, today,
@@ -123,12 +123,30 @@ class Engine:
             rows = base
         else:
             hint = index_hint(obj, q.where, q.alias) if q.where is not None else None
-            hit = self.indexes.lookup(obj.name, hint[0], hint[1], include_deleted) if hint else None
+            hit = self._indexed(obj, hint, include_deleted) if hint else None
             rows = hit if hit is not None else self.db.all(obj.name, include_deleted)
         if q.scope and q.scope.startswith("mine"):
             me = self.db.actor_id or ""
             rows = [r for r in rows if (r.get("OwnerId") or "")[:15] == me[:15]]
         return [r for r in rows if pred(r)] if pred else list(rows)
+
+    def _indexed(self, obj: SObject, hint: tuple[list[str], list[str]], include_deleted: bool) -> list[dict] | None:
+        """Candidate rows from an index: ``Field = v`` directly; ``Parent.Field = v`` as the parents'
+        records from their index, then this object's rows by its lookup field."""
+        path, values = hint
+        if len(path) == 1:
+            return self.indexes.lookup(obj.name, path[0], values, include_deleted)
+        rel = obj.relationship(path[0])
+        if rel is None or len(rel.reference_to) != 1 or include_deleted:
+            return None
+        parent = self.registry.get(rel.reference_to[0])
+        f = parent.field(path[1]) if parent else None
+        if f is None or not (f.type == "id" or f.external_id or f.unique):
+            return None
+        parents = self.indexes.lookup(parent.name, f.name, values, False)
+        if parents is None:
+            return None
+        return self.indexes.lookup(obj.name, rel.name, [p["Id"] for p in parents], False) if parents else []
 
     def _select(self, obj: SObject, q: Query, include_deleted: bool, base: list[dict] | None = None) -> list[dict]:
         for item in q.fields:  # validate the select list even when nothing matches

@@ -50,9 +50,11 @@ class Compiled:
 class Resolver:
     """Field paths on an object: validated once, then read per record (following lookups)."""
 
-    def __init__(self, registry: Registry, find: Callable[[str], dict | None]):
+    def __init__(self, registry: Registry, find: Callable[[str], dict | None],
+                 table: Callable[[str], dict] | None = None):
         self.registry = registry
         self.find = find
+        self.table = table   # a lookup's target table, read by the stored id's 15-char key (the fast path)
 
     def compile(self, obj: SObject, path: list[str], alias: str | None = None) -> tuple[list[Field], Field]:
         segs = list(path)
@@ -83,8 +85,15 @@ class Resolver:
             if rec is None:
                 return None
             target = rec.get(hop.name)
-            rec = self.find(target) if target else None
+            rec = self.parent(hop, target) if target else None
         return None if rec is None else rec.get(f.name)
+
+    def parent(self, hop: Field, target: str) -> dict | None:
+        if self.table is not None and len(hop.reference_to) == 1:
+            rec = self.table(hop.reference_to[0]).get(target[:15])
+            if rec is not None:
+                return rec
+        return self.find(target)   # deleted parents, polymorphic lookups
 
     def reader(self, hops: list[Field], f: Field) -> Callable[[dict], Any]:
         if not hops:

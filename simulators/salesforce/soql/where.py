@@ -197,21 +197,26 @@ class Conditions:
         return value.amount / Decimal(str(rates[value.code]))
 
 
-def index_hint(obj: SObject, where: Any, alias: str | None = None) -> tuple[str, list[str]] | None:
-    """An ``Id`` or external-id equality (or IN list) among the top-level AND terms of a WHERE clause:
-    (field name, values). The engine reads those records from an index, then applies the full filter."""
+def index_hint(obj: SObject, where: Any, alias: str | None = None) -> tuple[list[str], list[str]] | None:
+    """An equality (or IN list) on an ``Id``, external-id or unique field, of the object or of one
+    parent (``Account.Customer_Key__c``), among the top-level AND terms of a WHERE clause:
+    (field path, values). The engine reads those records from an index, then applies the full filter."""
     terms = where.args if isinstance(where, BoolOp) and where.op == "AND" else [where]
+    prefixes = (obj.name.lower(), (alias or obj.name).lower())
     for t in terms:
-        if isinstance(t, Cmp) and isinstance(t.operand, list) and t.op in ("=", "IN") \
-                and not isinstance(t.value, Query):
-            prefixes = (obj.name.lower(), (alias or obj.name).lower())
-            path = t.operand[1:] if len(t.operand) == 2 and t.operand[0].lower() in prefixes else t.operand
-            if len(path) != 1:
-                continue
+        if not (isinstance(t, Cmp) and isinstance(t.operand, list) and t.op in ("=", "IN")
+                and not isinstance(t.value, Query)):
+            continue
+        path = t.operand[1:] if len(t.operand) > 1 and t.operand[0].lower() in prefixes \
+            and obj.field(t.operand[0]) is None and obj.relationship(t.operand[0]) is None else t.operand
+        if len(path) == 1:
             f = obj.field(path[0])
             if f is None or not (f.type == "id" or f.external_id or f.unique):
                 continue
-            values = [t.value] if t.op == "=" else list(t.value)
-            if all(isinstance(v, str) for v in values):
-                return f.name, [plain(v) for v in values]
+            path = [f.name]
+        elif len(path) != 2 or obj.relationship(path[0]) is None:
+            continue
+        values = [t.value] if t.op == "=" else list(t.value)
+        if all(isinstance(v, str) for v in values):
+            return path, [plain(v) for v in values]
     return None
