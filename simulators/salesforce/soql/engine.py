@@ -226,7 +226,7 @@ class Engine:
                 hops, f = self.resolver.compile(obj, item.expr, q.alias)
                 if item.alias:
                     raise E.MalformedQuery(f"Field aliases are only allowed in aggregate queries: {item.alias}")
-                out.append(lambda out_, rec, hops=hops, f=f, read=None: self._place(out_, rec, hops, f, None, version))
+                out.append(lambda out_, rec, hops=hops, f=f: self._place(out_, rec, hops, f, None, version))
             else:
                 c = self._operand(obj, item.expr, q.alias)
                 if item.expr.name not in ("TOLABEL", "CONVERTCURRENCY", "FORMAT", "CONVERTTIMEZONE"):
@@ -330,15 +330,15 @@ class Engine:
         return by_parent
 
     def _child_projector(self, sub: Query, by_parent: dict, version: str, include_deleted: bool, alias: str | None):
-        parent_obj = None
+        compiled: list = []   # (relationship name, child object, projectors): compiled for the first parent
 
         def project(out: dict, rec: dict) -> None:
-            nonlocal parent_obj
-            parent_obj = parent_obj or self.registry.for_id(rec["Id"])
-            rel_name, child, _ = self._child_info(parent_obj, sub, alias)
+            if not compiled:
+                rel_name, child, _ = self._child_info(self.registry.for_id(rec["Id"]), sub, alias)
+                compiled.extend((rel_name, child, self._projectors(child, sub, self._expand(child, sub), version,
+                                                                   include_deleted, {})))
+            rel_name, child, projectors = compiled
             kids = self._select(child, sub, include_deleted, base=list(by_parent.get(rec["Id"][:15], ())))
-            fields = self._expand(child, sub)
-            projectors = self._projectors(child, sub, fields, version, include_deleted, {})
             out[rel_name] = None if not kids else {
                 "totalSize": len(kids), "done": True,
                 "records": [self._project(child, k, projectors, version) for k in kids]}

@@ -116,16 +116,14 @@ class Expressions:
         self.check_field(owner, f)
         return Compiled(self.resolver.reader(hops, f), f, f.name, f)
 
-    def compile(self, obj: SObject, expr: Any, alias: str | None = None, aggregate_ok: bool = False) -> Compiled:
+    def compile(self, obj: SObject, expr: Any, alias: str | None = None) -> Compiled:
         if isinstance(expr, list):
             return self.path(obj, expr, alias)
         if not isinstance(expr, Func):
             raise E.MalformedQuery(f"unexpected token: '{expr}'")
         name = expr.name
-        if name in AGGREGATES:
-            if not aggregate_ok:
-                raise E.MalformedQuery(f"Aggregate functions are not allowed here: {name}")
-            raise E.MalformedQuery("Aggregate query does not support this expression")  # handled by aggregate.py
+        if name in AGGREGATES:   # aggregate.py reads them from groups; anywhere else they are misplaced
+            raise E.MalformedQuery(f"Aggregate functions are not allowed here: {name}")
         arg = self._single_field(obj, expr, alias)
         f = arg.field
         if name in DATE_FUNCTIONS:
