@@ -34,7 +34,7 @@ def fill(org, n: int) -> tuple[str, str]:
         accounts[aid[:15]] = dict(template_a, Id=aid, Name=f"Bench {i:06d}", Customer_Key__c=f"BK-{i}",
                                   BillingState=STATES[i % len(STATES)])
         contacts[cid[:15]] = dict(template_c, Id=cid, LastName=f"Last {i}", AccountId=aid)
-    db.generation += 1
+    db.generation = getattr(db, "generation", 0) + 1
     middle = sf_id18(f"001Bn{n // 2:010d}")
     return middle, f"BK-{n // 2}"
 
