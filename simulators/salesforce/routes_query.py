@@ -71,3 +71,33 @@ def register(app: Flask, org) -> None:
     app.add_url_rule(f"{P}/queryAll", endpoint="query.all", view_func=query_all, methods=["GET"])
     app.add_url_rule(f"{P}/query/<locator>", endpoint="query.more", view_func=query_more, methods=["GET"])
     app.add_url_rule(f"{P}/queryAll/<locator>", endpoint="query.all_more", view_func=query_more, methods=["GET"])
+    register_search(app, org)
+
+
+# ---- SOSL (soql/search.py): a separate concern, registered next to the query routes ----------------
+def register_search(app: Flask, org) -> None:
+    from .soql.search import Search, parameterized
+
+    def search(version):
+        q = request.args.get("q")
+        if not q:
+            raise E.SalesforceError("A search string must be provided", code="MALFORMED_SEARCH")
+        return json_response(Search(org.engine).run(q, version))
+
+    def parameterized_search(version):
+        if request.method == "POST":
+            params = request.get_json(silent=True)
+            if not isinstance(params, dict):
+                raise E.SalesforceError("The request body must be a JSON object", code="JSON_PARSER_ERROR")
+        else:   # GET: q, in, fields, overallLimit, sobject=Account&Account.fields=Id,Name&Account.limit=10
+            args = request.args
+            split = lambda v: [f.strip() for f in v.split(",") if f.strip()] if v else None  # noqa: E731
+            params = {"q": args.get("q"), "in": args.get("in"), "fields": split(args.get("fields")),
+                      "overallLimit": args.get("overallLimit"),
+                      "sobjects": [{"name": name, "fields": split(args.get(f"{name}.fields")),
+                                    "limit": args.get(f"{name}.limit")} for name in args.getlist("sobject")]}
+        return json_response(parameterized(org.engine, params, version))
+
+    app.add_url_rule(f"{P}/search", endpoint="query.search", view_func=search, methods=["GET"])
+    app.add_url_rule(f"{P}/parameterizedSearch", endpoint="query.parameterized_search",
+                     view_func=parameterized_search, methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -21,7 +22,7 @@ from .ast import BoolOp, Cmp, DateLiteral, Func, Item, Money, Query, TypeOf
 __all__ = ["parse", "Query", "Cmp", "BoolOp", "DateLiteral", "Func", "Item", "Money", "TypeOf"]
 
 _PARSER = Lark(Path(__file__).with_name("grammar.lark").read_text(), parser="lalr", lexer="contextual",
-               propagate_positions=False, maybe_placeholders=False)
+               propagate_positions=False, maybe_placeholders=False, start=["start", "search"])
 
 # Quoted string escapes (SOQL and SOSL Reference, "Quoted String Escape Sequences",
 # sforce_api_calls_soql_select_quotedstringescapes.htm): \n \r \t \b \f in either case, \" \' \\,
@@ -259,6 +260,26 @@ class _ToAst(Transformer):
         return ("update", what)
 
 
+    # ---- SOSL (search.py) ----
+    def search(self, items):
+        out = {"term": str(items[0])[1:-1], "scope": "ALL", "returning": [], "limit": None}
+        for kind, value in items[1:]:
+            out[kind] = value
+        return out
+
+    def search_in(self, items):
+        return ("scope", str(items[0]).upper())
+
+    def returning(self, items):
+        return ("returning", list(items))
+
+    def returning_object(self, items):
+        q = Query(sobject=str(items[0]), fields=items[1] if len(items) > 1 else [Item(["Id"])])
+        for kind, value in items[2:]:
+            setattr(q, kind, value)
+        return q
+
+
 class _RawString(str):
     """A string literal as written (LIKE keeps its \\% and \\_ escapes); ``plain`` drops them."""
 
@@ -274,9 +295,9 @@ def _caret(text: str, line: int, column: int, message: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def _parse_cached(text: str) -> Query:
+def _parse_cached(text: str, start: str = "start") -> Any:
     try:
-        tree = _PARSER.parse(text)
+        tree = _PARSER.parse(text, start=start)
     except UnexpectedToken as exc:
         tok = exc.token
         what = "EOF" if tok.type == "$END" else f"'{tok}'"
@@ -302,3 +323,10 @@ def parse(text: str) -> Query:
     if not text or not text.strip():
         raise MalformedQuery("A query string must be provided")
     return copy.deepcopy(_parse_cached(text.strip()))
+
+
+def parse_search(text: str) -> dict:
+    """SOSL text -> {term, scope, returning: [Query], limit}."""
+    if not text or not text.strip():
+        raise MalformedQuery("A search string must be provided")
+    return copy.deepcopy(_parse_cached(text.strip(), "search"))
