@@ -15,6 +15,7 @@ until it commits (state/transactions.py), so the rows read cannot change under i
 """
 from __future__ import annotations
 
+import contextvars
 from datetime import date
 from typing import Any, Callable
 
@@ -30,6 +31,8 @@ from .where import Conditions, index_hint
 
 SCOPES = ("everything", "mine", "mine_and_my_groups", "delegated", "my_territory", "my_team_territory", "team")
 MODES = ("SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE")
+# whether the query being run says WITH SECURITY_ENFORCED (per thread of control, like the acting user)
+_ENFORCED: contextvars.ContextVar[bool] = contextvars.ContextVar("soql_security_enforced", default=False)
 
 
 class Engine:
@@ -42,7 +45,6 @@ class Engine:
         self.exprs = Expressions(self.resolver, self._settings, self._check_field)
         self.aggregator = Aggregator(self.exprs, lambda operand: Conditions(operand, self._semi_join, today,
                                                                             self._settings))
-        self._enforced = False
 
     def _settings(self) -> dict:
         return self.db.data.get("settings") or {}
@@ -52,7 +54,13 @@ class Engine:
         q = parse(text)
         obj = self._object(q.sobject)
         self._check_clauses(obj, q)
-        self._enforced = "SECURITY_ENFORCED" in q.with_
+        token = _ENFORCED.set("SECURITY_ENFORCED" in q.with_)
+        try:
+            return self._run(obj, q, include_deleted, version)
+        finally:
+            _ENFORCED.reset(token)
+
+    def _run(self, obj: SObject, q: Query, include_deleted: bool, version: str) -> tuple[list[dict], int]:
         if q.is_count:
             if len(q.fields) > 1 or q.group_kind:
                 raise E.MalformedQuery("COUNT() must be the only element in the SELECT list.")
@@ -110,7 +118,7 @@ class Engine:
         if security is None or f.name == "Id":
             return
         if f.name in security.hidden(owner.name):
-            if self._enforced:
+            if _ENFORCED.get():
                 raise E.SalesforceError("Insufficient permissions: secure query included inaccessible field",
                                         code="INSUFFICIENT_ACCESS")
             raise no_such_column(f.name, owner.name)
