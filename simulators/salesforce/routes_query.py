@@ -8,11 +8,12 @@ prefix with the instance URL. A locator is single-use per page position, valid u
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl
 
 from simulators.core.lane import Lane, LaneRequest
 
 from . import errors as E
-from .http import args, json_answer
+from .http import args, body_json, json_answer
 
 P = "/services/data/v<version>"
 
@@ -70,3 +71,34 @@ def register(lane: Lane, org) -> None:
     lane.add("GET", f"{P}/queryAll", "query.all", query_all)
     lane.add("GET", f"{P}/query/<locator>", "query.more", query_more)
     lane.add("GET", f"{P}/queryAll/<locator>", "query.all_more", query_more)
+    register_search(lane, org)
+
+
+# ---- SOSL (soql/search.py): a separate concern, registered next to the query routes ----------------
+def register_search(lane: Lane, org) -> None:
+    from .soql.search import Search, parameterized
+
+    def search(req, version):
+        q = args(req).get("q")
+        if not q:
+            raise E.SalesforceError("A search string must be provided", code="MALFORMED_SEARCH")
+        return json_answer(Search(org.engine).run(q, version))
+
+    def parameterized_search(req, version):
+        if req.method == "POST":
+            params = body_json(req, require_object=False)
+            if not isinstance(params, dict):
+                raise E.SalesforceError("The request body must be a JSON object", code="JSON_PARSER_ERROR")
+        else:   # GET: q, in, fields, overallLimit, sobject=Account&Account.fields=Id,Name&Account.limit=10
+            a = args(req)
+            split = lambda v: [f.strip() for f in v.split(",") if f.strip()] if v else None  # noqa: E731
+            names = [v for k, v in parse_qsl(req.query_string, keep_blank_values=True) if k == "sobject"]
+            params = {"q": a.get("q"), "in": a.get("in"), "fields": split(a.get("fields")),
+                      "overallLimit": a.get("overallLimit"),
+                      "sobjects": [{"name": name, "fields": split(a.get(f"{name}.fields")),
+                                    "limit": a.get(f"{name}.limit")} for name in names]}
+        return json_answer(parameterized(org.engine, params, version))
+
+    lane.add("GET", f"{P}/search", "query.search", search)
+    lane.add("GET", f"{P}/parameterizedSearch", "query.parameterized_search", parameterized_search)
+    lane.add("POST", f"{P}/parameterizedSearch", "query.parameterized_search", parameterized_search)

@@ -167,10 +167,18 @@ def test_salesforce_jwt_with_a_non_string_audience_is_invalid_grant(clients):
 
 
 @pytest.mark.parametrize("soql", ["SELECT Id FROM Order WHERE CreatedDate > 9999-12-31T99:99:99Z",
-                                  "SELECT Id FROM Account WHERE Name = 'caf\\u00e9'"])
+                                  "SELECT Id FROM Account WHERE Name = 'caf\\u00g9'",
+                                  "SELECT Id FROM Account WHERE Name = 'caf\\q'"])
 def test_salesforce_bad_soql_literals_are_malformed_query(clients, sf, soql):
     resp = clients["salesforce"].get("/services/data/v59.0/query", base_url=SF, headers=sf, query_string={"q": soql})
     _sf_error(resp, 400, "MALFORMED_QUERY")
+
+
+def test_salesforce_soql_unicode_escape_is_a_character(clients, sf):
+    # \\uXXXX is a documented SOQL escape (SOQL and SOSL Reference, "Quoted String Escape Sequences")
+    resp = clients["salesforce"].get("/services/data/v59.0/query", base_url=SF, headers=sf,
+                                     query_string={"q": "SELECT Id FROM Account WHERE Name = 'caf\\u00e9'"})
+    assert resp.status_code == 200 and resp.get_json()["totalSize"] == 0
 
 
 def test_salesforce_text_plain_composite_body_is_415(clients, sf):

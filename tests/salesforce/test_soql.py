@@ -108,7 +108,7 @@ def test_limit_offset_and_count(sf):
     ("SELECT Id FROM Account GROUP BY Name", "MALFORMED_QUERY"),
     ("SELECT Name, COUNT(Id) FROM Account", "MALFORMED_QUERY"),
     ("SELECT Id FROM Account WHERE Name = \"double\"", "MALFORMED_QUERY"),
-    ("SELECT Id FROM Account USING SCOPE mine", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Account USING SCOPE nowhere", "MALFORMED_QUERY"),
     ("SELECT Bogus__c FROM Account", "INVALID_FIELD"),
     ("SELECT Id FROM Account WHERE CreatedDate > 2026-01-01", "INVALID_FIELD"),
     ("SELECT Id FROM Account WHERE Name = 5", "INVALID_FIELD"),

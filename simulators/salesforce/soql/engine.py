@@ -1,128 +1,38 @@
-"""Evaluates a parsed SOQL query against the org's records.
+"""Runs a parsed SOQL query against the org's records.
 
-Semantics (developer.salesforce.com soql_sosl: comparisonoperators, dateformats):
-- string ``=``/``!=``/``LIKE``/``IN`` compare case-insensitively; ids compare on their 15-char key;
-- a date literal is a range: ``=`` inside it, ``<`` before its start, ``>`` after its end;
-  LAST_N_DAYS:n is [today-n, today], NEXT_N_DAYS:n is [tomorrow, today+n], weeks start Sunday;
-  datetimes are compared in UTC;
-- ``!=`` is true for null values; ordering and range comparisons are false for null;
-- ORDER BY defaults to NULLS FIRST ascending, NULLS LAST descending;
-- parent fields come back as nested objects (null when the parent is null), child subqueries as
-  ``{totalSize, done, records}``; every record carries ``attributes {type, url}``.
-Anything the grammar does not cover is MALFORMED_QUERY; unknown objects INVALID_TYPE; unknown
-fields INVALID_FIELD.
+The pipeline: parse (``parser.py``) -> check the object, clauses and the acting user's access ->
+candidate rows (an ``Id`` / external-id index when the WHERE clause pins one, else the table) ->
+USING SCOPE -> WHERE (``where.py``) -> aggregate (``aggregate.py``) or ORDER BY / OFFSET / LIMIT
+and projection. Parent fields come back as nested objects (null when the parent is null), child
+subqueries as ``{totalSize, done, records}`` (null when empty), every record with
+``attributes {type, url}``; ORDER BY defaults to NULLS FIRST ascending, NULLS LAST descending.
+
+Errors: anything the grammar does not cover is MALFORMED_QUERY; unknown objects INVALID_TYPE;
+unknown fields INVALID_FIELD (also fields the user's profile may not read; with
+``WITH SECURITY_ENFORCED`` such a field is refused as INSUFFICIENT_ACCESS instead).
+``FOR UPDATE`` needs nothing more: every request runs in one transaction that holds the org's lock
+until it commits (state/transactions.py), so the rows read cannot change under it.
 """
 from __future__ import annotations
 
-import re
-from calendar import monthrange
-from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
+import contextvars
+from datetime import date
 from typing import Any, Callable
-
-from simulators.core.ids import sf_id_key
 
 from .. import errors as E
 from ..schema import Field, Registry, SObject
 from ..state.values import to_json
-from .parser import BoolOp, Cmp, DateLiteral, Query, parse
+from .aggregate import Aggregator, _sortable
+from .ast import Func, Item, Query, TypeOf
+from .exprs import Compiled, Expressions, Resolver, no_such_column
+from .index import Indexes
+from .parser import parse
+from .where import Conditions, index_hint
 
-STRINGY = ("string", "textarea", "email", "url", "phone", "picklist")
-
-
-def literal_range(lit: DateLiteral, today: date) -> tuple[date, date]:
-    n = lit.n or 0
-    name = lit.name
-    if name == "TODAY":
-        return today, today
-    if name == "YESTERDAY":
-        d = today - timedelta(days=1)
-        return d, d
-    if name == "TOMORROW":
-        d = today + timedelta(days=1)
-        return d, d
-    if name == "LAST_N_DAYS":
-        return today - timedelta(days=n), today
-    if name == "NEXT_N_DAYS":
-        return today + timedelta(days=1), today + timedelta(days=n)
-    if name == "N_DAYS_AGO":
-        d = today - timedelta(days=n)
-        return d, d
-    if name == "LAST_90_DAYS":
-        return today - timedelta(days=90), today
-    if name == "NEXT_90_DAYS":
-        return today + timedelta(days=1), today + timedelta(days=90)
-    week_start = today - timedelta(days=(today.weekday() + 1) % 7)  # Sunday (en_US locale)
-    if name.endswith("_WEEK"):
-        shift = {"LAST_WEEK": -7, "THIS_WEEK": 0, "NEXT_WEEK": 7}[name]
-        s = week_start + timedelta(days=shift)
-        return s, s + timedelta(days=6)
-    if name.endswith("_MONTH"):
-        y, m = today.year, today.month + {"LAST_MONTH": -1, "THIS_MONTH": 0, "NEXT_MONTH": 1}[name]
-        if m == 0:
-            y, m = y - 1, 12
-        elif m == 13:
-            y, m = y + 1, 1
-        return date(y, m, 1), date(y, m, monthrange(y, m)[1])
-    if name.endswith("_YEAR"):
-        y = today.year + {"LAST_YEAR": -1, "THIS_YEAR": 0, "NEXT_YEAR": 1}[name]
-        return date(y, 1, 1), date(y, 12, 31)
-    raise E.MalformedQuery(f"unsupported date literal {name}")
-
-
-def _like_regex(pattern: str) -> re.Pattern:
-    out, i = "", 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            out += re.escape(pattern[i + 1])
-            i += 2
-            continue
-        out += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
-        i += 1
-    return re.compile(f"^{out}$", re.IGNORECASE | re.DOTALL)
-
-
-class Resolver:
-    """Field paths on an object: validated once, then read per record (following lookups)."""
-
-    def __init__(self, registry: Registry, find: Callable[[str], dict | None]):
-        self.registry = registry
-        self.find = find
-
-    def compile(self, obj: SObject, path: list[str]) -> tuple[list[Field], Field]:
-        segs = list(path)
-        if len(segs) > 1 and segs[0].lower() == obj.name.lower() and obj.field(segs[0]) is None \
-                and obj.relationship(segs[0]) is None:
-            segs = segs[1:]
-        if len(segs) > 5:
-            raise E.MalformedQuery("SOQL statements cannot query relationships more than 5 levels away from the "
-                                   "root entity object.")
-        hops: list[Field] = []
-        current = obj
-        for seg in segs[:-1]:
-            rel = current.relationship(seg)
-            if rel is None:
-                raise E.InvalidField(f"Didn't understand relationship '{seg}' in field path. If you are attempting "
-                                     f"to use a custom relationship, be sure to append the '__r' after the custom "
-                                     f"relationship name. Please reference your WSDL or the describe call for the "
-                                     f"appropriate names.")
-            hops.append(rel)
-            current = self.registry.get(rel.reference_to[0])
-        f = current.field(segs[-1])
-        if f is None:
-            raise E.InvalidField(f"No such column '{segs[-1]}' on entity '{current.name}'. If you are attempting to "
-                                 f"use a custom field, be sure to append the '__c' after the custom field name. "
-                                 f"Please reference your WSDL or the describe call for the appropriate names.")
-        return hops, f
-
-    def read(self, rec: dict | None, hops: list[Field], f: Field) -> Any:
-        for hop in hops:
-            if rec is None:
-                return None
-            target = rec.get(hop.name)
-            rec = self.find(target) if target else None
-        return None if rec is None else rec.get(f.name)
+SCOPES = ("everything", "mine", "mine_and_my_groups", "delegated", "my_territory", "my_team_territory", "team")
+MODES = ("SECURITY_ENFORCED", "USER_MODE", "SYSTEM_MODE")
+# whether the query being run says WITH SECURITY_ENFORCED (per thread of control, like the acting user)
+_ENFORCED: contextvars.ContextVar[bool] = contextvars.ContextVar("soql_security_enforced", default=False)
 
 
 class Engine:
@@ -130,42 +40,129 @@ class Engine:
         self.db = db
         self.registry: Registry = db.registry
         self.today = today
-        self.resolver = Resolver(self.registry, lambda rid: db.find(rid, include_deleted=True))
+        self.resolver = Resolver(self.registry, lambda rid: db.find(rid, include_deleted=True), db.table)
+        self.indexes = Indexes(db)
+        self.exprs = Expressions(self.resolver, self._settings, self._check_field)
+        self.aggregator = Aggregator(self.exprs, lambda operand: Conditions(operand, self._semi_join, today,
+                                                                            self._settings))
+
+    def _settings(self) -> dict:
+        return self.db.data.get("settings") or {}
 
     # ---- entry point --------------------------------------------------------------------
     def run(self, text: str, include_deleted: bool = False, version: str = "59.0") -> tuple[list[dict], int]:
         q = parse(text)
         obj = self._object(q.sobject)
-        rows = self._select(obj, q, include_deleted)
+        self._check_clauses(obj, q)
+        token = _ENFORCED.set("SECURITY_ENFORCED" in q.with_)
+        try:
+            return self._run(obj, q, include_deleted, version)
+        finally:
+            _ENFORCED.reset(token)
+
+    def _run(self, obj: SObject, q: Query, include_deleted: bool, version: str) -> tuple[list[dict], int]:
         if q.is_count:
-            if len(q.fields) > 1:
+            if len(q.fields) > 1 or q.group_kind:
                 raise E.MalformedQuery("COUNT() must be the only element in the SELECT list.")
-            return [], len(rows)
-        return [self._project(obj, q, r, include_deleted, version) for r in rows], len(rows)
+            return [], len(self._select(obj, q, include_deleted))
+        if q.is_aggregate:
+            rows = self._filter(obj, q, include_deleted)
+            out = self.aggregator.run(obj, q, rows)
+            return out, len(out)
+        fields = self._expand(obj, q)
+        rows = self._select(obj, q, include_deleted)
+        kids = {id(sub): self._children(obj, sub, rows, include_deleted, q.alias)
+                for sub in fields if isinstance(sub, Query)}
+        projectors = self._projectors(obj, q, fields, version, include_deleted, kids)
+        return [self._project(obj, r, projectors, version) for r in rows], len(rows)
 
     def _object(self, name: str) -> SObject:
         obj = self.registry.get(name)
-        if obj is None or not obj.queryable:
+        if obj is None or not obj.queryable or not self._may_read(obj):
             raise E.InvalidType(f"\n{name}\n^\nERROR at Row:1:Column:1\nsObject type '{name}' is not supported. If "
                                 f"you are attempting to use a custom object, be sure to append the '__c' after the "
                                 f"entity name. Please reference your WSDL or the describe call for the appropriate "
                                 f"names.")
         return obj
 
+    def _may_read(self, obj: SObject) -> bool:
+        security = self.db.security
+        return security is None or security.may(obj.name, "read")
+
+    def _check_clauses(self, obj: SObject, q: Query) -> None:
+        if q.scope is not None:
+            if q.scope not in SCOPES:
+                raise E.MalformedQuery(f"Invalid scope: {q.scope}. Valid scopes: {', '.join(SCOPES)}")
+            if q.scope.startswith("mine") and obj.field("OwnerId") is None:
+                raise E.MalformedQuery(f"Scope {q.scope} is not supported for {obj.name}: it has no owner")
+        for mode in q.with_:
+            if mode == "DATA CATEGORY":
+                raise E.MalformedQuery(f"WITH DATA CATEGORY is only supported on articles and questions, not on "
+                                       f"{obj.name}")
+            if mode not in MODES:
+                raise E.MalformedQuery(f"unexpected token: '{mode}'")
+        if len(set(q.with_) & set(MODES)) > 1:
+            raise E.MalformedQuery("Only one of WITH SECURITY_ENFORCED, WITH USER_MODE and WITH SYSTEM_MODE may be "
+                                   "used")
+        if "UPDATE" in q.for_:
+            if q.order:
+                raise E.MalformedQuery("FOR UPDATE cannot be used with ORDER BY")
+            if q.is_aggregate:
+                raise E.MalformedQuery("FOR UPDATE cannot be used with aggregate queries")
+        if q.update is not None:
+            raise E.MalformedQuery(f"UPDATE {q.update} is only supported for KnowledgeArticleVersion")
+
+    # ---- access control ------------------------------------------------------------------
+    def _check_field(self, owner: SObject, f: Field) -> None:
+        security = self.db.security
+        if security is None or f.name == "Id":
+            return
+        if f.name in security.hidden(owner.name):
+            if _ENFORCED.get():
+                raise E.SalesforceError("Insufficient permissions: secure query included inaccessible field",
+                                        code="INSUFFICIENT_ACCESS")
+            raise no_such_column(f.name, owner.name)
+
+    # ---- rows ------------------------------------------------------------------------------
+    def _filter(self, obj: SObject, q: Query, include_deleted: bool, base: list[dict] | None = None) -> list[dict]:
+        where = Conditions(lambda o, e: self._operand(o, e, q.alias), self._semi_join, self.today, self._settings)
+        pred = where.compile(obj, q.where) if q.where is not None else None
+        if base is not None:
+            rows = base
+        else:
+            hint = index_hint(obj, q.where, q.alias) if q.where is not None else None
+            hit = self._indexed(obj, hint, include_deleted) if hint else None
+            rows = hit if hit is not None else self.db.all(obj.name, include_deleted)
+        if q.scope and q.scope.startswith("mine"):
+            me = self.db.actor_id or ""
+            rows = [r for r in rows if (r.get("OwnerId") or "")[:15] == me[:15]]
+        return [r for r in rows if pred(r)] if pred else list(rows)
+
+    def _indexed(self, obj: SObject, hint: tuple[list[str], list[str]], include_deleted: bool) -> list[dict] | None:
+        """Candidate rows from an index: ``Field = v`` directly; ``Parent.Field = v`` as the parents'
+        records from their index, then this object's rows by its lookup field."""
+        path, values = hint
+        if len(path) == 1:
+            return self.indexes.lookup(obj.name, path[0], values, include_deleted)
+        rel = obj.relationship(path[0])
+        if rel is None or len(rel.reference_to) != 1 or include_deleted:
+            return None
+        parent = self.registry.get(rel.reference_to[0])
+        f = parent.field(path[1]) if parent else None
+        if f is None or not (f.type == "id" or f.external_id or f.unique):
+            return None
+        parents = self.indexes.lookup(parent.name, f.name, values, False)
+        if parents is None:
+            return None
+        return self.indexes.lookup(obj.name, rel.name, [p["Id"] for p in parents], False) if parents else []
+
     def _select(self, obj: SObject, q: Query, include_deleted: bool, base: list[dict] | None = None) -> list[dict]:
         for item in q.fields:  # validate the select list even when nothing matches
-            if isinstance(item, list):
-                self.resolver.compile(obj, item)
-            elif isinstance(item, Query):
-                self._child(obj, item)
-        pred = self._predicate(obj, q.where) if q.where is not None else None
-        rows = base if base is not None else self.db.all(obj.name, include_deleted)
-        if pred:
-            rows = [r for r in rows if pred(r)]
-        else:
-            rows = list(rows)
+            if isinstance(item, Item) and not (isinstance(item.expr, Func) and item.expr.name in ("COUNT", "FIELDS")):
+                self._operand(obj, item.expr, q.alias)
+        rows = self._filter(obj, q, include_deleted, base)
         if q.order:
-            rows = self._sort(obj, rows, q.order)
+            rows = self._sort(obj, rows, q)
         else:
             rows.sort(key=lambda r: r["Id"])
         if q.offset:
@@ -176,46 +173,90 @@ class Engine:
             rows = rows[:q.limit]
         return rows
 
-    def _sort(self, obj: SObject, rows: list[dict], order) -> list[dict]:
-        for path, desc, nulls_last in reversed(order):
-            hops, f = self.resolver.compile(obj, path)
+    def _operand(self, obj: SObject, expr: Any, alias: str | None = None) -> Compiled:
+        if isinstance(expr, Func) and expr.name == "DISTANCE":
+            raise E.InvalidField(f"DISTANCE() needs a geolocation or address field; {obj.name} has none")
+        return self.exprs.compile(obj, expr, alias)
+
+    def _sort(self, obj: SObject, rows: list[dict], q: Query) -> list[dict]:
+        for expr, desc, nulls_last in reversed(q.order):
+            c = self._operand(obj, expr, q.alias)
+            if c.field.type == "textarea" and c.field.length > 255:
+                raise E.InvalidField(f"field '{c.field.name}' can not be sorted in a query call")
             present, absent = [], []
             for r in rows:
-                (absent if self.resolver.read(r, hops, f) is None else present).append(r)
-            present.sort(key=lambda r: self._sort_key(f, self.resolver.read(r, hops, f)), reverse=desc)
+                (absent if c.read(r) is None else present).append(r)
+            present.sort(key=lambda r: _sortable(c.read(r)), reverse=desc)
             rows = present + absent if nulls_last else absent + present
         return rows
 
-    @staticmethod
-    def _sort_key(f: Field, v: Any) -> Any:
-        if isinstance(v, str):
-            return v.lower()
-        if isinstance(v, bool):
-            return int(v)
-        return v
+    def _semi_join(self, sub: Query) -> list[Any]:
+        if len(sub.fields) != 1 or not isinstance(sub.fields[0], Item) or not isinstance(sub.fields[0].expr, list):
+            raise E.MalformedQuery("The inner select field of a semi-join must be a single Id or reference field")
+        obj = self._object(sub.sobject if isinstance(sub.sobject, str) else ".".join(sub.sobject))
+        c = self._operand(obj, sub.fields[0].expr, sub.alias)
+        if c.field.type not in ("id", "reference"):
+            raise E.MalformedQuery(f"The selected field '{c.field.name}' in the subquery must be an Id or reference "
+                                   f"field")
+        return [v for v in (c.read(r) for r in self._select(obj, sub, False)) if v]
 
-    # ---- projection ---------------------------------------------------------------------
+    # ---- select list -----------------------------------------------------------------------
+    def _expand(self, obj: SObject, q: Query) -> list[Any]:
+        """FIELDS(ALL | STANDARD | CUSTOM) -> the field paths (sforce_api_calls_soql_select_fields.htm):
+        ALL and CUSTOM need a LIMIT of at most 200."""
+        out: list[Any] = []
+        for item in q.fields:
+            if isinstance(item, Item) and isinstance(item.expr, Func) and item.expr.name == "FIELDS":
+                arg = item.expr.args[0] if len(item.expr.args) == 1 and isinstance(item.expr.args[0], list) else None
+                which = arg[0].upper() if arg and len(arg) == 1 else ""
+                if which not in ("ALL", "STANDARD", "CUSTOM"):
+                    raise E.MalformedQuery("FIELDS() takes ALL, STANDARD or CUSTOM")
+                if which != "STANDARD" and (q.limit is None or q.limit > 200):
+                    raise E.MalformedQuery(f"The SOQL FIELDS function must have a LIMIT of at most 200")
+                hidden = self.db.security.hidden(obj.name) if self.db.security else set()
+                for f in obj.fields.values():
+                    custom = f.name.endswith("__c")
+                    if f.name not in hidden and (which == "ALL" or custom == (which == "CUSTOM")):
+                        out.append(Item([f.name]))
+                continue
+            out.append(item)
+        return out
+
+    def _projectors(self, obj: SObject, q: Query, fields: list[Any], version: str, include_deleted: bool,
+                    kids: dict) -> list[Callable[[dict, dict], None]]:
+        out: list[Callable[[dict, dict], None]] = []
+        for item in fields:
+            if isinstance(item, Query):
+                out.append(self._child_projector(item, kids[id(item)], version, include_deleted, q.alias))
+            elif isinstance(item, TypeOf):
+                out.append(self._typeof_projector(obj, item, version, q.alias))
+            elif isinstance(item.expr, list):
+                hops, f = self.resolver.compile(obj, item.expr, q.alias)
+                if item.alias:
+                    raise E.MalformedQuery(f"Field aliases are only allowed in aggregate queries: {item.alias}")
+                out.append(lambda out_, rec, hops=hops, f=f: self._place(out_, rec, hops, f, None, version))
+            else:
+                c = self._operand(obj, item.expr, q.alias)
+                if item.expr.name not in ("TOLABEL", "CONVERTCURRENCY", "FORMAT", "CONVERTTIMEZONE"):
+                    raise E.MalformedQuery(f"{item.expr.name}() is only allowed in aggregate queries or GROUP BY")
+                path = _path_of(item.expr)
+                hops, f = self.resolver.compile(obj, path, q.alias)
+                name = item.alias or f.name
+                out.append(lambda out_, rec, hops=hops, f=f, c=c, name=name:
+                           self._place(out_, rec, hops, f, (name, c.read(rec)), version))
+        return out
+
+    def _project(self, obj: SObject, rec: dict, projectors: list, version: str) -> dict:
+        out: dict[str, Any] = {"attributes": self._attributes(obj, rec, version)}
+        for p in projectors:
+            p(out, rec)
+        return out
+
     def _attributes(self, obj: SObject, rec: dict, version: str) -> dict:
         return {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{rec['Id']}"}
 
-    def _project(self, obj: SObject, q: Query, rec: dict, include_deleted: bool, version: str) -> dict:
-        out: dict[str, Any] = {"attributes": self._attributes(obj, rec, version)}
-        for item in q.fields:
-            if isinstance(item, Query):
-                rel_name, child, fname = self._child(obj, item)
-                kids = [r for r in self.db.all(child.name, include_deleted)
-                        if r.get(fname) and r[fname][:15] == rec["Id"][:15]]
-                kids = self._select(child, item, include_deleted, base=kids)
-                out[rel_name] = None if not kids else {
-                    "totalSize": len(kids), "done": True,
-                    "records": [self._project(child, item, k, include_deleted, version) for k in kids]}
-                continue
-            hops, f = self.resolver.compile(obj, item)
-            self._place(out, obj, rec, hops, f, version)
-        return out
-
-    def _place(self, out: dict, obj: SObject, rec: dict, hops: list[Field], f: Field, version: str) -> None:
-        node, current, cur_obj = out, rec, obj
+    def _place(self, out: dict, rec: dict, hops: list[Field], f: Field, computed: tuple | None, version: str) -> None:
+        node, current = out, rec
         for hop in hops:
             target_id = current.get(hop.name) if current else None
             parent = self.db.find(target_id, include_deleted=True) if target_id else None
@@ -224,134 +265,95 @@ class Engine:
                 if key not in node:
                     node[key] = None
                 return
-            p_obj = self.registry.for_id(parent["Id"])
             if not isinstance(node.get(key), dict):
-                node[key] = {"attributes": self._attributes(p_obj, parent, version)}
-            node, current, cur_obj = node[key], parent, p_obj
-        node[f.name] = to_json(current.get(f.name))
+                node[key] = {"attributes": self._attributes(self.registry.for_id(parent["Id"]), parent, version)}
+            node, current = node[key], parent
+        if computed is None:
+            node[f.name] = to_json(current.get(f.name))
+        else:
+            node[computed[0]] = to_json(computed[1])
 
-    def _child(self, obj: SObject, sub: Query) -> tuple[str, SObject, str]:
-        hit = self.registry.child(obj, sub.sobject)
+    def _typeof_projector(self, obj: SObject, t: TypeOf, version: str, alias: str | None):
+        """TYPEOF poly WHEN Type THEN fields ... ELSE fields END (sforce_api_calls_soql_select_typeof.htm)."""
+        path = t.path[1:] if len(t.path) == 2 and alias and t.path[0].lower() == alias.lower() else t.path
+        f = obj.relationship(path[0]) if len(path) == 1 else None
+        if f is None:
+            raise E.InvalidField(f"Didn't understand relationship '{'.'.join(t.path)}' in TYPEOF")
+        rel = f.relationship_name
+        branches: dict[str, list] = {}
+        for type_name, paths in t.whens:
+            target = self.registry.get(type_name)
+            if target is None or target.name not in f.reference_to:
+                raise E.MalformedQuery(f"TYPEOF: {type_name} is not a type of {rel}")
+            branches[target.name] = [self.resolver.compile(target, p) for p in paths]
+        fallback = {}
+
+        def project(out: dict, rec: dict) -> None:
+            target_id = rec.get(f.name)
+            parent = self.db.find(target_id, include_deleted=True) if target_id else None
+            if parent is None:
+                out[rel] = None
+                return
+            p_obj = self.registry.for_id(parent["Id"])
+            if p_obj.name not in branches and t.otherwise is None:
+                out[rel] = {"attributes": self._attributes(p_obj, parent, version)}
+                return
+            if p_obj.name not in branches:
+                fallback.setdefault(p_obj.name, [self.resolver.compile(p_obj, p) for p in t.otherwise])
+            node = {"attributes": self._attributes(p_obj, parent, version)}
+            for h, fld in branches.get(p_obj.name) or fallback[p_obj.name]:
+                self._place(node, parent, h, fld, None, version)
+            out[rel] = node
+        return project
+
+    # ---- child subqueries --------------------------------------------------------------------
+    def _child_info(self, obj: SObject, sub: Query, alias: str | None = None) -> tuple[str, SObject, str]:
+        path = sub.sobject if isinstance(sub.sobject, list) else [sub.sobject]
+        if len(path) == 2 and (path[0].lower() == obj.name.lower() or (alias and path[0].lower() == alias.lower())):
+            path = path[1:]
+        hit = self.registry.child(obj, path[0]) if len(path) == 1 else None
         if hit is None:
-            raise E.InvalidType(f"Didn't understand relationship '{sub.sobject}' in FROM part of query call. If you "
-                                f"are attempting to use a custom relationship, be sure to append the '__r' after "
+            raise E.InvalidType(f"Didn't understand relationship '{'.'.join(path)}' in FROM part of query call. If "
+                                f"you are attempting to use a custom relationship, be sure to append the '__r' after "
                                 f"the custom relationship name. Please reference your WSDL or the describe call for "
                                 f"the appropriate names.")
         if any(isinstance(f, Query) for f in sub.fields):
             raise E.MalformedQuery("Nested child subqueries are not supported")
-        if sub.is_count:
-            raise E.MalformedQuery("COUNT() is not supported in a child subquery")
+        if sub.is_count or sub.is_aggregate:
+            raise E.MalformedQuery("Aggregate functions are not supported in a child subquery")
         return hit
 
-    # ---- WHERE --------------------------------------------------------------------------
-    def _predicate(self, obj: SObject, node: Any) -> Callable[[dict], bool]:
-        if isinstance(node, BoolOp):
-            parts = [self._predicate(obj, a) for a in node.args]
-            if node.op == "AND":
-                return lambda r: all(p(r) for p in parts)
-            if node.op == "OR":
-                return lambda r: any(p(r) for p in parts)
-            return lambda r: not parts[0](r)
-        return self._compare(obj, node)
+    def _children(self, obj: SObject, sub: Query, parents: list[dict], include_deleted: bool,
+                  alias: str | None) -> dict[str, list]:
+        """The child rows of every parent, grouped by the parent's 15-char key: one pass over the children."""
+        _, child, fname = self._child_info(obj, sub, alias)
+        wanted = {p["Id"][:15] for p in parents}
+        by_parent: dict[str, list[dict]] = {}
+        few = len(wanted) <= 1000 and not include_deleted   # a few parents: their children from the index
+        rows = self.indexes.lookup(child.name, fname, sorted(wanted), False) if few else None
+        for r in rows if rows is not None else self.db.all(child.name, include_deleted):
+            ref = r.get(fname)
+            if ref and ref[:15] in wanted:
+                by_parent.setdefault(ref[:15], []).append(r)
+        return by_parent
 
-    def _compare(self, obj: SObject, c: Cmp) -> Callable[[dict], bool]:
-        hops, f = self.resolver.compile(obj, c.path)
-        read = lambda r: self.resolver.read(r, hops, f)  # noqa: E731
-        if c.op in ("IN", "NOT IN"):
-            if isinstance(c.value, Query):
-                values = self._semi_join(c.value)
-            else:
-                values = [self._literal(f, v, "IN") for v in c.value]
-            keys = {self._key(f, v) for v in values}
-            if c.op == "IN":
-                return lambda r: read(r) is not None and self._key(f, read(r)) in keys
-            return lambda r: read(r) is None or self._key(f, read(r)) not in keys
-        if c.op == "LIKE":
-            if f.type not in STRINGY and f.type not in ("id", "reference"):
-                raise E.InvalidField(f"invalid operator on {f.type} field: LIKE")
-            rx = _like_regex(c.value)
-            return lambda r: read(r) is not None and bool(rx.match(str(read(r))))
-        value = c.value
-        if isinstance(value, DateLiteral):
-            if f.type not in ("date", "datetime"):
-                raise E.InvalidField(f"value of filter criterion for field '{f.name}' must be of type {f.type} and "
-                                     f"should not be a date literal")
-            lo, hi = literal_range(value, self.today())
-            return self._range_pred(f, read, c.op, lo, hi)
-        lit = self._literal(f, value, c.op)
-        if lit is None:
-            if c.op == "=":
-                return lambda r: read(r) is None
-            if c.op == "!=":
-                return lambda r: read(r) is not None
-            raise E.MalformedQuery(f"null can only be compared with = or !=")
-        key = self._key(f, lit)
-        ops = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-               "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
-        op = ops[c.op]
-        if c.op == "!=":
-            return lambda r: read(r) is None or op(self._key(f, read(r)), key)
-        if c.op in ("<", "<=", ">", ">=") and f.type in ("boolean",):
-            raise E.InvalidField(f"invalid operator on boolean field: {c.op}")
-        return lambda r: read(r) is not None and op(self._key(f, read(r)), key)
+    def _child_projector(self, sub: Query, by_parent: dict, version: str, include_deleted: bool, alias: str | None):
+        compiled: list = []   # (relationship name, child object, projectors): compiled for the first parent
 
-    def _range_pred(self, f: Field, read, op: str, lo: date, hi: date) -> Callable[[dict], bool]:
-        def as_date(v: Any) -> date:
-            return v.astimezone(timezone.utc).date() if isinstance(v, datetime) else v
-        tests = {"=": lambda d: lo <= d <= hi, "!=": lambda d: not (lo <= d <= hi), "<": lambda d: d < lo,
-                 "<=": lambda d: d <= hi, ">": lambda d: d > hi, ">=": lambda d: d >= lo}
-        test = tests[op]
-        if op == "!=":
-            return lambda r: read(r) is None or test(as_date(read(r)))
-        return lambda r: read(r) is not None and test(as_date(read(r)))
+        def project(out: dict, rec: dict) -> None:
+            if not compiled:
+                rel_name, child, _ = self._child_info(self.registry.for_id(rec["Id"]), sub, alias)
+                compiled.extend((rel_name, child, self._projectors(child, sub, self._expand(child, sub), version,
+                                                                   include_deleted, {})))
+            rel_name, child, projectors = compiled
+            kids = self._select(child, sub, include_deleted, base=list(by_parent.get(rec["Id"][:15], ())))
+            out[rel_name] = None if not kids else {
+                "totalSize": len(kids), "done": True,
+                "records": [self._project(child, k, projectors, version) for k in kids]}
+        return project
 
-    def _semi_join(self, sub: Query) -> list[Any]:
-        if any(isinstance(x, Query) for x in sub.fields) or sub.is_count or len(sub.fields) != 1:
-            raise E.MalformedQuery("The inner select field of a semi-join must be a single Id or reference field")
-        obj = self._object(sub.sobject)
-        hops, f = self.resolver.compile(obj, sub.fields[0])
-        if f.type not in ("id", "reference"):
-            raise E.MalformedQuery(f"The selected field '{f.name}' in the subquery must be an Id or reference field")
-        return [v for v in (self.resolver.read(r, hops, f) for r in self._select(obj, sub, False)) if v]
 
-    def _literal(self, f: Field, value: Any, op: str) -> Any:
-        """Type-check a literal against the field, as Salesforce does before running anything."""
-        if value is None:
-            return None
-        t = f.type
-        if t in STRINGY or t in ("id", "reference"):
-            if not isinstance(value, str):
-                raise E.InvalidField(f"value of filter criterion for field '{f.name}' must be of type string and "
-                                     f"should be enclosed in quotes")
-            return value
-        if t == "boolean":
-            if not isinstance(value, bool):
-                raise E.InvalidField(f"value of filter criterion for field '{f.name}' must be of type boolean and "
-                                     f"should not be enclosed in quotes")
-            return value
-        if t in ("double", "currency", "percent", "int"):
-            if isinstance(value, bool) or not isinstance(value, Decimal):
-                raise E.InvalidField(f"value of filter criterion for field '{f.name}' must be of type {t} and "
-                                     f"should not be enclosed in quotes")
-            return value
-        if t == "date":
-            if isinstance(value, datetime) or not isinstance(value, date):
-                raise E.InvalidField(f"value of filter criterion for field '{f.name}' must be of type date and "
-                                     f"should not be enclosed in quotes")
-            return value
-        if t == "datetime":
-            if not isinstance(value, datetime):
-                raise E.InvalidField(f"value of filter criterion for field '{f.name}' must be of type dateTime "
-                                     f"and should not be enclosed in quotes")
-            return value.astimezone(timezone.utc)
-        return value
-
-    @staticmethod
-    def _key(f: Field, v: Any) -> Any:
-        if f.type in ("id", "reference") and isinstance(v, str):
-            return sf_id_key(v) or v.lower()
-        if isinstance(v, str):
-            return v.lower()
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return Decimal(str(v))
-        return v
+def _path_of(expr: Any) -> list[str]:
+    while isinstance(expr, Func):
+        expr = expr.args[0]
+    return expr

@@ -1,12 +1,12 @@
-"""SOQL text -> a small AST, with lark (LALR, grammar in ``grammar.lark``).
+"""SOQL text -> the syntax tree of ``ast.py``, with lark (LALR, grammar in ``grammar.lark``).
 
 Syntax errors become ``MalformedQuery`` with Salesforce's caret-style message. Semantic checks
-(unknown objects and fields) happen in ``engine.py``, which knows the schema registry.
+(unknown objects, fields and functions, grouping rules) happen in the engine, which knows the schema.
 """
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -17,58 +17,37 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..errors import MalformedQuery
+from .ast import BoolOp, Cmp, DateLiteral, Func, Item, Money, Query, TypeOf
+
+__all__ = ["parse", "Query", "Cmp", "BoolOp", "DateLiteral", "Func", "Item", "Money", "TypeOf"]
 
 _PARSER = Lark(Path(__file__).with_name("grammar.lark").read_text(), parser="lalr", lexer="contextual",
-               propagate_positions=False, maybe_placeholders=False)
+               propagate_positions=False, maybe_placeholders=False, start=["start", "search"])
 
-
-@dataclass(frozen=True)
-class DateLiteral:
-    name: str  # upper case, e.g. LAST_N_DAYS
-    n: int | None = None
-
-
-@dataclass
-class Query:
-    sobject: str
-    fields: list[Any]  # list[list[str]] paths, "COUNT()" or Query (child subquery)
-    where: Any = None
-    order: list[tuple[list[str], bool, bool]] = field(default_factory=list)  # (path, desc, nulls_last)
-    limit: int | None = None
-    offset: int | None = None
-
-    @property
-    def is_count(self) -> bool:
-        return any(f == "COUNT()" for f in self.fields)
-
-
-@dataclass
-class Cmp:
-    path: list[str]
-    op: str  # = != < <= > >= LIKE IN NOT IN
-    value: Any  # a literal, a list of literals or a Query (semi-join)
-
-
-@dataclass
-class BoolOp:
-    op: str  # AND OR NOT
-    args: list[Any]
+# Quoted string escapes (SOQL and SOSL Reference, "Quoted String Escape Sequences",
+# sforce_api_calls_soql_select_quotedstringescapes.htm): \n \r \t \b \f in either case, \" \' \\,
+# \uXXXX, and \_ \% (kept escaped: they only mean something to LIKE). Any other backslash is an error.
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
 
 
 def _unescape(raw: str) -> str:
     body = raw[1:-1]
-    table = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
     out, i = [], 0
     while i < len(body):
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if nxt in ("%", "_"):  # kept escaped for LIKE
+            if nxt in ("%", "_"):
                 out.append("\\" + nxt)
-            elif nxt in table:
-                out.append(table[nxt])
+            elif nxt in ("'", '"', "\\") or nxt.lower() in "nrtbf":
+                out.append(_ESCAPES[nxt.lower()])
+            elif nxt == "u" and re.fullmatch(r"[0-9A-Fa-f]{4}", body[i + 2:i + 6]):
+                out.append(chr(int(body[i + 2:i + 6], 16)))
+                i += 6
+                continue
             else:
-                raise MalformedQuery(f"Invalid string literal {raw}. Illegal character sequence '\\{nxt}' in string literal.")
+                raise MalformedQuery(f"Invalid string literal {raw}. Illegal character sequence '\\{nxt}' in "
+                                     f"string literal.")
             i += 2
             continue
         out.append(ch)
@@ -76,23 +55,33 @@ def _unescape(raw: str) -> str:
     return "".join(out)
 
 
+def _invalid(tok, kind: str) -> MalformedQuery:
+    return MalformedQuery(f"line 1:0 no viable alternative at character ' '\nvalue of filter criterion '{tok}' "
+                          f"is not a valid {kind}")
+
+
 class _ToAst(Transformer):
     def start(self, items):
         return items[0]
 
-    def _query(self, items, child: bool):
-        fields, sobject = items[0], str(items[1])
-        q = Query(sobject=sobject, fields=fields)
+    def _query(self, items):
+        q = Query(sobject=items[1], fields=items[0])
         for item in items[2:]:
             kind, value = item
-            setattr(q, kind, value)
+            if kind in ("with_", "for_"):
+                getattr(q, kind).append(value)
+            elif kind == "group":
+                q.group_kind, q.group = value
+            else:
+                setattr(q, kind, value)
+        if isinstance(q.sobject, Token):
+            q.sobject = str(q.sobject)
         return q
 
-    def query(self, items):
-        return self._query(items, False)
+    query = subquery = _query
 
-    def subquery(self, items):
-        return self._query(items, True)
+    def alias(self, items):
+        return ("alias", str(items[0]))
 
     def select_list(self, items):
         return list(items)
@@ -100,14 +89,61 @@ class _ToAst(Transformer):
     def field_path(self, items):
         return [str(t) for t in items]
 
-    def count_all(self, _):
-        return "COUNT()"
+    def field_item(self, items):
+        return Item(items[0], items[1][1] if len(items) > 1 else None)
+
+    def func_item(self, items):
+        return Item(items[0], items[1][1] if len(items) > 1 else None)
+
+    def func(self, items):
+        return Func(str(items[0]).upper(), [a for a in items[1:] if a is not None])
 
     def child_query(self, items):
         return items[0]
 
+    def typeof(self, items):
+        whens = [i for i in items[1:] if i[0] == "when"]
+        other = [i[1] for i in items[1:] if i[0] == "else"]
+        return TypeOf(items[0], [(w[1], w[2]) for w in whens], other[0] if other else None)
+
+    def when_clause(self, items):
+        return ("when", str(items[0]), items[1])
+
+    def else_clause(self, items):
+        return ("else", items[0])
+
+    def field_list(self, items):
+        return list(items)
+
+    def scope_clause(self, items):
+        return ("scope", str(items[0]).lower())
+
     def where_clause(self, items):
         return ("where", items[0])
+
+    def having_clause(self, items):
+        return ("having", items[0])
+
+    def with_mode(self, items):
+        return ("with_", str(items[0]).upper())
+
+    def with_data_category(self, items):
+        return ("with_", "DATA CATEGORY")
+
+    def category_filter(self, items):
+        return None
+
+    def group_plain(self, items):
+        return ("group", ("PLAIN", items[0]))
+
+    def group_rollup(self, items):
+        return ("group", ("ROLLUP", items[0]))
+
+    def group_cube(self, items):
+        return ("group", ("CUBE", items[0]))
+
+    def group_list(self, items):
+        return list(items)
 
     def and_chain(self, items):
         return BoolOp("AND", list(items))
@@ -119,35 +155,43 @@ class _ToAst(Transformer):
         return BoolOp("NOT", [items[0]])
 
     def compare(self, items):
-        path, op, value = items
-        op = "!=" if str(op) == "<>" else str(op)
-        return Cmp(path, op, value)
+        operand, op, value = items
+        return Cmp(operand, "!=" if str(op) == "<>" else str(op), value)
 
     def like(self, items):
-        return Cmp(items[0], "LIKE", _unescape(str(items[1])))
+        return Cmp(items[0], "LIKE", items[1])
 
     def in_list(self, items):
         return Cmp(items[0], "IN", items[1])
 
+    in_semi = in_list
+
     def not_in_list(self, items):
         return Cmp(items[0], "NOT IN", items[1])
 
-    def in_semi(self, items):
-        return Cmp(items[0], "IN", items[1])
+    not_in_semi = not_in_list
 
-    def not_in_semi(self, items):
-        return Cmp(items[0], "NOT IN", items[1])
+    def includes(self, items):
+        return Cmp(items[0], "INCLUDES", items[1])
+
+    def excludes(self, items):
+        return Cmp(items[0], "EXCLUDES", items[1])
 
     def value_list(self, items):
         return list(items)
 
     @v_args(inline=True)
     def string(self, tok):
-        return _unescape(str(tok)).replace("\\%", "%").replace("\\_", "_")
+        return _RawString(_unescape(str(tok)))
 
     @v_args(inline=True)
     def number(self, tok):
         return Decimal(str(tok))
+
+    @v_args(inline=True)
+    def currency(self, tok):
+        text = str(tok)
+        return Money(text[:3], Decimal(text[3:]))
 
     @v_args(inline=True)
     def datetime(self, tok):
@@ -157,16 +201,14 @@ class _ToAst(Transformer):
         try:
             return datetime.fromisoformat(text)
         except ValueError:
-            raise MalformedQuery(f"line 1:0 no viable alternative at character ' '\nvalue of filter criterion "
-                                 f"'{tok}' is not a valid dateTime")
+            raise _invalid(tok, "dateTime")
 
     @v_args(inline=True)
     def date(self, tok):
         try:
             return date.fromisoformat(str(tok))
         except ValueError:
-            raise MalformedQuery(f"line 1:0 no viable alternative at character ' '\nvalue of filter criterion "
-                                 f"'{tok}' is not a valid date")
+            raise _invalid(tok, "date")
 
     @v_args(inline=True)
     def date_literal(self, tok):
@@ -189,7 +231,7 @@ class _ToAst(Transformer):
         return ("order", list(items))
 
     def order_item(self, items):
-        path, desc, nulls_last = items[0], False, None
+        expr, desc, nulls_last = items[0], False, None
         for it in items[1:]:
             if isinstance(it, Token) and it.type == "DIRECTION":
                 desc = str(it).upper() == "DESC"
@@ -197,7 +239,7 @@ class _ToAst(Transformer):
                 nulls_last = it[1]
         if nulls_last is None:
             nulls_last = desc  # Salesforce: ASC -> NULLS FIRST, DESC -> NULLS LAST
-        return (path, desc, nulls_last)
+        return (expr, desc, nulls_last)
 
     def nulls(self, items):
         return ("nulls", str(items[0]).upper() == "LAST")
@@ -208,6 +250,43 @@ class _ToAst(Transformer):
     def offset_clause(self, items):
         return ("offset", int(items[0]))
 
+    def for_clause(self, items):
+        return ("for_", str(items[0]).upper())
+
+    def update_clause(self, items):
+        what = str(items[0]).upper()
+        if what not in ("TRACKING", "VIEWSTAT"):
+            raise MalformedQuery(f"unexpected token: '{items[0]}'")
+        return ("update", what)
+
+
+    # ---- SOSL (search.py) ----
+    def search(self, items):
+        out = {"term": str(items[0])[1:-1], "scope": "ALL", "returning": [], "limit": None}
+        for kind, value in items[1:]:
+            out[kind] = value
+        return out
+
+    def search_in(self, items):
+        return ("scope", str(items[0]).upper())
+
+    def returning(self, items):
+        return ("returning", list(items))
+
+    def returning_object(self, items):
+        q = Query(sobject=str(items[0]), fields=items[1] if len(items) > 1 else [Item(["Id"])])
+        for kind, value in items[2:]:
+            setattr(q, kind, value)
+        return q
+
+
+class _RawString(str):
+    """A string literal as written (LIKE keeps its \\% and \\_ escapes); ``plain`` drops them."""
+
+    @property
+    def plain(self) -> str:
+        return self.replace("\\%", "%").replace("\\_", "_")
+
 
 def _caret(text: str, line: int, column: int, message: str) -> str:
     lines = text.splitlines() or [text]
@@ -216,9 +295,9 @@ def _caret(text: str, line: int, column: int, message: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def _parse_cached(text: str) -> Query:
+def _parse_cached(text: str, start: str = "start") -> Any:
     try:
-        tree = _PARSER.parse(text)
+        tree = _PARSER.parse(text, start=start)
     except UnexpectedToken as exc:
         tok = exc.token
         what = "EOF" if tok.type == "$END" else f"'{tok}'"
@@ -243,5 +322,11 @@ def _parse_cached(text: str) -> Query:
 def parse(text: str) -> Query:
     if not text or not text.strip():
         raise MalformedQuery("A query string must be provided")
-    import copy
     return copy.deepcopy(_parse_cached(text.strip()))
+
+
+def parse_search(text: str) -> dict:
+    """SOSL text -> {term, scope, returning: [Query], limit}."""
+    if not text or not text.strip():
+        raise MalformedQuery("A search string must be provided")
+    return copy.deepcopy(_parse_cached(text.strip(), "search"))

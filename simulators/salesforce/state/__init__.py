@@ -40,6 +40,13 @@ DEFAULT_SETTINGS = {
     "portal_absolute_timeout_seconds": 28800,        # 8 hours after login, whatever the activity
     "portal_login_max_failures": 5,                  # failed logins per username in the window below
     "portal_login_window_seconds": 900,
+    # SOQL: fiscal date literals and FISCAL_* functions; currency literals and convertCurrency()
+    "fiscal_year_start_month": 1,                    # Setup > Fiscal Year: the month the fiscal year starts
+    "fiscal_year_based_on": "ending",                # a fiscal year is named after its ending (or starting) year
+    "multi_currency": False,                         # convertCurrency() is refused unless multi-currency is on
+    "corporate_currency": "USD",
+    "user_currency": None,                           # the acting user's currency; None = the corporate currency
+    "currency_rates": {"USD": 1},                    # conversion rates against the corporate currency
 }
 
 
@@ -49,7 +56,8 @@ def _factory() -> dict[str, Any]:
         "sessions": {}, "api_usage": 0, "cursors": {},
         "eventbus": {"events": [], "replay": 0, "faults": [], "held": {}},
         "outbound": [], "dunning": {"policy": load_policy(), "runs": []},
-        "settings": dict(DEFAULT_SETTINGS, cdc_entities=list(DEFAULT_CDC)),
+        "settings": dict(DEFAULT_SETTINGS, cdc_entities=list(DEFAULT_CDC),
+                         currency_rates=dict(DEFAULT_SETTINGS["currency_rates"])),
         "security": empty_security(),
         "portal": {"sessions": {}, "failures": {}, "pending": {}},
     })

@@ -53,6 +53,7 @@ class Database(Transactional):
         self._init_transactions()
         self.user_id = ""
         self.security = None  # set by the Org: who is acting, and their profile's field-level security
+        self.generation = 0   # bumped by every write and undo: SOQL's external-id indexes know when they are stale
 
     @property
     def actor_id(self) -> str | None:
@@ -219,7 +220,12 @@ class Database(Transactional):
         key = rec["Id"][:15]
         table = self.table(obj.name)
         table[key] = rec
-        self._tx.undo.append(lambda: table.pop(key, None))
+        self.generation += 1
+
+        def undo_create():
+            table.pop(key, None)
+            self.generation += 1
+        self._tx.undo.append(undo_create)
         if self.rules:
             self.rules.after_write(obj, None, rec)
         changed = [k for k, v in rec.items() if v is not None]
@@ -248,10 +254,12 @@ class Database(Transactional):
             new.update({"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.actor_id})
         rec.clear()
         rec.update(new)
+        self.generation += 1
 
         def undo():
             rec.clear()
             rec.update(old)
+            self.generation += 1
         self._tx.undo.append(undo)
         if changed:
             if self.rules:
@@ -279,10 +287,12 @@ class Database(Transactional):
         del table[key]
         tomb = dict(rec, IsDeleted=True, SystemModstamp=now, LastModifiedDate=now)
         bin_[key] = {"record": tomb, "deletedDate": now}
+        self.generation += 1
 
         def undo():
             bin_.pop(key, None)
             table[key] = rec
+            self.generation += 1
         self._tx.undo.append(undo)
         if self.rules:
             self.rules.after_write(obj, old, None)

@@ -26,6 +26,9 @@ refused as Salesforce refuses it: 403 ``INSUFFICIENT_ACCESS_OR_READONLY`` "insuf
 rights on object id", on sObject, sObject-collection and composite requests alike. *O2C Finance*
 may neither create nor delete the invoice mirror, its lines or payments.
 
+Profiles may also hide fields (``hidden``: per object, the fields without read access) and deny
+reading an object (``object_permissions``: ``read``); SOQL enforces both (docs/salesforce.md).
+
 Both are editable through ``/_sim/salesforce/security`` (docs/salesforce.md).
 """
 from __future__ import annotations
@@ -57,7 +60,7 @@ MIRROR_READ_ONLY: dict[str, list[str]] = {
 
 MIRROR_NO_CREATE_DELETE: dict[str, dict[str, bool]] = {
     name: {"create": False, "delete": False} for name in MIRROR_READ_ONLY}
-OBJECT_ACTIONS = ("create", "delete")
+OBJECT_ACTIONS = ("create", "delete", "read")
 
 DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
     ADMIN: {"description": "Full access (the integration user)", "read_only": {}, "object_permissions": {}},
@@ -104,6 +107,7 @@ class Security:
             existing = {"id": rec["Id"]}
         existing.update(description=spec.get("description"), read_only=self._checked(spec.get("read_only") or {}),
                         object_permissions=self._checked_objects(spec.get("object_permissions") or {}),
+                        hidden=self._checked(spec.get("hidden") or {}),
                         api_enabled=bool(spec.get("api_enabled", existing.get("api_enabled", True))))
         self.data["profiles"][name] = existing
         return existing
@@ -173,17 +177,18 @@ class Security:
     # ---- control plane ------------------------------------------------------------------------
     def view(self) -> dict[str, Any]:
         profiles = {n: {"id": p["id"], "description": p.get("description"), "read_only": p["read_only"],
-                        "object_permissions": p.get("object_permissions", {}), "api_enabled": p.get("api_enabled", True)}
+                        "object_permissions": p.get("object_permissions", {}), "api_enabled": p.get("api_enabled", True),
+                        "hidden": p.get("hidden", {})}
                     for n, p in self.data["profiles"].items()}
         users = [{"username": u["username"], "id": u["id"], "name": u["name"], "profile": u["profile"],
                   "active": u["active"]} for u in self.data["users"].values()]
         return {"profiles": profiles, "users": users}
 
     def set_profile(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(body) - {"description", "read_only", "object_permissions", "api_enabled"}
+        unknown = set(body) - {"description", "read_only", "object_permissions", "api_enabled", "hidden"}
         if unknown:
             raise ControlError(f"unknown fields {sorted(unknown)}; a profile has description, read_only, "
-                               f"object_permissions and api_enabled")
+                               f"object_permissions, api_enabled and hidden")
         with self.org.store.lock:
             self._put_profile(name, body)
         return self.view()["profiles"][name]
@@ -261,3 +266,12 @@ class Security:
             return True
         profile = self.data["profiles"].get(user["profile"]) or {}
         return (profile.get("object_permissions") or {}).get(sobject, {}).get(action, True)
+
+    def hidden(self, sobject: str) -> set[str]:
+        """Fields of ``sobject`` the acting user's profile may not read (no field-level read access):
+        SOQL treats them as absent, or refuses a WITH SECURITY_ENFORCED query naming them."""
+        user = self.acting_user()
+        if user is None:
+            return set()
+        profile = self.data["profiles"].get(user["profile"]) or {}
+        return set((profile.get("hidden") or {}).get(sobject, ()))
