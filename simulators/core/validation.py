@@ -23,10 +23,11 @@ MAX_ERRORS = 20   # errors kept per violation (the count says how many there wer
 
 
 class Violation(Exception):
-    def __init__(self, operation: str, errors: list[dict[str, Any]]):
+    def __init__(self, operation: str, errors: list[dict[str, Any]], raw: list[Any] | None = None):
         super().__init__(f"{operation}: {errors[0]['message'] if errors else 'invalid'}")
         self.operation = operation
         self.errors = errors
+        self.raw = raw or []   # the jsonschema errors (same order), for fakes that word errors from the schema
 
 
 _COMPILED: dict[tuple[str, int], Draft202012Validator] = {}
@@ -78,10 +79,11 @@ class SchemaValidator:
         if validator is None:
             return
         data = self.normalise(payload) if self.normalise else payload
+        raw = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
         errors = [
             {"message": e.message, "path": "/".join(str(p) for p in e.absolute_path) or None,
              "keyword": e.validator}
-            for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+            for e in raw
         ]
         if not errors:
             return
@@ -89,7 +91,7 @@ class SchemaValidator:
                                   "errors": [dict(e, message=clip(e["message"]), path=clip(e["path"]))
                                              for e in errors[:MAX_ERRORS]]})
         if self.mode == "strict":
-            raise Violation(operation, errors)
+            raise Violation(operation, errors, raw)
 
     def _keep(self, caller: str, item: dict[str, Any]) -> None:
         with self._lock:

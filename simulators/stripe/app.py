@@ -14,7 +14,7 @@ from flask import Flask
 from simulators.core.clock import SimClock
 from simulators.core.sim import Sim, Vendor, install
 
-from . import routes, routes_billing, routes_core, routes_payments
+from . import routes, routes_billing, routes_core, routes_payments, routes_search
 from .control import control_blueprint
 from .errors import FAULTS, from_fault, http_error
 from .state import StripeState
@@ -35,7 +35,7 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
     app = Flask(__name__)
     app.url_map.strict_slashes = False
     routes.install_http(app, sim, state)
-    for table in (routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE):
+    for table in (routes_search.TABLE, routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE):
         routes.register(app, state, table)
     routes_billing.register_hosted(app, state)
     app.register_blueprint(control_blueprint(state))

@@ -14,10 +14,10 @@ from flask import Flask, Response, g, request
 from simulators.core.errors import SimError
 from simulators.core.lane import Answer, Lane, LaneHooks, LaneRequest
 from simulators.core.jsonutil import dumps
-from simulators.core.validation import Violation
 
 from . import params as P
-from .errors import AuthenticationFailed, InvalidRequest, ParameterMissing, ParameterUnknown, StripeError, UrlNotFound
+from .errors import AuthenticationFailed, StripeError, UrlNotFound
+from .violations import violation_error  # noqa: F401 (the vendor hook)
 from .state import StripeState
 from .state.idempotency import fingerprint
 
@@ -74,25 +74,6 @@ def check_key(header: str) -> str:
         raise AuthenticationFailed(f"Invalid API Key provided: {_mask(key)}",
                                    headers={"WWW-Authenticate": 'Bearer realm="Stripe"'})
     return key
-
-
-def violation_error(v: Violation) -> StripeError:
-    err = v.errors[0] if v.errors else {"message": "invalid", "path": None, "keyword": ""}
-    path = [p for p in (err.get("path") or "").split("/") if p]
-    label = path[0] + "".join(f"[{p}]" for p in path[1:]) if path else ""
-    msg = err["message"]
-    if err["keyword"] == "additionalProperties" and "'" in msg:
-        name = msg.split("'")[1]
-        return ParameterUnknown(f"{label}[{name}]" if label else name)
-    if err["keyword"] == "required" and "'" in msg:
-        name = msg.split("'")[1]
-        return ParameterMissing(f"{label}[{name}]" if label else name)
-    if err["keyword"] == "pattern":
-        return InvalidRequest(f"Invalid integer: {msg.split(' does not match')[0].strip(chr(39))}", param=label,
-                              code="parameter_invalid_integer")
-    if err["keyword"] == "enum":
-        return InvalidRequest(f"Invalid {label}: {msg}", param=label)
-    return InvalidRequest(f"Invalid request ({label or 'body'}): {msg}", param=label or None)
 
 
 # ---- the API routes: served by the core fast lane (simulators/core/lane.py) ----------------------

@@ -10,10 +10,11 @@ from .invoice_payments import InvoicePaymentsMixin
 from .invoices import InvoicesMixin
 from .lines import LinesMixin
 from .payments import PaymentsMixin
+from .preview import PreviewMixin
 
 
 class StripeState(InvoicesMixin, InvoicePaymentsMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin,
-                  IdempotencyMixin):
+                  IdempotencyMixin, PreviewMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None

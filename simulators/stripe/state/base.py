@@ -141,7 +141,7 @@ class Base:
         if not parts or not isinstance(value, dict):
             return value
         head, rest = parts[0], parts[1:]
-        if value.get("object") == "list" and head == "data":
+        if value.get("object") in ("list", "search_result") and head == "data":
             out = dict(value)
             out["data"] = [self._expand(self.decorate(x), rest, full) for x in value["data"]]
             return out
