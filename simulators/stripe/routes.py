@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import random
+import re
+from datetime import date
 from typing import Any, Callable
 
 from flask import Flask, Response, g, request
@@ -16,9 +18,10 @@ from simulators.core.lane import Answer, Lane, LaneHooks, LaneRequest
 from simulators.core.jsonutil import dumps
 
 from . import params as P
-from .errors import AuthenticationFailed, StripeError, UrlNotFound
+from .errors import AuthenticationFailed, InvalidRequest, StripeError, UrlNotFound
 from .violations import violation_error  # noqa: F401 (the vendor hook)
 from .state import StripeState
+from .state.base import API_VERSION
 from .state.idempotency import fingerprint
 
 Handler = Callable[..., Any]
@@ -74,6 +77,27 @@ def check_key(header: str) -> str:
         raise AuthenticationFailed(f"Invalid API Key provided: {_mask(key)}",
                                    headers={"WWW-Authenticate": 'Bearer realm="Stripe"'})
     return key
+
+
+_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(\.[a-z]+)?$")
+FIRST_VERSION = "2011-01-01"   # the oldest dated API version (docs.stripe.com/upgrades#api-versions)
+
+
+def check_version(header: str | None) -> None:
+    """``Stripe-Version``: a dated version up to the one this fake speaks (what the pinned SDK sends);
+    anything else is Stripe's 400 (docs.stripe.com/api/versioning)."""
+    if header is None:
+        return
+    m = _VERSION.match(header.strip())
+    if m and FIRST_VERSION <= header[:10] <= API_VERSION[:10]:
+        try:
+            date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            return
+        except ValueError:
+            pass
+    raise InvalidRequest(f"Invalid Stripe API version: {header}. Check that the value of your Stripe-Version "
+                         "header is a valid API version (for example 2024-06-20); see "
+                         "https://stripe.com/docs/upgrades#api-versions.")
 
 
 # ---- the API routes: served by the core fast lane (simulators/core/lane.py) ----------------------
@@ -147,6 +171,7 @@ def install_http(app: Flask, sim, state: StripeState) -> None:
 
     def lane_auth(req: LaneRequest) -> str:
         key = req.cache["api_key"] = check_key(req.header("Authorization") or "")
+        check_version(req.header("Stripe-Version"))
         return key
 
     def finish(req: LaneRequest, headers: list[tuple[str, str]]) -> None:

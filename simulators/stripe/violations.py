@@ -107,6 +107,6 @@ def violation_error(v: Violation) -> StripeError:
         choices = schema.get("enum") or []
         if not choices and "pattern" in schema:
             choices = schema["pattern"][2:-2].split("|")
-        return InvalidRequest(f"Invalid {path[-1] if path else label}: must be one of {_one_of(choices)}",
+        return InvalidRequest(f"Invalid {label}: must be one of {_one_of(choices)}",
                               param=label)
     return InvalidRequest(f"Invalid {kind or 'value'}: {_clip(value)}", param=label or None)
