@@ -130,3 +130,27 @@ def test_lenient_mode_records_instead_of_refusing(harness, sc):
     (caller_report,) = report.values()
     assert caller_report[0]["operation"] == "customers.create"
     assert caller_report[0]["errors"][0]["keyword"] == "additionalProperties"
+
+
+def test_quick_check_never_passes_what_the_full_validator_refuses():
+    from jsonschema import Draft202012Validator
+
+    from simulators.stripe.fastcheck import compile_dir
+    quick = compile_dir(SCHEMAS)
+    schema = json.loads((SCHEMAS / "payment_intents.create.json").read_text())
+    full = Draft202012Validator(schema)
+    base = {"amount": "2000", "currency": "usd", "metadata": {"k": "v"}, "expand": ["latest_charge"],
+            "automatic_payment_methods": {"enabled": "true", "allow_redirects": "never"}}
+    variants = [base, {**base, "amount": "2o00"}, {**base, "bogus": "1"}, {**base, "metadata": {"k" * 41: "v"}},
+                {**base, "metadata": {"k": "v" * 501}}, {**base, "currency": "USD"}, {**base, "currency": "xyz"},
+                {**base, "expand": "latest_charge"}, {**base, "automatic_payment_methods": {"enabled": "yes"}},
+                {**base, "metadata": ""}, {**base, "metadata": "x"}, {"currency": "usd"}, {**base, "confirm": "true"},
+                {**base, "payment_method_options": {"card": {"request_three_d_secure": "any"}}},
+                {**base, "payment_method_options": {"card": {"request_three_d_secure": "sometimes"}}}]
+    verdicts = []
+    for payload in variants:
+        ok = quick["payment_intents.create"](payload)
+        valid = not list(full.iter_errors(payload))
+        assert not ok or valid, payload
+        verdicts.append(ok == valid)
+    assert all(verdicts)   # and here it is exact: the quick check does not send valid requests the slow way
