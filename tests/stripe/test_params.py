@@ -154,3 +154,18 @@ def test_quick_check_never_passes_what_the_full_validator_refuses():
         assert not ok or valid, payload
         verdicts.append(ok == valid)
     assert all(verdicts)   # and here it is exact: the quick check does not send valid requests the slow way
+
+
+def test_lenient_mode_still_answers_malformed_values_with_stripe_400s(harness, sc):
+    """What the schema would have refused reaches the state code in lenient mode: still a 400, never a 500."""
+    ctl = harness.control("stripe")
+    ctl.post("/validation", {"mode": "lenient"})
+    sc.v1.customers.create()
+    pi = sc.v1.payment_intents.create({"amount": 2000, "currency": "usd"})
+    base, auth = harness.url("stripe"), {"Authorization": "Bearer sk_test_o2c"}
+    for path in ("/v1/customers", "/v1/payment_intents", "/v1/invoices", "/v1/charges", "/v1/events"):
+        for query in ("starting_after[a]=b", "created[]=1"):
+            r = requests.get(f"{base}{path}?{query}", headers=auth, timeout=10)
+            assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error", (path, query)
+    r = requests.post(f"{base}/v1/payment_intents/{pi.id}", data={"amount": ""}, headers=auth, timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["param"] == "amount"

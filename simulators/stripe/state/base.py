@@ -85,6 +85,9 @@ class Base:
             raise InvalidRequest("This value must be greater than or equal to 1 and less than or equal to 100.",
                                  param="limit", code="parameter_invalid_integer")
         after, before = params.get("starting_after"), params.get("ending_before")
+        for name, cursor in (("starting_after", after), ("ending_before", before)):
+            if cursor is not None and not isinstance(cursor, str):   # lenient mode lets a hash or list through
+                raise InvalidRequest(f"Invalid string: {cursor!r}", param=name)
         if after and before:
             raise InvalidRequest("You may only specify one of these parameters: ending_before, starting_after.",
                                  param="ending_before")
@@ -168,6 +171,8 @@ class Base:
 
 
 def _created_match(value: int | None, spec: Any) -> bool:
+    if isinstance(spec, list):
+        raise InvalidRequest("Invalid integer: an array", param="created", code="parameter_invalid_integer")
     if value is None:
         return False
     if isinstance(spec, dict):

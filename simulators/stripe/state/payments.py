@@ -89,7 +89,7 @@ class PaymentsMixin(Base):
                                  code="payment_intent_unexpected_state")
         if "amount" in params:
             self.guard_default_pi(pi, "change the amount of")
-            pi["amount"] = P.integer(params, "amount", minimum=1)
+            pi["amount"] = P.integer(params, "amount", required=True, minimum=1)
             check_minimum(pi["amount"], pi["currency"])
         for key in ("description", "receipt_email"):
             if key in params:
