@@ -92,6 +92,8 @@ class Base:
             raise InvalidRequest("You may only specify one of these parameters: ending_before, starting_after.",
                                  param="ending_before")
         created = params.get("created")
+        if isinstance(created, list):   # lenient mode lets ``created[]=`` through
+            raise InvalidRequest("Invalid integer: an array", param="created", code="parameter_invalid_integer")
         objects = self.d["objects"]
 
         def keep(obj: dict[str, Any]) -> bool:
@@ -171,8 +173,6 @@ class Base:
 
 
 def _created_match(value: int | None, spec: Any) -> bool:
-    if isinstance(spec, list):
-        raise InvalidRequest("Invalid integer: an array", param="created", code="parameter_invalid_integer")
     if value is None:
         return False
     if isinstance(spec, dict):
