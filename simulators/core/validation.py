@@ -24,10 +24,11 @@ MAX_ERRORS = 20   # errors kept per violation (the count says how many there wer
 
 
 class Violation(Exception):
-    def __init__(self, operation: str, errors: list[dict[str, Any]]):
+    def __init__(self, operation: str, errors: list[dict[str, Any]], raw: list[Any] | None = None):
         super().__init__(f"{operation}: {errors[0]['message'] if errors else 'invalid'}")
         self.operation = operation
         self.errors = errors
+        self.raw = raw or []   # the jsonschema errors (same order), for fakes that word errors from the schema
 
 
 _COMPILED: dict[tuple[str, int], Draft202012Validator] = {}
@@ -59,6 +60,9 @@ class SchemaValidator:
         self._max = max_per_caller
         self._max_total = max_total
         self.dropped = 0   # violations let go to stay within the bounds, since the last clear
+        # optional per-operation quick checks a fake may add: True means "certainly valid" (the full validator
+        # is skipped); False means "run the full validator", which finds and reports the errors
+        self.quick: dict[str, Callable[[Any], bool]] = {}
         if schema_dir and schema_dir.is_dir():
             for path in sorted(schema_dir.glob("*.json")):
                 self._validators[path.stem] = _compiled(path)
@@ -79,12 +83,16 @@ class SchemaValidator:
         if validator is None:
             return
         data = self.normalise(payload) if self.normalise else payload
+        quick = self.quick.get(operation)
+        if quick is not None and quick(data):
+            return
+        raw = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
         errors = [
             {"message": e.message, "path": "/".join(str(p) for p in e.absolute_path) or None,
              "keyword": e.validator, "names": _names(e),
              "value": clip(e.instance) if isinstance(e.instance, str) else
              e.instance if isinstance(e.instance, (int, float, bool)) or e.instance is None else None}
-            for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+            for e in raw
         ]
         if not errors:
             return
@@ -92,7 +100,7 @@ class SchemaValidator:
                                   "errors": [dict(e, message=clip(e["message"]), path=clip(e["path"]))
                                              for e in errors[:MAX_ERRORS]]})
         if self.mode == "strict":
-            raise Violation(operation, errors)
+            raise Violation(operation, errors, raw)
 
     def _keep(self, caller: str, item: dict[str, Any]) -> None:
         with self._lock:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import random
+import re
+from datetime import date
 from typing import Any, Callable
 
 from flask import Flask, Response, g, request
@@ -14,11 +16,12 @@ from flask import Flask, Response, g, request
 from simulators.core.errors import SimError
 from simulators.core.lane import Answer, Lane, LaneHooks, LaneRequest
 from simulators.core.jsonutil import dumps
-from simulators.core.validation import Violation
 
 from . import params as P
-from .errors import AuthenticationFailed, InvalidRequest, ParameterMissing, ParameterUnknown, StripeError, UrlNotFound
+from .errors import AuthenticationFailed, InvalidRequest, StripeError, UrlNotFound
+from .violations import violation_error  # noqa: F401 (the vendor hook)
 from .state import StripeState
+from .state.base import API_VERSION
 from .state.idempotency import fingerprint
 
 Handler = Callable[..., Any]
@@ -76,22 +79,25 @@ def check_key(header: str) -> str:
     return key
 
 
-def violation_error(v: Violation) -> StripeError:
-    err = v.errors[0] if v.errors else {"message": "invalid", "path": None, "keyword": ""}
-    path = [p for p in (err.get("path") or "").split("/") if p]
-    label = path[0] + "".join(f"[{p}]" for p in path[1:]) if path else ""
-    msg = err["message"]
-    names = err.get("names") or []
-    if err["keyword"] == "additionalProperties" and names:
-        return ParameterUnknown(f"{label}[{names[0]}]" if label else names[0])
-    if err["keyword"] == "required" and names:
-        return ParameterMissing(f"{label}[{names[0]}]" if label else names[0])
-    if err["keyword"] == "pattern":
-        return InvalidRequest(f"Invalid integer: {err.get('value')}", param=label,
-                              code="parameter_invalid_integer")
-    if err["keyword"] == "enum":
-        return InvalidRequest(f"Invalid {label}: {msg}", param=label)
-    return InvalidRequest(f"Invalid request ({label or 'body'}): {msg}", param=label or None)
+_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(\.[a-z]+)?$")
+FIRST_VERSION = "2011-01-01"   # the oldest dated API version (docs.stripe.com/upgrades#api-versions)
+
+
+def check_version(header: str | None) -> None:
+    """``Stripe-Version``: a dated version up to the one this fake speaks (what the pinned SDK sends);
+    anything else is Stripe's 400 (docs.stripe.com/api/versioning)."""
+    if header is None:
+        return
+    m = _VERSION.match(header.strip())
+    if m and FIRST_VERSION <= header[:10] <= API_VERSION[:10]:
+        try:
+            date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            return
+        except ValueError:
+            pass
+    raise InvalidRequest(f"Invalid Stripe API version: {header}. Check that the value of your Stripe-Version "
+                         "header is a valid API version (for example 2024-06-20); see "
+                         "https://stripe.com/docs/upgrades#api-versions.")
 
 
 # ---- the API routes: served by the core fast lane (simulators/core/lane.py) ----------------------
@@ -165,6 +171,7 @@ def install_http(app: Flask, sim, state: StripeState) -> None:
 
     def lane_auth(req: LaneRequest) -> str:
         key = req.cache["api_key"] = check_key(req.header("Authorization") or "")
+        check_version(req.header("Stripe-Version"))
         return key
 
     def finish(req: LaneRequest, headers: list[tuple[str, str]]) -> None:

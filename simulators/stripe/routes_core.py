@@ -37,6 +37,15 @@ def customers_create(st: S, p):
     return st.render(st.create_customer(p), expand(p))
 
 
+def customers_retrieve(st: S, p, id):
+    """A deleted customer is still retrievable: ``{"id", "object": "customer", "deleted": true}``
+    (docs.stripe.com/api/customers/delete); only its updates and other uses answer 404."""
+    gone = st.d["objects"].get(id)
+    if gone is not None and gone.get("object") == "customer" and gone.get("deleted"):
+        return dict(gone)
+    return st.render(st.get("customer", id), expand(p))
+
+
 def customers_update(st: S, p, id):
     return st.render(st.update_customer(st.get("customer", id), p), expand(p))
 
@@ -68,16 +77,12 @@ def pm_retrieve(st: S, p, id):
 
 
 def _magic(st: S):
-    from .state.payments import cards
+    from .state.payment_methods import cards
     return cards()["aliases"]
 
 
 def pm_update(st: S, p, id):
-    pm = st.get("payment_method", id)
-    from . import params as P
-    pm["metadata"] = P.metadata(p, pm["metadata"])
-    st.emit("payment_method.updated", pm)
-    return st.render(pm, expand(p))
+    return st.render(st.update_payment_method(st.get("payment_method", id), p), expand(p))
 
 
 def pm_attach(st: S, p, id):
@@ -173,7 +178,7 @@ TC = "/v1/test_helpers/test_clocks"
 TABLE = [
     ("POST", "/v1/customers", "customers.create", customers_create),
     ("GET", "/v1/customers", "customers.list", customers_list),
-    ("GET", "/v1/customers/<id>", "customers.retrieve", _one("customer")),
+    ("GET", "/v1/customers/<id>", "customers.retrieve", customers_retrieve),
     ("POST", "/v1/customers/<id>", "customers.update", customers_update),
     ("DELETE", "/v1/customers/<id>", "customers.delete", customers_delete),
     ("GET", "/v1/customers/<id>/payment_methods", "customers.payment_methods", customer_payment_methods),

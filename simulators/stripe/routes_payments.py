@@ -53,16 +53,7 @@ def refund_update(st: S, p, id):
 
 
 def dispute_update(st: S, p, id):
-    dp = st.get("dispute", id)
-    dp["metadata"] = P.metadata(p, dp["metadata"])
-    if isinstance(p.get("evidence"), dict):
-        dp["evidence"].update(p["evidence"])
-        dp["evidence_details"]["has_evidence"] = True
-    if P.boolean(p, "submit", default=False):
-        dp["status"] = "under_review"
-        dp["evidence_details"]["submission_count"] += 1
-    st.emit("charge.dispute.updated", dp)
-    return st.render(dp, expand(p))
+    return st.render(st.update_dispute(st.get("dispute", id), p), expand(p))
 
 
 def dispute_close(st: S, p, id):

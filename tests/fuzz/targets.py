@@ -74,7 +74,7 @@ def _stripe_templates(app) -> list[Req]:
         Req("GET", "/v1/invoices", "limit=10&status=open"),
         Req("POST", "/v1/invoiceitems", headers=form, body=b"customer=cus_x&amount=1000&currency=usd"),
         Req("POST", "/v1/payment_intents", headers=form,
-            body=b"amount=2000&currency=usd&payment_method_types[]=card&expand[]=latest_charge"),
+            body=b"amount=2000&currency=usd&allowed_payment_method_types[]=card&expand[]=latest_charge"),
         Req("GET", "/v1/payment_intents", "limit=2&starting_after=pi_x"),
         Req("POST", "/v1/refunds", headers=form, body=b"payment_intent=pi_x&amount=100"),
         Req("GET", "/v1/events", "limit=5&type=invoice.paid"),

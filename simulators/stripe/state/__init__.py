@@ -9,11 +9,14 @@ from .idempotency import IdempotencyMixin
 from .invoice_payments import InvoicePaymentsMixin
 from .invoices import InvoicesMixin
 from .lines import LinesMixin
+from .payment_methods import PaymentMethodsMixin
 from .payments import PaymentsMixin
+from .preview import PreviewMixin
+from .refunds import RefundsMixin
 
 
 class StripeState(InvoicesMixin, InvoicePaymentsMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin,
-                  IdempotencyMixin):
+                  IdempotencyMixin, PreviewMixin, PaymentMethodsMixin, RefundsMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None

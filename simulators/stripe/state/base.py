@@ -85,10 +85,15 @@ class Base:
             raise InvalidRequest("This value must be greater than or equal to 1 and less than or equal to 100.",
                                  param="limit", code="parameter_invalid_integer")
         after, before = params.get("starting_after"), params.get("ending_before")
+        for name, cursor in (("starting_after", after), ("ending_before", before)):
+            if cursor is not None and not isinstance(cursor, str):   # lenient mode lets a hash or list through
+                raise InvalidRequest(f"Invalid string: {cursor!r}", param=name)
         if after and before:
             raise InvalidRequest("You may only specify one of these parameters: ending_before, starting_after.",
                                  param="ending_before")
         created = params.get("created")
+        if isinstance(created, list):   # lenient mode lets ``created[]=`` through
+            raise InvalidRequest("Invalid integer: an array", param="created", code="parameter_invalid_integer")
         objects = self.d["objects"]
 
         def keep(obj: dict[str, Any]) -> bool:
@@ -141,7 +146,7 @@ class Base:
         if not parts or not isinstance(value, dict):
             return value
         head, rest = parts[0], parts[1:]
-        if value.get("object") == "list" and head == "data":
+        if value.get("object") in ("list", "search_result") and head == "data":
             out = dict(value)
             out["data"] = [self._expand(self.decorate(x), rest, full) for x in value["data"]]
             return out

@@ -24,6 +24,8 @@ from .. import params as P
 from ..errors import InvalidRequest
 from .base import API_VERSION, Base
 
+USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"   # what Stripe's webhook deliveries send
+
 SCHEDULES: dict[str, list[float]] = {
     "sandbox": [3600.0, 2 * 3600.0, 4 * 3600.0],
     "live": [60.0, 300.0, 1800.0, 3600.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0, 24 * 3600.0, 24 * 3600.0],
@@ -40,7 +42,7 @@ class EventsMixin(Base):
         self.outbox = self.sim.outbox(signer=self._signer)
 
     def _signer(self, body: bytes, now: datetime, endpoint: dict[str, Any]) -> dict[str, str]:
-        return {"Stripe-Signature": sign(body, endpoint["secret"], int(now.timestamp()))}
+        return {"Stripe-Signature": sign(body, endpoint["secret"], int(now.timestamp())), "User-Agent": USER_AGENT}
 
     # ---- events ----------------------------------------------------------------------------
     def emit(self, etype: str, obj: dict[str, Any], previous: dict[str, Any] | None = None,

@@ -34,7 +34,10 @@ from .. import params as P
 from ..errors import CardError, InvalidRequest
 from .base import Base
 
-MIN_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "jpy": 50}  # docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+# minor units; docs.stripe.com/currencies#minimum-and-maximum-charge-amounts (others: 50)
+MIN_CHARGE = {"usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500, "dkk": 250,
+              "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50, "jpy": 50, "mxn": 1000, "myr": 200,
+              "nok": 300, "nzd": 50, "pln": 200, "ron": 200, "sek": 300, "sgd": 50, "thb": 1000}
 
 
 class InvoicePaymentsMixin(Base):

@@ -167,6 +167,7 @@ class InvoicesMixin(Base):
         if inv["amount_due"] > 0:
             pi = self.new_payment_intent(inv["amount_due"], inv["currency"], inv["customer"],
                                          f"Invoice {inv['number']}", {})
+            self.emit("payment_intent.created", pi)
             inv["confirmation_secret"] = {"client_secret": pi["client_secret"], "type": "payment_intent"}
             self.new_invoice_payment(inv, pi, default=True)
         self.emit("invoice.finalized", inv)

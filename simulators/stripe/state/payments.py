@@ -1,126 +1,45 @@
-"""PaymentMethods (test cards), PaymentIntents, Charges, Refunds and Disputes.
-
-Test-card behaviour is data: stripe_test_cards.json in simulators.data (attach ok/decline, charge ok/decline,
-dispute). A magic id (``pm_card_visa``) or token (``tok_visa``) or raw test number makes a fresh
-``pm_`` each time it is used, as Stripe does in test mode.
-"""
+"""PaymentIntents and their Charges: create, update, confirm, capture, cancel, with Stripe's rules
+(minimum charge amounts, ``off_session`` only with ``confirm``, a ``return_url`` when automatic payment
+methods may redirect, card expiry checked at charge time)."""
 from __future__ import annotations
 
 from typing import Any
 
-from simulators import data as packaged
-
 from .. import params as P
-from ..errors import CardError, InvalidRequest, ResourceMissing
+from ..errors import CardError, InvalidRequest
 from .base import Base
+from .invoice_payments import MIN_CHARGE
+from .payment_methods import cards  # noqa: F401 (re-exported: routes and tests import it from here)
 
-_CARDS: dict[str, Any] = {}
+EXPIRED = {"code": "expired_card", "decline_code": "expired_card", "message": "Your card has expired.",
+           "param": None}
 
 
-def cards() -> dict[str, Any]:
-    """number -> card spec, plus alias (pm_card_* / tok_*) -> number."""
-    if not _CARDS:
-        data = packaged.load("stripe_test_cards")
-        by_number = {c["number"]: c for c in data["cards"]}
-        aliases = {a: c["number"] for c in data["cards"] for a in c.get("payment_methods", []) + c.get("tokens", [])}
-        _CARDS.update(by_number=by_number, aliases=aliases)
-    return _CARDS
+def check_minimum(amount: int, currency: str) -> None:
+    """docs.stripe.com/currencies#minimum-and-maximum-charge-amounts (``amount_too_small``)."""
+    minimum = MIN_CHARGE.get(currency, 50)
+    if amount < minimum:
+        zero = currency in ZERO_DECIMAL
+        shown = f"{minimum}" if zero else f"{minimum / 100:.2f}"
+        raise InvalidRequest(f"Amount must be at least {'$' if currency == 'usd' else ''}{shown} {currency}",
+                             param="amount", code="amount_too_small")
+
+
+ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 
 
 class PaymentsMixin(Base):
-    # ---- payment methods ----------------------------------------------------------------
-    def create_payment_method(self, params: dict[str, Any]) -> dict[str, Any]:
-        ptype = P.string(params, "type", required=True)
-        if ptype != "card":
-            raise InvalidRequest(f"The payment method type provided: {ptype} is invalid. This fake supports: card.",
-                                 param="type")
-        card = params.get("card")
-        if not isinstance(card, dict):
-            raise InvalidRequest("Missing required param: card.", param="card", code="parameter_missing")
-        if card.get("token"):
-            number = self._card_number(card["token"], "card[token]")
-        else:
-            number = P.string(card, "number", required=True, label="card[number]").replace(" ", "")
-            if number not in cards()["by_number"]:
-                if not number.isdigit() or not _luhn(number):
-                    raise CardError("Your card number is incorrect.", code="incorrect_number", param="number")
-        pm = self._new_pm(number, P.integer(card, "exp_month", default=12, label="card[exp_month]"),
-                          P.integer(card, "exp_year", default=2034, label="card[exp_year]"))
-        pm["metadata"] = P.metadata(params)
-        bd = params.get("billing_details")
-        if isinstance(bd, dict):
-            pm["billing_details"].update({k: v for k, v in bd.items() if k in ("email", "name", "phone")})
-        return pm
-
-    def _card_number(self, ref: str, param: str) -> str:
-        num = cards()["aliases"].get(ref)
-        if num is None:
-            raise ResourceMissing("token" if ref.startswith("tok_") else "PaymentMethod", ref, param=param)
-        return num
-
-    def _new_pm(self, number: str, exp_month: int = 12, exp_year: int = 2034) -> dict[str, Any]:
-        spec = cards()["by_number"].get(number, {"brand": "visa", "funding": "credit"})
-        pm = {
-            "id": self.new_id("pm"), "object": "payment_method", "allow_redisplay": "unspecified",
-            "billing_details": {"address": {"city": None, "country": None, "line1": None, "line2": None,
-                                            "postal_code": None, "state": None},
-                                "email": None, "name": None, "phone": None, "tax_id": None},
-            "card": {"brand": spec["brand"], "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                                                        "cvc_check": "pass"},
-                     "country": "US", "display_brand": spec["brand"], "exp_month": exp_month, "exp_year": exp_year,
-                     "fingerprint": self.sim.ids.token(16), "funding": spec.get("funding", "credit"),
-                     "generated_from": None, "last4": number[-4:],
-                     "networks": {"available": [spec["brand"]], "preferred": None},
-                     "three_d_secure_usage": {"supported": True}, "wallet": None},
-            "created": self.now(), "customer": None, "livemode": False, "metadata": {}, "type": "card",
-        }
-        self.internal(pm["id"])["number"] = number
-        return self.put(pm)
-
-    def resolve_pm(self, ref: Any, param: str = "payment_method") -> dict[str, Any]:
-        """An existing pm_, or a fresh one from a magic id, token or raw test number."""
-        if isinstance(ref, str):
-            if ref in cards()["aliases"]:
-                return self._new_pm(cards()["aliases"][ref])
-            if ref.isdigit() and len(ref) >= 12:
-                return self._new_pm(ref)
-        return self.get("payment_method", ref, param=param)
-
-    def card_spec(self, pm: dict[str, Any]) -> dict[str, Any]:
-        number = self.internal(pm["id"]).get("number", "")
-        return cards()["by_number"].get(number, {"attach": "ok", "charge": "ok"})
-
-    def attach_payment_method(self, pm: dict[str, Any], customer_id: Any) -> dict[str, Any]:
-        cus = self.get("customer", customer_id, param="customer")
-        if pm["customer"] and pm["customer"] != cus["id"]:
-            raise InvalidRequest("The payment method you provided has already been attached to a customer.",
-                                 param="payment_method", code="payment_method_unexpected_state")
-        spec = self.card_spec(pm)
-        if spec.get("attach") == "decline":
-            dec = spec["decline"]
-            raise CardError(dec["message"], code=dec["code"], decline_code=dec["decline_code"],
-                            param=dec.get("param"))
-        if pm["customer"] != cus["id"]:
-            pm["customer"] = cus["id"]
-            self.emit("payment_method.attached", pm)
-        return pm
-
-    def detach_payment_method(self, pm: dict[str, Any]) -> dict[str, Any]:
-        if not pm["customer"]:
-            raise InvalidRequest("The payment method you provided is not attached to a customer so detachment is "
-                                 "impossible.", code="payment_method_unexpected_state")
-        cus = self.find(pm["customer"])
-        previous = {"customer": pm["customer"]}
-        pm["customer"] = None
-        if cus and cus["invoice_settings"].get("default_payment_method") == pm["id"]:
-            cus["invoice_settings"]["default_payment_method"] = None
-        self.emit("payment_method.detached", pm, previous)
-        return pm
-
     # ---- payment intents ----------------------------------------------------------------
     def create_payment_intent(self, params: dict[str, Any]) -> dict[str, Any]:
         amount = P.integer(params, "amount", required=True, minimum=1)
         currency = P.string(params, "currency", required=True).lower()
+        check_minimum(amount, currency)
+        confirm = P.boolean(params, "confirm", default=False)
+        if params.get("off_session") not in (None, "", "false") and not confirm:
+            # docs.stripe.com/api/payment_intents/create#create_payment_intent-off_session
+            raise InvalidRequest("You can only pass `off_session` when `confirm=true`.", param="off_session")
+        apm = params.get("automatic_payment_methods") if isinstance(params.get("automatic_payment_methods"),
+                                                                    dict) else None
         customer = P.string(params, "customer")
         if customer:
             self.get("customer", customer, param="customer")
@@ -128,13 +47,19 @@ class PaymentsMixin(Base):
                                      P.metadata(params),
                                      P.string(params, "capture_method", default="automatic",
                                               choices=("automatic", "automatic_async", "manual")))
+        if apm is not None:
+            enabled = P.boolean(apm, "enabled", label="automatic_payment_methods[enabled]")
+            pi["automatic_payment_methods"] = {"allow_redirects": apm.get("allow_redirects") or "always",
+                                               "enabled": bool(enabled)}
+        if params.get("return_url"):
+            self.internal(pi["id"])["return_url"] = params["return_url"]
         if params.get("payment_method"):
             pm = self.resolve_pm(params["payment_method"])
             pi["payment_method"] = pm["id"]
             pi["status"] = "requires_confirmation"
         self.emit("payment_intent.created", pi)
-        if P.boolean(params, "confirm", default=False):
-            self.confirm_payment_intent(pi, {})
+        if confirm:
+            self.confirm_payment_intent(pi, {k: params[k] for k in ("return_url",) if k in params})
         return pi
 
     def new_payment_intent(self, amount: int, currency: str, customer: str | None, description: str | None,
@@ -164,7 +89,8 @@ class PaymentsMixin(Base):
                                  code="payment_intent_unexpected_state")
         if "amount" in params:
             self.guard_default_pi(pi, "change the amount of")
-            pi["amount"] = P.integer(params, "amount", minimum=1)
+            pi["amount"] = P.integer(params, "amount", required=True, minimum=1)
+            check_minimum(pi["amount"], pi["currency"])
         for key in ("description", "receipt_email"):
             if key in params:
                 pi[key] = params[key] or None
@@ -182,6 +108,19 @@ class PaymentsMixin(Base):
                                  code="payment_intent_unexpected_state")
         if params.get("payment_method"):
             pi["payment_method"] = self.resolve_pm(params["payment_method"])["id"]
+        if params.get("return_url"):
+            self.internal(pi["id"])["return_url"] = params["return_url"]
+        apm = pi.get("automatic_payment_methods") or {}
+        if apm.get("enabled") and apm.get("allow_redirects") != "never" and \
+                not self.internal(pi["id"]).get("return_url"):
+            # docs.stripe.com/payments/payment-intents#automatic-payment-methods: redirect-based methods need
+            # somewhere to send the customer back to
+            raise InvalidRequest("This PaymentIntent is configured to accept payment methods enabled in your "
+                                 "Dashboard, because automatic_payment_methods is enabled. Some of these payment "
+                                 "methods may redirect your customer off of your page. You must provide a "
+                                 "`return_url` when confirming this PaymentIntent, or set "
+                                 "`automatic_payment_methods[allow_redirects]=never`.", param="return_url",
+                                 code="payment_intent_unexpected_state")
         if not pi["payment_method"]:
             raise InvalidRequest("You cannot confirm this PaymentIntent because it's missing a payment method. "
                                  "To confirm the PaymentIntent with cus, specify a payment method attached to this "
@@ -201,6 +140,8 @@ class PaymentsMixin(Base):
 
     def _charge(self, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
         spec = self.card_spec(pm)
+        if self.card_expired(pm):
+            spec = dict(spec, charge="decline", decline=EXPIRED)
         ok = spec.get("charge", "ok") == "ok"
         dec = spec.get("decline") or {}
         manual = pi["capture_method"] == "manual"
@@ -294,83 +235,7 @@ class PaymentsMixin(Base):
                                  "requires_action, processing.", code="payment_intent_unexpected_state")
         self.guard_default_pi(pi, "cancel")
         pi.update(status="canceled", canceled_at=self.now(),
-                  cancellation_reason=P.string(params, "cancellation_reason", default="requested_by_customer"))
+                  cancellation_reason=P.string(params, "cancellation_reason"))   # null unless given
         self.on_payment_intent_canceled(pi)
         self.emit("payment_intent.canceled", pi)
         return pi
-
-    # ---- refunds and disputes -----------------------------------------------------------
-    def create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("charge"):
-            charge = self.get("charge", params["charge"], param="charge")
-        elif params.get("payment_intent"):
-            pi = self.get("payment_intent", params["payment_intent"], param="payment_intent")
-            if not pi["latest_charge"] or pi["status"] != "succeeded":
-                raise InvalidRequest(f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
-                                     param="payment_intent", code="charge_not_refundable")
-            charge = self.get("charge", pi["latest_charge"])
-        else:
-            raise InvalidRequest("One of the following params should be provided for this request: payment_intent "
-                                 "or charge.", code="parameter_missing")
-        if charge["status"] != "succeeded" or not charge["captured"]:
-            raise InvalidRequest(f"Charge {charge['id']} has not been captured or did not succeed.",
-                                 param="charge", code="charge_not_refundable")
-        remaining = charge["amount_captured"] - charge["amount_refunded"]
-        if remaining <= 0:
-            raise InvalidRequest(f"Charge {charge['id']} has already been refunded.",
-                                 code="charge_already_refunded")
-        amount = P.integer(params, "amount", default=remaining, minimum=1)
-        if amount > remaining:
-            raise InvalidRequest(f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on charge "
-                                 f"(${remaining / 100:.2f})", param="amount", code="amount_too_large")
-        refund = {
-            "id": self.new_id("re"), "object": "refund", "amount": amount,
-            "balance_transaction": f"txn_{self.sim.ids.token(24)}", "charge": charge["id"], "created": self.now(),
-            "currency": charge["currency"], "destination_details": {"card": {"reference_status": "pending",
-                                                                             "reference_type": "acquirer_reference_number",
-                                                                             "type": "refund"}, "type": "card"},
-            "metadata": P.metadata(params), "payment_intent": charge["payment_intent"],
-            "reason": P.string(params, "reason", choices=("duplicate", "fraudulent", "requested_by_customer")),
-            "receipt_number": None, "source_transfer_reversal": None, "status": "succeeded",
-            "transfer_reversal": None,
-        }
-        self.put(refund)
-        previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
-        charge["amount_refunded"] += amount
-        charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
-        charge["refunds"]["data"].insert(0, refund)
-        self.emit("refund.created", refund)
-        self.emit("charge.refunded", charge, previous)
-        return refund
-
-    def _open_dispute(self, charge: dict[str, Any], reason: str) -> dict[str, Any]:
-        created = self.now()
-        dispute = {
-            "id": self.new_id("dp"), "object": "dispute", "amount": charge["amount"], "balance_transactions": [],
-            "charge": charge["id"], "created": created, "currency": charge["currency"], "evidence": {},
-            "evidence_details": {"due_by": created + 8 * 86400, "has_evidence": False, "past_due": False,
-                                 "submission_count": 0},
-            "is_charge_refundable": False, "livemode": False, "metadata": {},
-            "payment_intent": charge["payment_intent"], "reason": reason, "status": "needs_response",
-        }
-        self.put(dispute)
-        charge["disputed"] = True
-        self.emit("charge.dispute.created", dispute)
-        return dispute
-
-    def close_dispute(self, dispute: dict[str, Any]) -> dict[str, Any]:
-        if dispute["status"] in ("won", "lost"):
-            raise InvalidRequest("This dispute is already closed.", code="dispute_already_closed")
-        dispute["status"] = "lost"
-        self.emit("charge.dispute.closed", dispute)
-        return dispute
-
-
-def _luhn(number: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        n = int(ch)
-        if i % 2:
-            n = n * 2 - 9 if n * 2 > 9 else n * 2
-        total += n
-    return total % 10 == 0

@@ -1,0 +1,104 @@
+"""Refunds and Disputes, with Stripe's rules: a disputed charge cannot be refunded (``charge_disputed``);
+a closed dispute cannot be updated; opening a dispute withdraws the funds (``charge.dispute.funds_withdrawn``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import params as P
+from ..errors import InvalidRequest
+from .base import Base
+
+
+class RefundsMixin(Base):
+    # ---- refunds and disputes -----------------------------------------------------------
+    def create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("charge"):
+            charge = self.get("charge", params["charge"], param="charge")
+        elif params.get("payment_intent"):
+            pi = self.get("payment_intent", params["payment_intent"], param="payment_intent")
+            if not pi["latest_charge"] or pi["status"] != "succeeded":
+                raise InvalidRequest(f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
+                                     param="payment_intent", code="charge_not_refundable")
+            charge = self.get("charge", pi["latest_charge"])
+        else:
+            raise InvalidRequest("One of the following params should be provided for this request: payment_intent "
+                                 "or charge.", code="parameter_missing")
+        if charge["disputed"]:
+            # a disputed charge cannot also be refunded (docs.stripe.com/error-codes#charge-disputed)
+            raise InvalidRequest(f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                                 param="charge", code="charge_disputed")
+        if charge["status"] != "succeeded" or not charge["captured"]:
+            raise InvalidRequest(f"Charge {charge['id']} has not been captured or did not succeed.",
+                                 param="charge", code="charge_not_refundable")
+        remaining = charge["amount_captured"] - charge["amount_refunded"]
+        if remaining <= 0:
+            raise InvalidRequest(f"Charge {charge['id']} has already been refunded.",
+                                 code="charge_already_refunded")
+        amount = P.integer(params, "amount", default=remaining, minimum=1)
+        if amount > remaining:
+            raise InvalidRequest(f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on charge "
+                                 f"(${remaining / 100:.2f})", param="amount", code="amount_too_large")
+        refund = {
+            "id": self.new_id("re"), "object": "refund", "amount": amount,
+            "balance_transaction": f"txn_{self.sim.ids.token(24)}", "charge": charge["id"], "created": self.now(),
+            "currency": charge["currency"], "destination_details": {"card": {"reference_status": "pending",
+                                                                             "reference_type": "acquirer_reference_number",
+                                                                             "type": "refund"}, "type": "card"},
+            "metadata": P.metadata(params), "payment_intent": charge["payment_intent"],
+            "reason": P.string(params, "reason", choices=("duplicate", "fraudulent", "requested_by_customer")),
+            "receipt_number": None, "source_transfer_reversal": None, "status": "succeeded",
+            "transfer_reversal": None,
+        }
+        self.put(refund)
+        previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+        charge["refunds"]["data"].insert(0, refund)
+        self.emit("refund.created", refund)
+        self.emit("charge.refunded", charge, previous)
+        return refund
+
+    def _open_dispute(self, charge: dict[str, Any], reason: str) -> dict[str, Any]:
+        created = self.now()
+        dispute = {
+            "id": self.new_id("dp"), "object": "dispute", "amount": charge["amount"], "balance_transactions": [],
+            "charge": charge["id"], "created": created, "currency": charge["currency"], "evidence": {},
+            "evidence_details": {"due_by": created + 8 * 86400, "has_evidence": False, "past_due": False,
+                                 "submission_count": 0},
+            "is_charge_refundable": False, "livemode": False, "metadata": {},
+            "payment_intent": charge["payment_intent"], "reason": reason, "status": "needs_response",
+        }
+        self.put(dispute)
+        charge["disputed"] = True
+        self.emit("charge.dispute.created", dispute)
+        # the disputed amount (and the fee) leave the balance at once (docs.stripe.com/disputes/how-disputes-work)
+        dispute["balance_transactions"].append({
+            "id": f"txn_{self.sim.ids.token(24)}", "object": "balance_transaction", "amount": -dispute["amount"],
+            "created": created, "currency": dispute["currency"], "description": f"Chargeback withdrawal for "
+            f"{charge['id']}", "fee": 1500, "net": -dispute["amount"] - 1500, "reporting_category": "dispute",
+            "source": dispute["id"], "status": "available", "type": "adjustment"})
+        self.emit("charge.dispute.funds_withdrawn", dispute)
+        return dispute
+
+    def update_dispute(self, dispute: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        if dispute["status"] in ("won", "lost", "warning_closed"):
+            raise InvalidRequest("This dispute is already closed and can no longer be updated.",
+                                 code="dispute_already_closed")
+        dispute["metadata"] = P.metadata(params, dispute["metadata"])
+        if isinstance(params.get("evidence"), dict):
+            dispute["evidence"].update(params["evidence"])
+            dispute["evidence_details"]["has_evidence"] = True
+        if P.boolean(params, "submit", default=True):
+            # submit defaults to true: the evidence goes to the bank at once (docs.stripe.com/api/disputes/update)
+            if dispute["evidence_details"]["has_evidence"]:
+                dispute["status"] = "under_review"
+                dispute["evidence_details"]["submission_count"] += 1
+        self.emit("charge.dispute.updated", dispute)
+        return dispute
+
+    def close_dispute(self, dispute: dict[str, Any]) -> dict[str, Any]:
+        if dispute["status"] in ("won", "lost"):
+            raise InvalidRequest("This dispute is already closed.", code="dispute_already_closed")
+        dispute["status"] = "lost"
+        self.emit("charge.dispute.closed", dispute)
+        return dispute
