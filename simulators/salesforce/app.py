@@ -23,7 +23,7 @@ from simulators.core.sim import HttpProblem, Sim, Vendor, install
 
 from . import control, errors as E, portal
 from . import routes_apex, routes_auth, routes_composite, routes_query, routes_sobjects
-from . import routes_batch, routes_bulk1, routes_bulk2, routes_graph, routes_tree
+from . import routes_batch, routes_bulk1, routes_bulk2, routes_graph, routes_tree, routes_views
 from .http import body_json, error_answer, host
 from .state import Org
 
@@ -140,7 +140,7 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
     app.extensions["lane"] = lane
 
     install(app, sim)
-    for routes in (routes_auth, routes_sobjects, routes_query, routes_composite, routes_batch, routes_graph, routes_tree,
+    for routes in (routes_auth, routes_views, routes_sobjects, routes_query, routes_composite, routes_batch, routes_graph, routes_tree,
                    routes_bulk1, routes_bulk2, routes_apex):
         routes.register(lane, org)
     control.register(sim, org)

@@ -118,4 +118,10 @@ def register(lane: Lane, org) -> None:
             out.append({"graphId": g["graphId"], "graphResponse": response, "isSuccessful": ok})
         return json_answer({"graphs": out})
 
+    def composite_resources(req: LaneRequest, version: str):
+        """``GET /composite``: the composite resources (REST API "Composite Resources")."""
+        base = f"/services/data/v{version}/composite"
+        return json_answer({k: f"{base}/{k}" for k in ("tree", "batch", "sobjects", "graph")})
+
     lane.add("POST", "/services/data/v<version>/composite/graph", "composite.graph", graph)
+    lane.add("GET", "/services/data/v<version>/composite", "composite.resources", composite_resources)

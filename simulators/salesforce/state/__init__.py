@@ -47,7 +47,7 @@ DEFAULT_SETTINGS = {
 def _factory() -> dict[str, Any]:
     state = empty_state()
     state.update({
-        "sessions": {}, "api_usage": 0, "cursors": {},
+        "sessions": {}, "api_usage": 0, "cursors": {}, "recent": {},
         "eventbus": {"events": [], "replay": 0, "faults": [], "held": {}},
         "outbound": [], "dunning": {"policy": load_policy(), "runs": []},
         "settings": dict(DEFAULT_SETTINGS, cdc_entities=list(DEFAULT_CDC)),
