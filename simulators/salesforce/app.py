@@ -140,7 +140,8 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
     app.extensions["lane"] = lane
 
     install(app, sim)
-    for routes in (routes_auth, routes_views, routes_sobjects, routes_query, routes_composite, routes_batch, routes_graph, routes_tree,
+    for routes in (routes_auth, routes_views, routes_sobjects, routes_query, routes_composite, routes_batch,
+                   routes_graph, routes_tree,
                    routes_bulk1, routes_bulk2, routes_apex):
         routes.register(lane, org)
     control.register(sim, org)
