@@ -23,7 +23,7 @@ from simulators.core.sim import HttpProblem, Sim, Vendor, install
 
 from . import control, errors as E, portal
 from . import routes_apex, routes_auth, routes_composite, routes_query, routes_sobjects
-from . import routes_batch, routes_bulk1, routes_bulk2, routes_tree
+from . import routes_batch, routes_bulk1, routes_bulk2, routes_graph, routes_tree, routes_views
 from .http import body_json, error_answer, host
 from .state import Org
 
@@ -55,12 +55,18 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
     app = Flask(__name__)
     app.url_map.strict_slashes = False
 
-    def check_session(token: str | None) -> dict:
+    def check_session(token: str | None, count: bool = True) -> dict:
+        """The session of a request; counted against DailyApiRequests unless it is a subrequest of a
+        composite, composite batch or graph request: Salesforce counts the composite call once, not its
+        subrequests (developer.salesforce.com api_rest resources_composite_composite: "The API
+        usage of a composite request counts as one call")."""
         session = org.sessions.check(token)
         if session is None:
             raise E.InvalidSessionId("Session expired or invalid")
         if not org.security.api_enabled(org.security.user(session["user"])):
             raise E.ApiDisabled("API is not enabled for this Organization or Partner")
+        if not count:
+            return session
         used = org.count_api_call()
         if org.settings.get("enforce_api_limit") and used > org.settings["api_daily_max"]:
             raise E.RequestLimitExceeded("TotalRequests Limit exceeded.")
@@ -92,7 +98,8 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
 
     # ---- the lane's hooks: the API pipeline ----------------------------------------------------
     def authenticate(req: LaneRequest) -> str | None:
-        session = check_session(bearer(req.header("Authorization"), req.header("X-SFDC-Session")))
+        session = check_session(bearer(req.header("Authorization"), req.header("X-SFDC-Session")),
+                                count=not req.environ.get(routes_composite.SUBREQUEST))
         req.cache["session"] = session
         return session.get("client_id") or session["user"]
 
@@ -133,7 +140,8 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
     app.extensions["lane"] = lane
 
     install(app, sim)
-    for routes in (routes_auth, routes_sobjects, routes_query, routes_composite, routes_batch, routes_tree,
+    for routes in (routes_auth, routes_views, routes_sobjects, routes_query, routes_composite, routes_batch,
+                   routes_graph, routes_tree,
                    routes_bulk1, routes_bulk2, routes_apex):
         routes.register(lane, org)
     control.register(sim, org)

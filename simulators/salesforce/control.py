@@ -12,6 +12,7 @@ from simulators.core.jsonutil import to_jsonable
 from simulators.core.control_routes import ControlRoutes, control_request, json_response
 
 from .state import jwt_keys
+from .state.auth import check_ranges
 from .state.jwt_keys import checked_certificate
 
 
@@ -105,6 +106,11 @@ def register(sim, org) -> None:
             raise ControlError(f"unknown settings {sorted(unknown)}; known: {sorted(org.settings)}")
         if body.get("jwt_certificate") is not None:
             checked_certificate(body["jwt_certificate"])
+        if "trusted_ip_ranges" in body:
+            try:
+                body = {**body, "trusted_ip_ranges": check_ranges(body["trusted_ip_ranges"])}
+            except ValueError as exc:
+                raise ControlError(f"trusted_ip_ranges: {exc}")
         org.settings.update(body)
         return json_response(org.settings)
 

@@ -58,7 +58,7 @@ def register(lane: Lane, org) -> None:
         if creds is None:
             return soap_answer(SOAP_FAULT, 500, code="INVALID_LOGIN", message="Invalid request: no login element")
         try:
-            sid = org.sessions.soap_login(*creds)
+            sid = org.sessions.soap_login(*creds, ip=req.environ.get("REMOTE_ADDR"))
         except LoginFailed as exc:
             return soap_answer(SOAP_FAULT, 500, code=exc.code, message=escape(exc.message))
         sandbox = "true" if host(req).lower().startswith("test.") else "false"
@@ -85,7 +85,7 @@ def register(lane: Lane, org) -> None:
                      instance_url(org, req)}
         try:
             if grant == "password":
-                token = org.sessions.oauth_password(fields)
+                token = org.sessions.oauth_password(fields, req.environ.get("REMOTE_ADDR"))
             elif grant == "client_credentials":
                 token = org.sessions.oauth_client_credentials(fields, basic)
             elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":

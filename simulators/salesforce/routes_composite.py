@@ -27,6 +27,8 @@ ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
 # allOrNone on a Composite request overrides the allOrNone of the sObject Collections subrequests it
 # embeds (developer.salesforce.com api_rest resources_composite_allornone); passed in the subrequest's environ
 COMPOSITE_ALL_OR_NONE = "o2c.composite_all_or_none"
+# marks a subrequest's environ: it does not count against the daily API limit (the outer call did)
+SUBREQUEST = "o2c.subrequest"
 
 
 class _Abort(Exception):
@@ -72,6 +74,7 @@ def subrequest(lane: Lane, outer: LaneRequest, method: str, url: str, headers: d
         "wsgi.input": io.BytesIO(data), "wsgi.url_scheme": outer.environ.get("wsgi.url_scheme", "https"),
         "wsgi.errors": outer.environ.get("wsgi.errors"), "wsgi.version": (1, 0), "wsgi.multithread": True,
         "wsgi.multiprocess": False, "wsgi.run_once": False, COMPOSITE_ALL_OR_NONE: all_or_none,
+        SUBREQUEST: True,
     }
     if outer.header("Host"):
         environ["HTTP_HOST"] = outer.header("Host")
@@ -89,6 +92,69 @@ def subrequest(lane: Lane, outer: LaneRequest, method: str, url: str, headers: d
     return captured["status"], captured["headers"], body
 
 
+HALTED = {"body": [{"errorCode": "PROCESSING_HALTED",
+                     "message": "The transaction was rolled back since another operation in the same "
+                                "transaction failed."}], "httpHeaders": {}, "httpStatusCode": 400}
+
+
+def run_composite(lane: Lane, db, req: LaneRequest, subs: list[Any], all_or_none: bool) -> tuple[list[Any], bool]:
+    """Run composite subrequests in order, in one transaction, resolving ``@{ref.path}`` references
+    to earlier results: (the ``compositeResponse`` list, whether every subrequest succeeded). Under
+    ``allOrNone`` the first failure rolls everything back and the others answer PROCESSING_HALTED.
+    Shared by ``/composite`` and ``/composite/graph`` (each graph is all-or-none)."""
+    auth = req.header("Authorization") or ""
+    results: dict[str, Any] = {}
+    responses: list[dict[str, Any]] = []
+    failed_refs: set[str] = set()
+    try:
+        with db.transaction():
+            for sub in subs:
+                if not isinstance(sub, dict):
+                    raise E.JsonParserError("each subrequest must be an object")
+                ref = sub.get("referenceId")
+                try:
+                    url = _substitute(sub.get("url", ""), results)
+                    payload = _substitute(sub.get("body"), results)
+                except (KeyError, IndexError, TypeError):
+                    responses.append({"body": [{"errorCode": "PROCESSING_HALTED",
+                                                "message": f"Invalid reference specified. No value for "
+                                                           f"{sub.get('url')} found in {ref}."}],
+                                      "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref})
+                    failed_refs.add(ref)
+                    if all_or_none:
+                        raise _Abort()
+                    continue
+                headers = {"Authorization": auth, **(sub.get("httpHeaders") or {})}
+                mark = db.mark()
+                status, sub_headers, data = subrequest(lane, req, str(sub.get("method", "GET")).upper(),
+                                                       str(url), headers, payload, all_or_none)
+                parsed = _json_or_none(sub_headers, data)
+                out_headers = {k: v for k, v in sub_headers.items() if k in ("Location",)}
+                responses.append({"body": parsed, "httpHeaders": out_headers, "httpStatusCode": status,
+                                  "referenceId": ref})
+                # an embedded sObject Collection answers 200 with per-record failures; under the
+                # composite's allOrNone it was all-or-none itself, and its failure fails the request
+                collection_failed = isinstance(parsed, list) and any(
+                    isinstance(r, dict) and r.get("success") is False for r in parsed)
+                if status >= 400 or (all_or_none and collection_failed):
+                    db.rollback_to(mark)
+                    failed_refs.add(ref)
+                    if all_or_none:
+                        raise _Abort()
+                elif ref:
+                    results[ref] = parsed if parsed is not None else {}
+    except _Abort:
+        out = []
+        for i, sub in enumerate(subs):
+            ref = sub.get("referenceId")
+            if i < len(responses) and ref in failed_refs:
+                out.append(responses[i])
+            else:
+                out.append({**HALTED, "referenceId": ref})
+        return out, False
+    return responses, not failed_refs
+
+
 def register(lane: Lane, org) -> None:
     db = org.db
 
@@ -97,58 +163,7 @@ def register(lane: Lane, org) -> None:
         subs = body.get("compositeRequest") or []
         if not isinstance(subs, list) or not subs or len(subs) > 25:
             raise E.JsonParserError("compositeRequest must hold between 1 and 25 subrequests")
-        all_or_none = bool(body.get("allOrNone"))
-        auth = req.header("Authorization") or ""
-        results: dict[str, Any] = {}
-        responses: list[dict[str, Any]] = []
-        failed_refs: set[str] = set()
-        try:
-            with db.transaction():
-                for sub in subs:
-                    ref = sub.get("referenceId")
-                    try:
-                        url = _substitute(sub.get("url", ""), results)
-                        payload = _substitute(sub.get("body"), results)
-                    except (KeyError, IndexError, TypeError):
-                        responses.append({"body": [{"errorCode": "PROCESSING_HALTED",
-                                                    "message": f"Invalid reference specified. No value for "
-                                                               f"{sub.get('url')} found in {ref}."}],
-                                          "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref})
-                        failed_refs.add(ref)
-                        if all_or_none:
-                            raise _Abort()
-                        continue
-                    headers = {"Authorization": auth, **(sub.get("httpHeaders") or {})}
-                    mark = db.mark()
-                    status, sub_headers, data = subrequest(lane, req, str(sub.get("method", "GET")).upper(),
-                                                           str(url), headers, payload, all_or_none)
-                    parsed = _json_or_none(sub_headers, data)
-                    out_headers = {k: v for k, v in sub_headers.items() if k in ("Location",)}
-                    responses.append({"body": parsed, "httpHeaders": out_headers, "httpStatusCode": status,
-                                      "referenceId": ref})
-                    # an embedded sObject Collection answers 200 with per-record failures; under the
-                    # composite's allOrNone it was all-or-none itself, and its failure fails the request
-                    collection_failed = isinstance(parsed, list) and any(
-                        isinstance(r, dict) and r.get("success") is False for r in parsed)
-                    if status >= 400 or (all_or_none and collection_failed):
-                        db.rollback_to(mark)
-                        failed_refs.add(ref)
-                        if all_or_none:
-                            raise _Abort()
-                    elif ref:
-                        results[ref] = parsed if parsed is not None else {}
-        except _Abort:
-            halted = {"body": [{"errorCode": "PROCESSING_HALTED",
-                                "message": "The transaction was rolled back since another operation in the same "
-                                           "transaction failed."}], "httpHeaders": {}, "httpStatusCode": 400}
-            out = []
-            for i, sub in enumerate(subs):
-                ref = sub.get("referenceId")
-                if i < len(responses) and ref in failed_refs:
-                    out.append(responses[i])
-                else:
-                    out.append({**halted, "referenceId": ref})
-            return json_answer({"compositeResponse": out})
+        responses, _ = run_composite(lane, db, req, subs, bool(body.get("allOrNone")))
         return json_answer({"compositeResponse": responses})
 
     def _collection(req, records: list[Any], all_or_none: bool, op) -> list[dict[str, Any]]:

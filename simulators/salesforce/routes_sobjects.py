@@ -16,6 +16,10 @@ from .state.records import MultipleMatches
 from .state.values import coerce, parse_datetime, sf_datetime, to_json
 
 P = "/services/data/v<version>"
+MAX_RECENT = 200   # /recent answers at most 200 records
+# the version root's resources (REST API "Resources by Version"), advertised when served (GET)
+RESOURCES = ("sobjects", "query", "queryAll", "limits", "composite", "search", "parameterizedSearch", "recent",
+             "tooling", "ui-api", "analytics", "connect", "jobs", "process", "quickActions", "theme", "appMenu")
 
 
 def record_json(org, obj, rec: dict[str, Any], version: str, fields: list[str] | None = None) -> dict[str, Any]:
@@ -60,6 +64,19 @@ def save_result(rec_id: str | None, created: bool | None = None) -> dict[str, An
     return out
 
 
+def remember_view(org, sobject: str, record_id: str) -> None:
+    """Note that the acting user viewed a record (``/recent``, routes_views.py)."""
+    user = org.security.acting_user()
+    if user is None:
+        return
+    seen = org.store.data["recent"].setdefault(user["username"], [])
+    entry = [sobject, record_id]
+    if entry in seen:
+        seen.remove(entry)
+    seen.insert(0, entry)
+    del seen[MAX_RECENT:]
+
+
 def register(lane: Lane, org) -> None:
     db, reg = org.db, org.registry
 
@@ -71,8 +88,8 @@ def register(lane: Lane, org) -> None:
 
     def resources(req, version):
         base = f"/services/data/v{version}"
-        return json_answer({k: f"{base}/{k}" for k in ("sobjects", "query", "queryAll", "limits", "composite",
-                                                        "search", "tooling")})
+        # a real org lists more (tooling, ui-api, analytics, ...): only those this fake serves are advertised
+        return json_answer({k: f"{base}/{k}" for k in RESOURCES if lane.match("GET", f"{base}/{k}")})
 
     def describe_global(req, version):
         return json_answer({"encoding": "UTF-8", "maxBatchSize": 200,
@@ -119,6 +136,7 @@ def register(lane: Lane, org) -> None:
     def record_get(req, version, sobject, record_id):
         obj = obj_or_404(sobject)
         rec = db.get(obj.name, record_id)
+        remember_view(org, obj.name, rec["Id"])
         return json_answer(record_json(org, obj, rec, version, select_fields(obj, args(req).get("fields"))))
 
     def record_patch(req, version, sobject, record_id):
@@ -153,6 +171,7 @@ def register(lane: Lane, org) -> None:
         rec, multiple = one_match(obj, f, value, version)
         if multiple:
             return multiple
+        remember_view(org, obj.name, rec["Id"])
         return json_answer(record_json(org, obj, rec, version, select_fields(obj, args(req).get("fields"))))
 
     def external_delete(req, version, sobject, field, value):

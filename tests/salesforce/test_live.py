@@ -81,3 +81,28 @@ def test_live_bulk2_insert_and_query(live_sf):
     pages = list(sf.bulk2.Account.query("SELECT Customer_Key__c FROM Account WHERE Customer_Key__c = 'LIVE-BULK-1'",
                                         wait=0))
     assert [line.strip('"') for page in pages for line in page.split()][1:] == ["LIVE-BULK-1"]
+
+
+def test_live_composite_graph_and_the_security_token(live_sf):
+    sf, live = live_sf
+    out = sf.restful("composite/graph", method="POST", json={"graphs": [
+        {"graphId": "ok", "compositeRequest": [
+            {"referenceId": "a", "method": "POST", "url": "/services/data/v59.0/sobjects/Account",
+             "body": {"Name": "Live Graph"}},
+            {"referenceId": "c", "method": "POST", "url": "/services/data/v59.0/sobjects/Contact",
+             "body": {"LastName": "Graph", "AccountId": "@{a.id}"}}]},
+        {"graphId": "bad", "compositeRequest": [
+            {"referenceId": "a", "method": "POST", "url": "/services/data/v59.0/sobjects/Account",
+             "body": {"Name": "Live Graph Undone"}},
+            {"referenceId": "c", "method": "POST", "url": "/services/data/v59.0/sobjects/Contact",
+             "body": {"Nope__c": 1}}]}]})["graphs"]
+    assert [g["isSuccessful"] for g in out] == [True, False]
+    assert sf.query("SELECT COUNT() FROM Account WHERE Name LIKE 'Live Graph%'")["totalSize"] == 1
+    base = live.url("salesforce")
+    s = live_session(base, live.ca_path)
+    form = {"grant_type": "password", "client_id": "o2c-client-id", "client_secret": "o2c-client-secret",
+            "username": "integration@o2c.test", "password": "o2c-password"}
+    r = s.post(f"{base}/services/oauth2/token", data=form, timeout=10)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    live.control("salesforce").post("/salesforce/settings", {"trusted_ip_ranges": ["127.0.0.1/32"]})
+    assert s.post(f"{base}/services/oauth2/token", data=form, timeout=10).status_code == 200

@@ -28,6 +28,7 @@ DEFAULT_SETTINGS = {
     "session_timeout_seconds": None,   # inactivity timeout on the simulated clock; None = never
     "api_daily_max": 100_000,          # DailyApiRequests Max; REQUEST_LIMIT_EXCEEDED once used up
     "enforce_api_limit": True,
+    "trusted_ip_ranges": [],           # CIDRs whose logins need no security token (Setup > Network Access)
     "cdc_entities": list(DEFAULT_CDC),
     "jwt_certificate": None,           # PEM; None = the harness's default certificate (state/jwt_keys.py)
     "jwt_check_exp": True,             # exp checked on the simulated clock
@@ -53,7 +54,7 @@ DEFAULT_SETTINGS = {
 def _factory() -> dict[str, Any]:
     state = empty_state()
     state.update({
-        "sessions": {}, "api_usage": 0, "cursors": {},
+        "sessions": {}, "api_usage": 0, "cursors": {}, "recent": {},
         "eventbus": {"events": [], "replay": 0, "faults": [], "held": {}},
         "outbound": [], "dunning": {"policy": load_policy(), "runs": []},
         "settings": dict(DEFAULT_SETTINGS, cdc_entities=list(DEFAULT_CDC),

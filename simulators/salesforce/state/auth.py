@@ -11,6 +11,7 @@ simulated clock, or a fault rule returns a one-shot ``INVALID_SESSION_ID``.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 from datetime import timedelta
 from typing import Any
@@ -76,8 +77,17 @@ class Sessions:
         self.table.clear()
         return n
 
-    def _user_password(self, username: str, password: str) -> str:
+    def _user_password(self, username: str, password: str, ip: str | None) -> str:
+        """The user a username-password login (SOAP ``login``, OAuth password grant) is for. The
+        password must carry the user's security token appended, unless the caller's address is in
+        the org's trusted IP ranges (``trusted_ip_ranges``, CIDRs; none by default, as in a new org).
+        A missing token is refused like any wrong password (help.salesforce.com "Reset Your Security
+        Token"; api.meta "login()": ``INVALID_LOGIN`` "Invalid username, password, security token;
+        or user locked out.")."""
         user = self.org.security.check_password(username, password)
+        if user is not None and password != user["password"] + user["security_token"] \
+                and not trusted(self.org.settings.get("trusted_ip_ranges") or [], ip):
+            user = None
         if user is None:
             raise LoginFailed("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.",
                               "invalid_grant")
@@ -86,13 +96,10 @@ class Sessions:
             # API login with API_DISABLED_FOR_ORG "API is not enabled for this Organization or Partner"
             # (the OAuth flows answer invalid_grant "authentication failure", as for any refused login)
             raise LoginFailed("API_DISABLED_FOR_ORG", "API is not enabled for this Organization or Partner")
-        if password == user["password"] and not self.org.settings.get("trusted_ip_range", True):
-            raise LoginFailed("LOGIN_MUST_USE_SECURITY_TOKEN", "Invalid username, password, security token; or "
-                              "user locked out. Are you at a new location? ...")
         return user["username"]
 
-    def soap_login(self, username: str, password: str) -> str:
-        return self._issue("soap", None, self._user_password(username, password))
+    def soap_login(self, username: str, password: str, ip: str | None = None) -> str:
+        return self._issue("soap", None, self._user_password(username, password, ip))
 
     def _client(self, client_id: str | None, client_secret: str | None, need_secret: bool = True) -> None:
         if client_id != CLIENT_ID:
@@ -100,10 +107,10 @@ class Sessions:
         if need_secret and client_secret != CLIENT_SECRET:
             raise LoginFailed("invalid_client", "invalid client credentials", "invalid_client")
 
-    def oauth_password(self, form: dict[str, str]) -> str:
+    def oauth_password(self, form: dict[str, str], ip: str | None = None) -> str:
         self._client(form.get("client_id"), form.get("client_secret"))
         try:
-            user = self._user_password(form.get("username", ""), form.get("password", ""))
+            user = self._user_password(form.get("username", ""), form.get("password", ""), ip)
         except LoginFailed:
             raise LoginFailed("invalid_grant", "authentication failure", "invalid_grant")
         return self._issue("password", form.get("client_id"), user)
@@ -158,6 +165,25 @@ class Sessions:
         """The PEM certificate registered for the connected app (the harness's default one unless a
         user registered theirs)."""
         return self.org.settings.get("jwt_certificate") or jwt_keys.default_pair()["certificate"]
+
+
+def check_ranges(ranges: Any) -> list[str]:
+    """``trusted_ip_ranges`` as set through the control plane: a list of CIDRs (ValueError if not)."""
+    if not isinstance(ranges, list):
+        raise ValueError("trusted_ip_ranges is a list of CIDRs, e.g. [\"10.0.0.0/8\"]")
+    return [str(ipaddress.ip_network(str(r), strict=False)) for r in ranges]
+
+
+def trusted(ranges: list[str], ip: str | None) -> bool:
+    """Whether the caller's address is within one of the org's trusted IP ranges."""
+    if not ip or not ranges:
+        return False
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr.version == net.version and addr in net
+               for net in (ipaddress.ip_network(r, strict=False) for r in ranges))
 
 
 def _b64(text: str) -> bytes:
