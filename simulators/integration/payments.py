@@ -91,17 +91,24 @@ class Payments:
         except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
             self.data["stats"]["webhooks_rejected"] += 1
             return 400, f"rejected: {exc}"
-        self.enqueue(event.id, event.type, event.created)
+        self.enqueue(event.id, event.type, event.created, _invoice_of(event))
         return 200, "ok"
 
-    def enqueue(self, event_id: str, event_type: str, created: int) -> None:
-        seen = self.data["events_seen"]
-        if event_id in seen:
-            self.data["stats"]["duplicates_ignored"] += 1
-            return
-        seen[event_id] = {"type": event_type, "created": created, "received_at": iso(self.app.now())}
+    def enqueue(self, event_id: str, event_type: str, created: int, invoice: str | None = None) -> None:
+        """Queue an event's job. An invoice event (signed webhook, or read from /v1/events) carries its
+        invoice id, type and time, so its job reads the invoice itself and not the event again; the
+        invoice id is also the job's lane (one invoice's events never run at the same time)."""
+        with self.app.store.lock:
+            seen = self.data["events_seen"]
+            if event_id in seen:
+                self.data["stats"]["duplicates_ignored"] += 1
+                return
+            seen[event_id] = {"type": event_type, "created": created, "received_at": iso(self.app.now())}
         if event_type in EVENTS:
-            self.app.queue.submit("stripe_event", event_id, {"event_id": event_id})
+            payload: dict[str, Any] = {"event_id": event_id}
+            if invoice:
+                payload.update(invoice=invoice, type=event_type, created=created)
+            self.app.queue.submit("stripe_event", event_id, payload)
 
     def poll(self, payload: dict[str, Any]) -> None:
         """Polling mode: read /v1/events newer than the last event seen (``ending_before`` = that
@@ -117,7 +124,7 @@ class Payments:
                 self.data["poll_cursor"] = cursor = None   # the cursor event expired: fall back
                 events = self._events_since(None)
             for e in events:
-                self.enqueue(e.id, e.type, e.created)
+                self.enqueue(e.id, e.type, e.created, _invoice_of(e))
                 self.data["poll_watermark"] = max(self.data.get("poll_watermark") or 0, e.created)
                 self.data["poll_cursor"] = e.id
             self.data["stats"]["polls"] += 1
@@ -137,6 +144,10 @@ class Payments:
         return listed if cursor else listed[::-1]   # a created-filtered list comes newest first
 
     def handle_event(self, payload: dict[str, Any]) -> None:
+        if payload.get("invoice") and payload.get("type"):   # fetch-on-notify: the invoice is read afresh
+            self.sync_invoice(payload["invoice"], {"id": payload["event_id"], "type": payload["type"],
+                                                   "created": payload.get("created")})
+            return
         event = _obj(self.gw.call(lambda c: c.v1.events.retrieve(payload["event_id"])))
         obj = event["data"]["object"]
         kind = event["type"]
@@ -167,6 +178,8 @@ class Payments:
         scope, state = f"stripe:{si['id']}", f"{si['status']}:{si['amount_paid']}"
         if event["type"] != "invoice.payment_failed" and self.app.queue.checkpoints(scope).get("synced") == state:
             return
+        if event["type"] != "invoice.payment_failed" and si["status"] in ("draft", "open") and not si["amount_paid"]:
+            return   # nothing paid, voided or written off yet (e.g. invoice.finalized): nothing to sync
         mirror = self._mirror_for(si)
         if mirror is None:
             return  # not one of ours
@@ -330,6 +343,20 @@ def _credit_items(inv: dict[str, Any], refund: Decimal) -> list[dict[str, Any]]:
         tax = money(share * line_tax(l) / line_total)
         items.append({"line": l["line"], "amount": share - tax, "custcol_ava_taxamount": tax})
     return items
+
+
+def _invoice_of(event: Any) -> str | None:
+    """The Stripe invoice an invoice event is about (``invoice.*``: the object; ``invoice_payment.paid``:
+    its ``invoice``); None for other events."""
+    event = _obj(event)
+    etype = event.get("type") or ""
+    obj = (event.get("data") or {}).get("object") or {}
+    if etype.startswith("invoice."):
+        return obj.get("id")
+    if etype == "invoice_payment.paid":
+        inv = obj.get("invoice")
+        return inv if isinstance(inv, str) else (inv or {}).get("id")
+    return None
 
 
 def _ref_id(value: Any) -> str:

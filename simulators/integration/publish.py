@@ -86,8 +86,8 @@ class Publisher:
         existing = self.sf.query(f"SELECT Id FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
         if not existing:
             fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": dec(inv["total"])})
-        self.sf.upsert("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), fields)
-        return self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"]
+        mirror_id = self.sf.upsert_id("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), fields)
+        return mirror_id or self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"]
 
     def _jurisdictions(self, code: str) -> str | None:
         """The committed tax document's summary, one ``name|rate|tax`` line per jurisdiction, for the
@@ -99,17 +99,20 @@ class Publisher:
                          f"|{Decimal(str(s['rate']))}|{dec(s['tax'])}" for s in doc.get("summary") or []) or None
 
     def _mirror_lines(self, inv: dict[str, Any], lines: list[dict[str, Any]], mirror_id: str) -> None:
+        """Every line in one sObject Collections upsert by ``ERP_Line_Key__c``."""
         have = {r["ERP_Line_Key__c"] for r in self.sf.query(
             f"SELECT ERP_Line_Key__c FROM blng__InvoiceLine__c WHERE blng__Invoice__c = '{mirror_id}'")}
+        records = []
         for l in lines:
             line_key = f"{inv['id']}-{l['line']}"
             # the master-detail parent is create-only: send it only when the line is new
             parent = {} if line_key in have else {"blng__Invoice__c": mirror_id}
-            self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", line_key, {
-                **parent, "Name": _line_name(l, line_key), "blng__Quantity__c": float(l["quantity"]),
-                "blng__UnitPrice__c": dec(l["rate"]), "blng__Subtotal__c": dec(l["amount"]),
-                "blng__TaxAmount__c": line_tax(l),
+            records.append({
+                "ERP_Line_Key__c": line_key, **parent, "Name": _line_name(l, line_key),
+                "blng__Quantity__c": float(l["quantity"]), "blng__UnitPrice__c": dec(l["rate"]),
+                "blng__Subtotal__c": dec(l["amount"]), "blng__TaxAmount__c": line_tax(l),
                 "blng__TotalAmount__c": dec(l["amount"]) + line_tax(l)})
+        self.sf.upsert_many("blng__InvoiceLine__c", "ERP_Line_Key__c", records)
 
     def ensure_customer(self, order: dict[str, Any]) -> str:
         """The account's Stripe customer: checkpointed per customer key, created with a stable
