@@ -245,6 +245,15 @@ class StripeConn:
                 c.stripe_key, base_addresses={"api": c.stripe_url}, max_network_retries=0, http_client=http)
         return client
 
+    def read(self, path: str) -> dict[str, Any]:
+        """GET a Stripe object as plain JSON (the SDK's ``raw_request``: same auth, errors and
+        headers, without building typed objects the integration reads as dicts anyway)."""
+        return self.call(lambda c: c.raw_request("get", path).data)
+
+    def post(self, path: str, **params: Any) -> dict[str, Any]:
+        """POST as plain JSON; ``idempotency_key=`` is sent as the ``Idempotency-Key`` header."""
+        return self.call(lambda c: c.raw_request("post", path, **params).data)
+
     def call(self, fn: Callable[[stripe.StripeClient], Any]) -> Any:
         try:
             return fn(self.client)

@@ -55,7 +55,7 @@ class Payments:
         sid = self._stripe_invoice_for(str(inv["id"]))
         if sid is None:
             return
-        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(sid)))
+        si = self.gw.read(f"/v1/invoices/{sid}")
         if si["status"] == "open":
             self.gw.call(lambda c: c.v1.invoices.void_invoice(sid, options={"idempotency_key": f"o2c-void-{sid}"}))
         elif si["status"] == "draft":
@@ -184,7 +184,7 @@ class Payments:
         synced (status and amount paid) is a checkpoint: the second and third event about the
         same change (``invoice_payment.paid``, ``invoice.payment_succeeded``, ``invoice.paid``)
         cost one read, not a second round of look-ups."""
-        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(stripe_invoice_id)))
+        si = self.gw.read(f"/v1/invoices/{stripe_invoice_id}")
         scope, state = f"stripe:{si['id']}", f"{si['status']}:{si['amount_paid']}"
         if event["type"] != "invoice.payment_failed" and self.app.queue.checkpoints(scope).get("synced") == state:
             return
@@ -218,7 +218,7 @@ class Payments:
             pi_id = (pay.get("payment") or {}).get("payment_intent")
             if not pi_id or not pay.get("amount_paid"):
                 continue
-            pi = _obj(self.gw.call(lambda c: c.v1.payment_intents.retrieve(pi_id)))
+            pi = self.gw.read(f"/v1/payment_intents/{pi_id}")
             paid_at = (pay.get("status_transitions") or {}).get("paid_at") or si["created"]
             parts.append((pi.get("latest_charge"), Decimal(pay["amount_paid"]) / 100, paid_at))
         rest = Decimal(si["amount_paid"]) / 100 - sum((a for _, a, _ in parts), Decimal("0"))

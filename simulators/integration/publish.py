@@ -56,7 +56,7 @@ class Publisher:
         si = done.get("finalized") or self._finalize(scope, si_id, customer, inv, lines)
         if not done.get("mirror_linked"):
             if not isinstance(si, dict):
-                si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si_id)))
+                si = self.gw.read(f"/v1/invoices/{si_id}")
             self.sf.update("blng__Invoice__c", mirror_id, {"Stripe_Invoice_Id__c": si["id"],
                                                            "Hosted_Invoice_URL__c": si.get("hosted_invoice_url")})
             self.queue.checkpoint(scope, "mirror_linked")
@@ -146,12 +146,11 @@ class Publisher:
     def _finalize(self, scope: str, si_id: str, customer: str, inv: dict[str, Any],
                   lines: list[dict[str, Any]]) -> dict[str, Any]:
         """Lines, each line's tax, then finalize; checks the total against the ERP invoice."""
-        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si_id)))
+        si = self.gw.read(f"/v1/invoices/{si_id}")
         if si["status"] == "draft":
             self._fill_draft(scope, si, customer, inv, lines)
-            si = _obj(self.gw.call(lambda c: c.v1.invoices.finalize_invoice(
-                si_id, params={"auto_advance": False},
-                options={"idempotency_key": f"o2c-inv-{inv['id']}-finalize"})))
+            si = self.gw.post(f"/v1/invoices/{si_id}/finalize", auto_advance=False,
+                              idempotency_key=f"o2c-inv-{inv['id']}-finalize")
         expected = cents(dec(inv["total"]))
         if si["total"] != expected:
             raise Permanent(f"Stripe invoice {si['id']} totals {si['total']} cents, ERP invoice {inv['tranId']} "
@@ -172,7 +171,7 @@ class Publisher:
                 options={"idempotency_key": f"o2c-ii-{inv['id']}-{n}"}))
             self.queue.checkpoint(scope, f"stripe_line:{n}")
         if missing:   # the invoice's line item ids (il_...) differ from the invoice items' (ii_...)
-            current = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si["id"])))
+            current = self.gw.read(f"/v1/invoices/{si['id']}")
             by_line = {l.get("metadata", {}).get("erp_line"): l for l in current["lines"]["data"]}
         for l in lines:
             n, tax, amount = str(l["line"]), line_tax(l), dec(l["amount"])
