@@ -138,6 +138,7 @@ class Integration:
     def status(self) -> dict[str, Any]:
         d = self.store.data
         return {"config": self.config.public(), "installed": d["installed"], "pending": len(d["pending"]),
+                "worker_errors": list(self.queue.worker_errors),
                 "dead_letters": len(d["dead"]), "events_seen": len(d["events_seen"]),
                 "notifications": d["notifications"], "stats": d["stats"], "poll_watermark": d["poll_watermark"],
                 "billing": {"mode": "on activation" if self.config.bill_on_activation else "nightly billing run",
@@ -216,4 +217,6 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
 
     install(app, sim)
     sim.on_reset(integ.billing.schedule)
+    if live:
+        integ.queue.start_workers(config.workers)
     return app

@@ -9,10 +9,15 @@ transient conditions vendors put in 4xx bodies: Salesforce ``UNABLE_TO_LOCK_ROW`
 any answer with ``Stripe-Should-Retry: true`` and 409 ``idempotency_key_in_use``. A dropped
 connection may come after the write was applied: every create is keyed (external id, Stripe
 idempotency key) or preceded by a read, so the retry finds the record instead of making a second.
+
+Connections are per thread (the integration's workers run jobs at once): each worker keeps its own
+``requests.Session`` per system, so every call reuses a kept-alive connection and no session is
+shared between threads. A ``Retry-After`` on a refusal rides on the Retryable as the least wait.
 """
 from __future__ import annotations
 
 import functools
+import threading
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -47,15 +52,26 @@ def _session(config: Config) -> requests.Session:
     return s
 
 
+def retry_after(headers: Any) -> float | None:
+    """``Retry-After`` in seconds (RFC 9110; the HTTP-date form is not used by these vendors)."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
 def check(resp: requests.Response, what: str) -> requests.Response:
     """Raise Retryable for 429/5xx and transient error codes, AlreadyExists for a duplicate,
     Permanent for other 4xx."""
     if resp.status_code == 429 or resp.status_code >= 500:
-        raise Retryable(f"{what}: HTTP {resp.status_code} {resp.text[:200]}")
+        raise Retryable(f"{what}: HTTP {resp.status_code} {resp.text[:200]}", retry_after(resp.headers))
     if resp.status_code >= 400:
         code = error_code(resp)
         if code in TRANSIENT_SF or code in TRANSIENT_ERP:
-            raise Retryable(f"{what}: HTTP {resp.status_code} {code}")
+            raise Retryable(f"{what}: HTTP {resp.status_code} {code}", retry_after(resp.headers))
         if code in DUPLICATE:
             raise AlreadyExists(f"{what}: HTTP {resp.status_code} {code}: {resp.text[:300]}")
         raise Permanent(f"{what}: HTTP {resp.status_code} {resp.text[:500]}")
@@ -97,8 +113,16 @@ class SalesforceConn:
 
     def __init__(self, config: Config):
         self.config = config
-        self._sf: Salesforce | None = None
+        self._local = threading.local()   # each thread its own session (and login)
         self.org_id: str | None = None   # the connected org (from the OAuth identity URL)
+
+    @property
+    def _sf(self) -> Salesforce | None:
+        return getattr(self._local, "sf", None)
+
+    @_sf.setter
+    def _sf(self, value: Salesforce | None) -> None:
+        self._local.sf = value
 
     def login(self) -> Salesforce:
         c = self.config
@@ -148,6 +172,32 @@ class SalesforceConn:
     def upsert(self, sobject: str, ext_field: str, value: str, fields: dict[str, Any]) -> None:
         self.call(lambda sf: getattr(sf, sobject).upsert(f"{ext_field}/{value}", wire(fields)))
 
+    def upsert_id(self, sobject: str, ext_field: str, value: str, fields: dict[str, Any]) -> str | None:
+        """Upsert and return the record's id from the answer (API 46.0+ answers an update with 200 and
+        the id, a create with 201), or None when the answer carries none (older versions: 204)."""
+        resp = self.call(lambda sf: getattr(sf, sobject).upsert(f"{ext_field}/{value}", wire(fields),
+                                                                 raw_response=True))
+        return (resp.json() or {}).get("id") if resp.status_code in (200, 201) and resp.content else None
+
+    def upsert_many(self, sobject: str, ext_field: str, records: list[dict[str, Any]]) -> list[str]:
+        """sObject Collections upsert (``PATCH composite/sobjects/<sobject>/<field>``, up to 200 records,
+        all or none): one request for many records. A record's error is sorted like a call's."""
+        ids: list[str] = []
+        for i in range(0, len(records), 200):
+            chunk = [{"attributes": {"type": sobject}, **wire(r)} for r in records[i:i + 200]]
+            results = self.call(lambda sf: sf.restful(f"composite/sobjects/{sobject}/{ext_field}", method="PATCH",
+                                                      json={"allOrNone": True, "records": chunk}))
+            for res in results or []:
+                if not res.get("success"):
+                    errors = res.get("errors") or [{}]
+                    code = errors[0].get("statusCode")
+                    text = f"salesforce {sobject} upsert {code}: {errors[0].get('message')}"
+                    if code in TRANSIENT_SF or code == "ALL_OR_NONE_OPERATION_ROLLED_BACK":
+                        raise Retryable(text)
+                    raise (AlreadyExists if code in DUPLICATE else Permanent)(text)
+                ids.append(res["id"])
+        return ids
+
     def create(self, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
         return self.call(lambda sf: getattr(sf, sobject).create(wire(fields)))
 
@@ -180,17 +230,37 @@ def wire(obj: Any) -> Any:
 class StripeConn:
     def __init__(self, config: Config):
         self.config = config
-        http = stripe.RequestsClient(session=_session(config), timeout=config.http_timeout)
-        # The SDK's own retries sleep in real time; this integration retries on the simulated
-        # clock instead, with its own idempotency keys, so SDK retries are off.
-        self.client = stripe.StripeClient(config.stripe_key, base_addresses={"api": config.stripe_url},
-                                          max_network_retries=0, http_client=http)
+        self._local = threading.local()
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        """This thread's client (its own kept-alive session)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            c = self.config
+            http = stripe.RequestsClient(session=_session(c), timeout=c.http_timeout)
+            # The SDK's own retries sleep in real time; this integration retries on the simulated
+            # clock instead, with its own idempotency keys, so SDK retries are off.
+            client = self._local.client = stripe.StripeClient(
+                c.stripe_key, base_addresses={"api": c.stripe_url}, max_network_retries=0, http_client=http)
+        return client
+
+    def read(self, path: str) -> dict[str, Any]:
+        """GET a Stripe object as plain JSON (the SDK's ``raw_request``: same auth, errors and
+        headers, without building typed objects the integration reads as dicts anyway)."""
+        return self.call(lambda c: c.raw_request("get", path).data)
+
+    def post(self, path: str, **params: Any) -> dict[str, Any]:
+        """POST as plain JSON; ``idempotency_key=`` is sent as the ``Idempotency-Key`` header."""
+        return self.call(lambda c: c.raw_request("post", path, **params).data)
 
     def call(self, fn: Callable[[stripe.StripeClient], Any]) -> Any:
         try:
             return fn(self.client)
-        except (stripe.RateLimitError, stripe.APIConnectionError) as exc:
-            raise Retryable(f"stripe {type(exc).__name__}: {exc.user_message or exc}") from exc
+        except stripe.RateLimitError as exc:
+            raise Retryable(f"stripe RateLimitError: {exc.user_message or exc}", retry_after(exc.headers)) from exc
+        except stripe.APIConnectionError as exc:
+            raise Retryable(f"stripe APIConnectionError: {exc.user_message or exc}") from exc
         except stripe.APIError as exc:
             raise Retryable(f"stripe api_error {exc.http_status}") from exc
         except stripe.IdempotencyError as exc:
@@ -250,9 +320,18 @@ class ErpConn:
     def __init__(self, config: Config):
         self.config = config
         self.base = f"{config.erp_url}/services/rest"
-        self.http = _session(config)
-        self.http.auth = OAuth1(config.erp_consumer_key, config.erp_consumer_secret, config.erp_token_id,
-                                config.erp_token_secret, signature_method="HMAC-SHA256", realm=config.erp_account)
+        self._local = threading.local()
+
+    @property
+    def http(self) -> requests.Session:
+        """This thread's session (kept alive), signing every request with OAuth 1.0a."""
+        session = getattr(self._local, "http", None)
+        if session is None:
+            c = self.config
+            session = self._local.http = _session(c)
+            session.auth = OAuth1(c.erp_consumer_key, c.erp_consumer_secret, c.erp_token_id, c.erp_token_secret,
+                                  signature_method="HMAC-SHA256", realm=c.erp_account)
+        return session
 
     @transient_network
     def request(self, method: str, path: str, allow: tuple[int, ...] = (), **kw) -> requests.Response:

@@ -48,7 +48,14 @@ class Config:
     # all, so an outage of a couple of hours delays work instead of dead-lettering it.
     retry_schedule: list[float] = field(default_factory=lambda: [2, 4, 8, 16, 32, 64, 128, 300, 600, 1800,
                                                                  3600, 3600, 7200])
+    # On a running clock (scaled or real) every retry also waits at least this many WALL seconds,
+    # doubling per attempt up to retry_wall_cap: a fast clock never turns back-off into hammering.
+    retry_wall_floor: float = 0.5
+    retry_wall_cap: float = 30.0
     http_timeout: float = 30.0
+    # Live: worker threads running independent jobs at once (jobs of one order, or of one Stripe
+    # invoice, still one at a time). 0 runs every job on the clock's thread. Read when the server starts.
+    workers: int = 8
 
     def validate(self) -> None:
         if self.payment_sync not in PAYMENT_SYNC:
@@ -59,6 +66,12 @@ class Config:
             raise ValueError("terms_days must be one of 0 (due on receipt), 15, 30, 45, 60")
         if self.poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 0 <= self.workers <= 64:
+            raise ValueError("workers must be a whole number from 0 to 64")
+        for name in ("retry_wall_floor", "retry_wall_cap"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600:
+                raise ValueError(f"{name} must be a number of seconds from 0 to 3600")
         if not isinstance(self.bill_on_activation, bool):
             raise ValueError("bill_on_activation must be true or false")
         if isinstance(self.billing_run_hour, bool) or not isinstance(self.billing_run_hour, int) \

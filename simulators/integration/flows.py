@@ -140,7 +140,8 @@ class Flows:
         self.sf.update("Order", order["Id"], fields)
         q.forget(scope)
         if self.config.bill_on_activation:
-            self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"], "lines": _fingerprint(order)})
+            self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"], "lines": _fingerprint(order),
+                                                        "taxes": priced["taxes"]})
 
     @staticmethod
     def _so_lines(order: dict[str, Any], taxes: list[Decimal]) -> list[dict[str, Any]]:
@@ -206,7 +207,7 @@ class Flows:
         if not q.checkpoints(scope).get("tax_committed"):
             inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
             if inv is None:
-                estimate = self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
+                estimate = self._estimate(order, payload)
                 self._ready_to_bill(order, estimate, payload.get("lines"))
                 try:
                     self.erp.transform("salesOrder", f"eid:{order['key']}", "invoice", {
@@ -220,6 +221,14 @@ class Flows:
             self._commit_tax(order, inv)
             q.checkpoint(scope, "tax_committed", inv["tranId"])
         q.submit("publish", order["Id"], {"order_id": order["Id"]})
+
+    def _estimate(self, order: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        """The lines' tax to bill: the estimate the order step has just made for exactly these lines
+        (billing on activation: carried in the job), else a fresh AvaTax SalesOrder estimate."""
+        taxes = payload.get("taxes")
+        if taxes and payload.get("lines") == _fingerprint(order) and len(taxes) == len(order["lines"]):
+            return {"lines": [{"tax": t} for t in taxes]}
+        return self.tax.create(self.tax_model(order, "SalesOrder", f"EST-{order['key']}", False))
 
     def _ready_to_bill(self, order: dict[str, Any], estimate: dict[str, Any], synced: str | None = None) -> None:
         """Bill what the order says now: if an amendment has not reached the sales order yet (its

@@ -9,17 +9,38 @@ retry continues where the last attempt stopped instead of starting over. An atte
 at least one new step counts as progress: the back-off starts again from its first delay (at most
 ``MAX_ATTEMPTS`` attempts in all), so a long job under a steady trickle of faults is never given up
 while it is still moving.
+
+Live, on a running clock (scaled or real), due jobs run on a bounded pool of worker threads
+(``Config.workers``) instead of the clock's one thread: independent jobs overlap their waits on the
+four systems. Two jobs of the same lane never run at once and run in the order they fell due: the
+lane of a job is its order (order, bill, publish and cancel jobs of one Salesforce order), its
+Stripe invoice (payment events), or else the job itself. On a frozen clock, and in-process, every
+job runs inline on the thread that moves the clock, so ``settle()`` and ``advance()`` stay
+deterministic.
+
+Back-off is in simulated time (``Config.retry_schedule``) with a floor in wall time
+(``retry_wall_floor``, doubling per attempt up to ``retry_wall_cap``) on a running clock: at x60 a
+2-second back-off would otherwise be 33 ms of wall time, a hammering loop against a vendor that is
+refusing work. A vendor's ``Retry-After`` (seconds, as the vendors mean it: wall time) is honoured
+as the least wait.
 """
 from __future__ import annotations
 
+import threading
 import traceback
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ..core.clock import iso
 
 
 class Retryable(Exception):
-    """A transient failure: try again later."""
+    """A transient failure: try again later (not before ``retry_after`` seconds when the vendor said so)."""
+
+    def __init__(self, message: str = "", retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Permanent(Exception):
@@ -34,6 +55,17 @@ class AlreadyExists(Retryable):
 
 
 MAX_ATTEMPTS = 60   # attempts in all for one job, progress or not (the schedule restarts on progress)
+ORDER_JOBS = ("order", "bill", "publish", "cancel")
+
+
+def lane_of(job: dict[str, Any], job_key: str) -> str:
+    """Jobs of one lane never run at the same time (see the module's notes)."""
+    payload = job.get("payload") or {}
+    if job.get("kind") in ORDER_JOBS and payload.get("order_id"):
+        return f"order:{payload['order_id']}"
+    if job.get("kind") == "stripe_event" and payload.get("invoice"):
+        return f"invoice:{payload['invoice']}"
+    return job_key
 
 
 class WorkQueue:
@@ -42,7 +74,71 @@ class WorkQueue:
         self.config = config
         self.store = store
         self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {}
-        self._progress = False
+        self._local = threading.local()          # per worker: did this attempt finish a new step?
+        self._pool: ThreadPoolExecutor | None = None
+        self._lanes: dict[str, deque[str]] = {}  # lane -> job keys waiting behind the running one
+        self._lanes_lock = threading.Lock()
+        self.worker_errors: list[str] = []
+
+    # ---- workers ----------------------------------------------------------------------------------
+    def start_workers(self, n: int) -> None:
+        """Run due jobs on ``n`` worker threads while the clock is running (0: on the clock's thread)."""
+        if n > 0 and self._pool is None:
+            self._pool = ThreadPoolExecutor(n, thread_name_prefix="integration-worker")
+
+    @property
+    def _progress(self) -> bool:
+        return getattr(self._local, "progress", False)
+
+    @_progress.setter
+    def _progress(self, value: bool) -> None:
+        self._local.progress = value
+
+    def _count(self, stat: str, n: int = 1) -> None:
+        with self.store.lock:
+            stats = self.data["stats"]
+            stats[stat] = stats.get(stat, 0) + n
+
+    def _dispatch(self, job_key: str) -> None:
+        """The clock says the job is due: run it here (frozen clock, no pool) or on its lane."""
+        job = self.data["pending"].get(job_key)
+        if job is None:
+            return
+        if self._pool is None or self.sim.clock.mode == "frozen":
+            self._run(job_key)
+            return
+        lane = lane_of(job, job_key)
+        with self._lanes_lock:
+            waiting = self._lanes.get(lane)
+            if waiting is not None:   # a job of this lane is running: this one runs after it
+                waiting.append(job_key)
+                return
+            self._lanes[lane] = deque()
+        self._pool.submit(self._drain, lane, job_key)
+
+    def _drain(self, lane: str, job_key: str) -> None:
+        while True:
+            try:
+                self._run(job_key)
+            except BaseException as exc:  # _run dead-letters failures itself; keep the lane moving
+                self.worker_errors = (self.worker_errors + [f"{job_key}: {exc!r}"])[-20:]
+            with self._lanes_lock:
+                waiting = self._lanes[lane]
+                if not waiting:
+                    del self._lanes[lane]
+                    return
+                job_key = waiting.popleft()
+
+    def backoff(self, attempt: int, exc: Retryable) -> float:
+        """Simulated seconds before the next attempt: the schedule's, at least ``Retry-After`` and,
+        on a running clock, at least the wall-time floor for this attempt."""
+        delay = float(self.config.retry_schedule[attempt - 1])
+        clock = self.sim.clock
+        if clock.mode == "frozen":
+            return max(delay, float(exc.retry_after or 0))
+        floor = min(self.config.retry_wall_floor * 2 ** (attempt - 1), self.config.retry_wall_cap)
+        wall = max(floor, float(exc.retry_after or 0))
+        return max(delay, wall * clock.rate)
 
     # ---- checkpoints ---------------------------------------------------------------------------
     def checkpoints(self, scope: str) -> dict[str, Any]:
@@ -72,13 +168,15 @@ class WorkQueue:
 
     def submit(self, kind: str, key: str, payload: dict[str, Any] | None = None, delay: float = 0.0) -> bool:
         """Queue work; a job of the same kind and key already waiting is not queued twice."""
-        pending = self.data["pending"]
         job_key = f"{kind}:{key}"
-        if job_key in pending:
-            return False
-        pending[job_key] = {"kind": kind, "key": key, "payload": payload or {}, "attempts": 0,
-                            "first_at": iso(self.sim.now()), "errors": []}
-        self.sim.clock.schedule(delay, lambda: self._run(job_key), name=f"integration {job_key}", owner=self.sim.name)
+        with self.store.lock:
+            pending = self.data["pending"]
+            if job_key in pending:
+                return False
+            pending[job_key] = {"kind": kind, "key": key, "payload": payload or {}, "attempts": 0,
+                                "first_at": iso(self.sim.now()), "errors": []}
+        self.sim.clock.schedule(delay, lambda: self._dispatch(job_key), name=f"integration {job_key}",
+                                owner=self.sim.name)
         return True
 
     def _run(self, job_key: str) -> None:
@@ -97,8 +195,8 @@ class WorkQueue:
                 job["attempts"] = 1
                 job["progressed"] = job.get("progressed", 0) + 1
             if job["attempts"] <= len(schedule) and job["total_attempts"] < MAX_ATTEMPTS:
-                self.data["stats"]["retries"] += 1
-                self.sim.clock.schedule(schedule[job["attempts"] - 1], lambda: self._run(job_key),
+                self._count("retries")
+                self.sim.clock.schedule(self.backoff(job["attempts"], exc), lambda: self._dispatch(job_key),
                                         name=f"retry {job_key}", owner=self.sim.name)
                 return
             self._dead(job_key, f"gave up after {job['attempts']} attempts: {exc}")
@@ -108,21 +206,24 @@ class WorkQueue:
                 traceback.format_exception_only(type(exc), exc)).strip()
             self._dead(job_key, detail)
             return
-        self.data["pending"].pop(job_key, None)
-        self.data["stats"]["done"] += 1
+        with self.store.lock:
+            self.data["pending"].pop(job_key, None)
+            self.data["stats"]["done"] += 1
 
     def _dead(self, job_key: str, reason: str) -> None:
-        job = self.data["pending"].pop(job_key)
-        job.update(reason=reason, dead_at=iso(self.sim.now()), id=f"dl_{len(self.data['dead']) + 1}")
-        self.data["dead"].append(job)
-        self.data["stats"]["dead"] += 1
+        with self.store.lock:
+            job = self.data["pending"].pop(job_key)
+            job.update(reason=reason, dead_at=iso(self.sim.now()), id=f"dl_{len(self.data['dead']) + 1}")
+            self.data["dead"].append(job)
+            self.data["stats"]["dead"] += 1
 
     def retry_dead(self, dead_id: str | None = None) -> int:
         keep, again = [], []
-        for job in self.data["dead"]:
-            (again if dead_id in (None, job["id"]) else keep).append(job)
-        self.data["dead"] = keep
+        with self.store.lock:
+            for job in self.data["dead"]:
+                (again if dead_id in (None, job["id"]) else keep).append(job)
+            self.data["dead"] = keep
         for job in again:
             self.submit(job["kind"], job["key"], job["payload"])
-        self.data["stats"]["dead_retried"] = self.data["stats"].get("dead_retried", 0) + len(again)
+        self._count("dead_retried", len(again))
         return len(again)

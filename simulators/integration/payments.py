@@ -55,7 +55,7 @@ class Payments:
         sid = self._stripe_invoice_for(str(inv["id"]))
         if sid is None:
             return
-        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(sid)))
+        si = self.gw.read(f"/v1/invoices/{sid}")
         if si["status"] == "open":
             self.gw.call(lambda c: c.v1.invoices.void_invoice(sid, options={"idempotency_key": f"o2c-void-{sid}"}))
         elif si["status"] == "draft":
@@ -91,17 +91,28 @@ class Payments:
         except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
             self.data["stats"]["webhooks_rejected"] += 1
             return 400, f"rejected: {exc}"
-        self.enqueue(event.id, event.type, event.created)
+        self.enqueue(event.id, event.type, event.created, *_invoice_of(event))
         return 200, "ok"
 
-    def enqueue(self, event_id: str, event_type: str, created: int) -> None:
-        seen = self.data["events_seen"]
-        if event_id in seen:
-            self.data["stats"]["duplicates_ignored"] += 1
-            return
-        seen[event_id] = {"type": event_type, "created": created, "received_at": iso(self.app.now())}
+    def enqueue(self, event_id: str, event_type: str, created: int, invoice: str | None = None,
+                state: str | None = None) -> None:
+        """Queue an event's job. An invoice event (signed webhook, or read from /v1/events) carries its
+        invoice id, type, time and the invoice's state in the event (``status:amount_paid``), so its
+        job reads the invoice itself and not the event again; the invoice id is also the job's lane
+        (one invoice's events never run at the same time)."""
+        with self.app.store.lock:
+            seen = self.data["events_seen"]
+            if event_id in seen:
+                self.data["stats"]["duplicates_ignored"] += 1
+                return
+            seen[event_id] = {"type": event_type, "created": created, "received_at": iso(self.app.now())}
         if event_type in EVENTS:
-            self.app.queue.submit("stripe_event", event_id, {"event_id": event_id})
+            payload: dict[str, Any] = {"event_id": event_id}
+            if invoice:
+                payload.update(invoice=invoice, type=event_type, created=created)
+                if state:
+                    payload["state"] = state
+            self.app.queue.submit("stripe_event", event_id, payload)
 
     def poll(self, payload: dict[str, Any]) -> None:
         """Polling mode: read /v1/events newer than the last event seen (``ending_before`` = that
@@ -117,7 +128,7 @@ class Payments:
                 self.data["poll_cursor"] = cursor = None   # the cursor event expired: fall back
                 events = self._events_since(None)
             for e in events:
-                self.enqueue(e.id, e.type, e.created)
+                self.enqueue(e.id, e.type, e.created, *_invoice_of(e))
                 self.data["poll_watermark"] = max(self.data.get("poll_watermark") or 0, e.created)
                 self.data["poll_cursor"] = e.id
             self.data["stats"]["polls"] += 1
@@ -137,6 +148,16 @@ class Payments:
         return listed if cursor else listed[::-1]   # a created-filtered list comes newest first
 
     def handle_event(self, payload: dict[str, Any]) -> None:
+        if payload.get("invoice") and payload.get("type"):   # fetch-on-notify: the invoice is read afresh
+            if payload["type"] != "invoice.payment_failed" and payload.get("state") and (
+                    _nothing_to_sync(payload["state"]) or
+                    self.app.queue.checkpoints(f"stripe:{payload['invoice']}").get("synced") == payload["state"]):
+                # the event shows a state with nothing to do, or one already synced: a later change of
+                # the invoice comes with an event of its own, which reads the invoice then
+                return
+            self.sync_invoice(payload["invoice"], {"id": payload["event_id"], "type": payload["type"],
+                                                   "created": payload.get("created")})
+            return
         event = _obj(self.gw.call(lambda c: c.v1.events.retrieve(payload["event_id"])))
         obj = event["data"]["object"]
         kind = event["type"]
@@ -163,10 +184,12 @@ class Payments:
         synced (status and amount paid) is a checkpoint: the second and third event about the
         same change (``invoice_payment.paid``, ``invoice.payment_succeeded``, ``invoice.paid``)
         cost one read, not a second round of look-ups."""
-        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(stripe_invoice_id)))
+        si = self.gw.read(f"/v1/invoices/{stripe_invoice_id}")
         scope, state = f"stripe:{si['id']}", f"{si['status']}:{si['amount_paid']}"
         if event["type"] != "invoice.payment_failed" and self.app.queue.checkpoints(scope).get("synced") == state:
             return
+        if event["type"] != "invoice.payment_failed" and _nothing_to_sync(state):
+            return   # nothing paid, voided or written off yet (e.g. invoice.finalized)
         mirror = self._mirror_for(si)
         if mirror is None:
             return  # not one of ours
@@ -195,7 +218,7 @@ class Payments:
             pi_id = (pay.get("payment") or {}).get("payment_intent")
             if not pi_id or not pay.get("amount_paid"):
                 continue
-            pi = _obj(self.gw.call(lambda c: c.v1.payment_intents.retrieve(pi_id)))
+            pi = self.gw.read(f"/v1/payment_intents/{pi_id}")
             paid_at = (pay.get("status_transitions") or {}).get("paid_at") or si["created"]
             parts.append((pi.get("latest_charge"), Decimal(pay["amount_paid"]) / 100, paid_at))
         rest = Decimal(si["amount_paid"]) / 100 - sum((a for _, a, _ in parts), Decimal("0"))
@@ -330,6 +353,27 @@ def _credit_items(inv: dict[str, Any], refund: Decimal) -> list[dict[str, Any]]:
         tax = money(share * line_tax(l) / line_total)
         items.append({"line": l["line"], "amount": share - tax, "custcol_ava_taxamount": tax})
     return items
+
+
+def _nothing_to_sync(state: str) -> bool:
+    """An invoice state (``status:amount_paid``) that asks nothing of the mirror or the ERP."""
+    status, _, paid = state.partition(":")
+    return status in ("draft", "open") and paid in ("0", "")
+
+
+def _invoice_of(event: Any) -> tuple[str | None, str | None]:
+    """The Stripe invoice an invoice event is about (``invoice.*``: the object; ``invoice_payment.paid``:
+    its ``invoice``) and, for ``invoice.*``, the invoice's state in the event; (None, None) otherwise."""
+    event = _obj(event)
+    etype = event.get("type") or ""
+    obj = (event.get("data") or {}).get("object") or {}
+    if etype.startswith("invoice."):
+        state = f"{obj['status']}:{obj['amount_paid']}" if "status" in obj and "amount_paid" in obj else None
+        return obj.get("id"), state
+    if etype == "invoice_payment.paid":
+        inv = obj.get("invoice")
+        return (inv if isinstance(inv, str) else (inv or {}).get("id")), None
+    return None, None
 
 
 def _ref_id(value: Any) -> str:

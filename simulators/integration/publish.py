@@ -56,7 +56,7 @@ class Publisher:
         si = done.get("finalized") or self._finalize(scope, si_id, customer, inv, lines)
         if not done.get("mirror_linked"):
             if not isinstance(si, dict):
-                si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si_id)))
+                si = self.gw.read(f"/v1/invoices/{si_id}")
             self.sf.update("blng__Invoice__c", mirror_id, {"Stripe_Invoice_Id__c": si["id"],
                                                            "Hosted_Invoice_URL__c": si.get("hosted_invoice_url")})
             self.queue.checkpoint(scope, "mirror_linked")
@@ -86,8 +86,8 @@ class Publisher:
         existing = self.sf.query(f"SELECT Id FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
         if not existing:
             fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": dec(inv["total"])})
-        self.sf.upsert("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), fields)
-        return self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"]
+        mirror_id = self.sf.upsert_id("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), fields)
+        return mirror_id or self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"]
 
     def _jurisdictions(self, code: str) -> str | None:
         """The committed tax document's summary, one ``name|rate|tax`` line per jurisdiction, for the
@@ -99,17 +99,20 @@ class Publisher:
                          f"|{Decimal(str(s['rate']))}|{dec(s['tax'])}" for s in doc.get("summary") or []) or None
 
     def _mirror_lines(self, inv: dict[str, Any], lines: list[dict[str, Any]], mirror_id: str) -> None:
+        """Every line in one sObject Collections upsert by ``ERP_Line_Key__c``."""
         have = {r["ERP_Line_Key__c"] for r in self.sf.query(
             f"SELECT ERP_Line_Key__c FROM blng__InvoiceLine__c WHERE blng__Invoice__c = '{mirror_id}'")}
+        records = []
         for l in lines:
             line_key = f"{inv['id']}-{l['line']}"
             # the master-detail parent is create-only: send it only when the line is new
             parent = {} if line_key in have else {"blng__Invoice__c": mirror_id}
-            self.sf.upsert("blng__InvoiceLine__c", "ERP_Line_Key__c", line_key, {
-                **parent, "Name": _line_name(l, line_key), "blng__Quantity__c": float(l["quantity"]),
-                "blng__UnitPrice__c": dec(l["rate"]), "blng__Subtotal__c": dec(l["amount"]),
-                "blng__TaxAmount__c": line_tax(l),
+            records.append({
+                "ERP_Line_Key__c": line_key, **parent, "Name": _line_name(l, line_key),
+                "blng__Quantity__c": float(l["quantity"]), "blng__UnitPrice__c": dec(l["rate"]),
+                "blng__Subtotal__c": dec(l["amount"]), "blng__TaxAmount__c": line_tax(l),
                 "blng__TotalAmount__c": dec(l["amount"]) + line_tax(l)})
+        self.sf.upsert_many("blng__InvoiceLine__c", "ERP_Line_Key__c", records)
 
     def ensure_customer(self, order: dict[str, Any]) -> str:
         """The account's Stripe customer: checkpointed per customer key, created with a stable
@@ -143,12 +146,11 @@ class Publisher:
     def _finalize(self, scope: str, si_id: str, customer: str, inv: dict[str, Any],
                   lines: list[dict[str, Any]]) -> dict[str, Any]:
         """Lines, each line's tax, then finalize; checks the total against the ERP invoice."""
-        si = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si_id)))
+        si = self.gw.read(f"/v1/invoices/{si_id}")
         if si["status"] == "draft":
             self._fill_draft(scope, si, customer, inv, lines)
-            si = _obj(self.gw.call(lambda c: c.v1.invoices.finalize_invoice(
-                si_id, params={"auto_advance": False},
-                options={"idempotency_key": f"o2c-inv-{inv['id']}-finalize"})))
+            si = self.gw.post(f"/v1/invoices/{si_id}/finalize", auto_advance=False,
+                              idempotency_key=f"o2c-inv-{inv['id']}-finalize")
         expected = cents(dec(inv["total"]))
         if si["total"] != expected:
             raise Permanent(f"Stripe invoice {si['id']} totals {si['total']} cents, ERP invoice {inv['tranId']} "
@@ -169,7 +171,7 @@ class Publisher:
                 options={"idempotency_key": f"o2c-ii-{inv['id']}-{n}"}))
             self.queue.checkpoint(scope, f"stripe_line:{n}")
         if missing:   # the invoice's line item ids (il_...) differ from the invoice items' (ii_...)
-            current = _obj(self.gw.call(lambda c: c.v1.invoices.retrieve(si["id"])))
+            current = self.gw.read(f"/v1/invoices/{si['id']}")
             by_line = {l.get("metadata", {}).get("erp_line"): l for l in current["lines"]["data"]}
         for l in lines:
             n, tax, amount = str(l["line"]), line_tax(l), dec(l["amount"])
