@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import requests
 
 from .core.jsonutil import money
-from .integration.clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
+from .clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
 from .reconcile import Endpoints, Report, reconcile
 
 CARDS = {"visa": "4242424242424242", "declined": "4000000000000002", "insufficient_funds": "4000000000009995",
@@ -206,7 +206,7 @@ class Lifecycle:
 
     @staticmethod
     def _sf_error(fn) -> str | None:
-        from .integration.jobs import Permanent, Retryable
+        from .clients import Permanent, Retryable
         try:
             fn()
         except (Permanent, Retryable) as exc:

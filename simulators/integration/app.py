@@ -16,11 +16,11 @@ from ..core.clock import SimClock
 from ..core.errors import SimError
 from ..core.sim import Sim, Vendor, install, json_response
 from .billing import BillingRun
-from .clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
+from ..clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
 from .config import Config
 from .flows import Flows
 from .jobs import WorkQueue
-from .jobs import Retryable
+from ..clients import Retryable
 from .payments import Payments
 from .publish import Publisher
 

@@ -4,42 +4,23 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..clients.settings import Connections
+
 PAYMENT_SYNC = ("webhook", "polling")
 SYSTEMS_OF_RECORD = ("erp", "salesforce")
 
 
 @dataclass
-class Config:
+class Config(Connections):
+    """The reference integration's settings: the systems' endpoints and credentials (``Connections``)
+    and how it syncs, bills and retries."""
     payment_sync: str = "webhook"          # webhook | polling
     poll_interval: float = 300.0           # simulated seconds between /v1/events polls
     system_of_record: str = "erp"          # erp | salesforce (Revenue-Cloud style)
     terms_days: int = 30                   # Net 30 (0 = due on receipt, 15, 45, 60)
     bill_on_activation: bool = True        # bill as soon as the sales order exists; else on the daily billing run
     billing_run_hour: int = 2              # the daily billing run's UTC hour (0-23) when not billing on activation
-    company_code: str = "DEFAULT"          # AvaTax company
-    currency: str = "usd"
-    # Where the systems are (in-process defaults: the vendors' real hostnames).
-    salesforce_url: str = "https://o2c.my.salesforce.com"
-    salesforce_login: str = "https://login.salesforce.com"
-    stripe_url: str = "https://api.stripe.com"
-    avalara_url: str = "https://sandbox-rest.avatax.com"
-    erp_url: str = "https://o2c-sb1.suitetalk.api.netsuite.com"
     own_url: str = "https://integration.o2c.test"   # where webhooks and notifications reach us
-    ca_bundle: str | None = None           # the harness CA for the HTTPS fakes (live)
-    # Credentials (the harness defaults).
-    sf_username: str = "integration@o2c.test"
-    sf_password: str = "o2c-password"
-    sf_token: str = "O2CTOKEN"
-    sf_client_id: str = "o2c-client-id"
-    sf_client_secret: str = "o2c-client-secret"
-    stripe_key: str = "sk_test_o2c_integration"
-    avalara_account: str = "123456"
-    avalara_license: str = "o2c-license-key"
-    erp_account: str = "O2C_SB1"
-    erp_consumer_key: str = "o2c-consumer-key"
-    erp_consumer_secret: str = "o2c-consumer-secret"
-    erp_token_id: str = "o2c-token-id"
-    erp_token_secret: str = "o2c-token-secret"
     # The run's control token (live): sent as X-Sim-Token when the integration uses a fake's control
     # plane (Salesforce setup at install). Set by the server at start, never through /_integration/config.
     control_token: str | None = None
@@ -52,7 +33,6 @@ class Config:
     # doubling per attempt up to retry_wall_cap: a fast clock never turns back-off into hammering.
     retry_wall_floor: float = 0.5
     retry_wall_cap: float = 30.0
-    http_timeout: float = 30.0
     # Live: worker threads running independent jobs at once (jobs of one order, or of one Stripe
     # invoice, still one at a time). 0 runs every job on the clock's thread. Read when the server starts.
     workers: int = 8

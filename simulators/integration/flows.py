@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..core.jsonutil import money
-from .jobs import AlreadyExists, Permanent, Retryable
+from ..clients import AlreadyExists, Permanent, Retryable
 
 ORDER_SOQL = (
     "SELECT Id, OrderNumber, Order_Key__c, Status, AccountId, EffectiveDate, ShippingStreet, ShippingCity, "

@@ -33,25 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ..core.clock import iso
-
-
-class Retryable(Exception):
-    """A transient failure: try again later (not before ``retry_after`` seconds when the vendor said so)."""
-
-    def __init__(self, message: str = "", retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class Permanent(Exception):
-    """A failure that retrying will not fix: dead-letter it at once."""
-
-
-class AlreadyExists(Retryable):
-    """The system refused a create because the record is already there (ERP ``DUP_RCRD``,
-    Salesforce ``DUPLICATE_VALUE``): another worker or an earlier attempt won the race. Callers
-    that can, re-read the record and carry on when it matches; one that escapes a job is retried
-    like any transient failure, and the retry's look-before-create finds the record."""
+from ..clients.errors import Permanent, Retryable
 
 
 MAX_ATTEMPTS = 60   # attempts in all for one job, progress or not (the schedule restarts on progress)

@@ -25,7 +25,7 @@ import stripe
 from ..core.clock import iso
 from ..core.jsonutil import money
 from .flows import dec, line_tax
-from .jobs import AlreadyExists, Permanent
+from ..clients import AlreadyExists, Permanent
 
 TOLERANCE = 300  # seconds, stripe.Webhook.DEFAULT_TOLERANCE
 EVENTS = ["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.voided",

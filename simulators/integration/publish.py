@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from .flows import _lines, cents, dec, line_tax
-from .jobs import Permanent
+from ..clients import Permanent
 
 
 def _obj(x: Any) -> dict[str, Any]:

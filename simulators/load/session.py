@@ -88,8 +88,8 @@ def load_config() -> dict[str, Any]:
 
 def observer_conns(cfg: dict[str, Any]):
     """Salesforce and ERP connections for the watcher (not personas: their calls are not rows)."""
-    from simulators.integration.clients import ErpConn, SalesforceConn
-    from simulators.integration.config import Config
+    from simulators.clients import ErpConn, SalesforceConn
+    from simulators.clients import Connections as Config
     urls = cfg["urls"]
     c = Config(salesforce_url=urls["salesforce"], stripe_url=urls["stripe"], avalara_url=urls["avalara"],
                erp_url=urls["erp"], ca_bundle=cfg.get("ca"))

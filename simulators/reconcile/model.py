@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..core.jsonutil import money
-from ..integration.config import Config
+from ..clients import Connections
 
 LOST = "lost/altered"      # the books are wrong
 UNFINISHED = "unfinished"  # the books are not finished: the integration still has (or gave up) work for it
@@ -138,6 +138,6 @@ class Endpoints:
         return cls(h.url("salesforce"), h.url("stripe"), h.url("avalara"), h.url("erp"), ca, system_of_record,
                    integration, getattr(h, "control_token", None))
 
-    def config(self) -> Config:
-        return Config(salesforce_url=self.salesforce, stripe_url=self.stripe, avalara_url=self.avalara,
+    def config(self) -> Connections:
+        return Connections(salesforce_url=self.salesforce, stripe_url=self.stripe, avalara_url=self.avalara,
                       erp_url=self.erp, ca_bundle=self.ca_bundle, stripe_key="sk_test_o2c_reconcile")

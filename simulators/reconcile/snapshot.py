@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..integration.clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
+from ..clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
 from .model import Endpoints
 
 PAGE = 1000           # AvaTax's maximum $top

@@ -12,9 +12,10 @@ import requests
 from simulators.core.clock import SimClock
 from simulators.core.store import Store
 from simulators.integration.app import _state
-from simulators.integration.clients import check
+from simulators.clients import check
 from simulators.integration.config import Config
-from simulators.integration.jobs import Retryable, WorkQueue, lane_of
+from simulators.clients import Retryable
+from simulators.integration.jobs import WorkQueue, lane_of
 
 
 def queue(mode: str = "scaled", rate: float = 60.0, workers: int = 4, **settings) -> WorkQueue:

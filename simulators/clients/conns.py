@@ -30,8 +30,8 @@ from simple_salesforce.exceptions import (SalesforceError, SalesforceExpiredSess
                                           SalesforceMalformedRequest, SalesforceRefusedRequest,
                                           SalesforceResourceNotFound)
 
-from .config import Config
-from .jobs import AlreadyExists, Permanent, Retryable
+from .errors import AlreadyExists, Permanent, Retryable
+from .settings import Connections as Config
 
 TRANSIENT_SF = {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "INVALID_SESSION_ID",
                 "UNKNOWN_EXCEPTION"}
