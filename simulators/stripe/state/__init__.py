@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .balance import BalanceMixin
+from .credit_notes import CreditNotesMixin
 from .customers import CustomersMixin
 from .events import SCHEDULES, EventsMixin
 from .idempotency import IdempotencyMixin
@@ -16,7 +18,8 @@ from .refunds import RefundsMixin
 
 
 class StripeState(InvoicesMixin, InvoicePaymentsMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin,
-                  IdempotencyMixin, PreviewMixin, PaymentMethodsMixin, RefundsMixin):
+                  IdempotencyMixin, PreviewMixin, PaymentMethodsMixin, RefundsMixin, CreditNotesMixin,
+                  BalanceMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None
