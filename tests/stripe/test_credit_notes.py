@@ -153,3 +153,41 @@ def test_balance_transactions_for_charges_and_refunds(sc):
     assert rbt.type == "refund" and rbt.amount == -4000 and rbt.fee == 0 and rbt.net == -4000
     assert [t.id for t in sc.v1.balance_transactions.list({"type": "refund"}).data] == [rbt.id]
     assert [t.id for t in sc.v1.balance_transactions.list({"source": charge.id}).data] == [bt.id]
+
+
+def test_tax_rates_crud(sc):
+    rate = sc.v1.tax_rates.create({"display_name": "VAT", "percentage": "19.5", "inclusive": True,
+                                   "country": "DE", "jurisdiction": "DE"})
+    assert rate.active is True and rate.percentage == 19.5 and rate.inclusive is True
+    other = sc.v1.tax_rates.create({"display_name": "Sales tax", "percentage": "7.25", "inclusive": False})
+    upd = sc.v1.tax_rates.update(rate.id, {"active": False, "description": "German VAT"})
+    assert upd.active is False and upd.description == "German VAT" and upd.percentage == 19.5
+    assert [r.id for r in sc.v1.tax_rates.list({"active": True}).data] == [other.id]
+    assert [r.id for r in sc.v1.tax_rates.list({"inclusive": True}).data] == [rate.id]
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        sc.v1.tax_rates.create({"display_name": "Bad", "percentage": "101", "inclusive": False})
+    assert exc.value.param == "percentage"
+
+
+@pytest.mark.parametrize("kind,good,bad,country", [
+    ("eu_vat", "DE123456789", "DX123456789", "DE"), ("eu_vat", "EL123456789", "123456789", "GR"),
+    ("gb_vat", "GB123456789", "GB12345", "GB"), ("us_ein", "12-3456789", "123456789", "US"),
+    ("ca_bn", "123456789", "12345678", "CA"), ("au_abn", "12345678912", "1234567891", "AU"),
+    ("in_gst", "12ABCDE3456FGZH", "12ABCDE3456FGXH", "IN"), ("jp_cn", "1234567891234", "123456789123", "JP"),
+    ("ch_vat", "CHE-123.456.789 MWST", "CHE-123456789", "CH"), ("no_vat", "123456789MVA", "123456789", "NO"),
+    ("br_cnpj", "01.234.456/5432-10", "01234456543210", "BR"), ("za_vat", "4123456789", "5123456789", "ZA"),
+])
+def test_customer_tax_ids_validated_per_type(sc, kind, good, bad, country):
+    cus = sc.v1.customers.create({"name": "Tax Co"})
+    tid = sc.v1.customers.tax_ids.create(cus.id, {"type": kind, "value": good})
+    assert tid.country == country and tid.value == good and tid.owner.customer == cus.id
+    assert tid.verification.status == ("pending" if kind in ("eu_vat", "gb_vat", "au_abn") else "unavailable")
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        sc.v1.customers.tax_ids.create(cus.id, {"type": kind, "value": bad})
+    assert exc.value.code == "tax_id_invalid" and exc.value.param == "value"
+    assert [t.id for t in sc.v1.customers.tax_ids.list(cus.id).data] == [tid.id]
+    assert sc.v1.customers.tax_ids.retrieve(cus.id, tid.id).type == kind
+    assert sc.v1.customers.tax_ids.delete(cus.id, tid.id).deleted is True
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        sc.v1.customers.tax_ids.retrieve(cus.id, tid.id)
+    assert exc.value.http_status == 404

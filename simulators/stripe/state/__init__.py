@@ -15,11 +15,12 @@ from .payment_methods import PaymentMethodsMixin
 from .payments import PaymentsMixin
 from .preview import PreviewMixin
 from .refunds import RefundsMixin
+from .taxes import TaxesMixin
 
 
 class StripeState(InvoicesMixin, InvoicePaymentsMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin,
                   IdempotencyMixin, PreviewMixin, PaymentMethodsMixin, RefundsMixin, CreditNotesMixin,
-                  BalanceMixin):
+                  BalanceMixin, TaxesMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None
