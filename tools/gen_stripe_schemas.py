@@ -49,6 +49,7 @@ DECIMAL = r"-?[0-9]+(\.[0-9]+)?"
 MODULES = {
     "customers.payment_methods": "customer_list_payment_methods",
     "invoices.finalize": "invoice_finalize_invoice",
+    "credit_notes.void": "credit_note_void_credit_note",
     "invoices.send": "invoice_send_invoice",
     "invoices.void": "invoice_void_invoice",
     "invoices.upcoming": "invoice_create_preview",
@@ -212,9 +213,10 @@ def object_schema(cls: type, depth: int = 0, skip: frozenset[str] = frozenset())
 
 
 def operations() -> list[tuple[str, str, str]]:
-    from simulators.stripe import routes_billing, routes_core, routes_payments, routes_search
+    from simulators.stripe import routes_billing, routes_core, routes_credit, routes_payments, routes_search
+    from simulators.stripe import routes_taxes
     return [(method, rule, op) for table in (routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE,
-                                             routes_search.TABLE)
+                                             routes_search.TABLE, routes_credit.TABLE, routes_taxes.TABLE)
             for method, rule, op, _ in table]
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .balance import BalanceMixin
+from .credit_notes import CreditNotesMixin
 from .customers import CustomersMixin
 from .events import SCHEDULES, EventsMixin
 from .idempotency import IdempotencyMixin
@@ -13,10 +15,12 @@ from .payment_methods import PaymentMethodsMixin
 from .payments import PaymentsMixin
 from .preview import PreviewMixin
 from .refunds import RefundsMixin
+from .taxes import TaxesMixin
 
 
 class StripeState(InvoicesMixin, InvoicePaymentsMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin,
-                  IdempotencyMixin, PreviewMixin, PaymentMethodsMixin, RefundsMixin):
+                  IdempotencyMixin, PreviewMixin, PaymentMethodsMixin, RefundsMixin, CreditNotesMixin,
+                  BalanceMixin, TaxesMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None

@@ -25,7 +25,9 @@ KIND_NAMES = {  # object type -> the word Stripe uses in "No such ...: 'x'"
     "payment_method": "PaymentMethod", "charge": "charge", "refund": "refund", "dispute": "dispute",
     "event": "event", "webhook_endpoint": "webhook endpoint", "product": "product", "price": "price",
     "test_helpers.test_clock": "test clock", "tax_rate": "tax rate", "line_item": "invoice line item",
-    "invoice_payment": "invoice payment",
+    "invoice_payment": "invoice payment", "credit_note": "credit note",
+    "credit_note_line_item": "credit note line item", "customer_balance_transaction": "customer balance transaction",
+    "balance_transaction": "balance transaction", "tax_id": "tax id",
 }
 
 

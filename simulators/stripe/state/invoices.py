@@ -164,6 +164,8 @@ class InvoicesMixin(Base):
         if inv["collection_method"] == "send_invoice" and inv["due_date"] is None:
             inv["due_date"] = now + 86400 * (self.internal(inv["id"]).get("days_until_due") or 0)
         self.recompute(inv)
+        self.apply_customer_balance(inv)   # the customer's credit or debit (state/balance.py)
+        self.recompute(inv)
         if inv["amount_due"] > 0:
             pi = self.new_payment_intent(inv["amount_due"], inv["currency"], inv["customer"],
                                          f"Invoice {inv['number']}", {})

@@ -291,6 +291,8 @@ class LinesMixin(Base):
         total = subtotal + exclusive
         inv.update(subtotal=subtotal, subtotal_excluding_tax=subtotal - inclusive,
                    total_excluding_tax=subtotal - inclusive, total=total, total_taxes=list(agg.values()))
-        inv["amount_due"] = max(0, total) if inv["status"] in ("draft", "open") else inv["amount_due"]
+        applied = 0 if inv.get("ending_balance") is None else (inv["starting_balance"] or 0) - inv["ending_balance"]
+        due = max(0, total + applied - inv.get("pre_payment_credit_notes_amount", 0))   # balance: state/balance.py
+        inv["amount_due"] = due if inv["status"] in ("draft", "open") else inv["amount_due"]
         inv["amount_remaining"] = max(0, inv["amount_due"] - inv["amount_paid"])
         inv["lines"]["total_count"] = len(lines)

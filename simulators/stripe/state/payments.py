@@ -162,7 +162,7 @@ class PaymentsMixin(Base):
             "id": cid, "object": "charge", "amount": pi["amount"],
             "amount_captured": pi["amount"] if ok and not manual else 0, "amount_refunded": 0,
             "application": None, "application_fee": None, "application_fee_amount": None,
-            "balance_transaction": f"txn_{self.sim.ids.token(24)}" if ok and not manual else None,
+            "balance_transaction": None,
             "billing_details": pm["billing_details"], "calculated_statement_descriptor": "O2C HARNESS",
             "captured": ok and not manual, "created": self.now(), "currency": pi["currency"],
             "customer": pi["customer"] or pm["customer"], "description": pi["description"], "disputed": False,
@@ -185,6 +185,9 @@ class PaymentsMixin(Base):
             "transfer_data": None, "transfer_group": None,
         }
         self.put(charge)
+        if ok and not manual:
+            charge["balance_transaction"] = self.new_balance_transaction(charge["amount"], charge["currency"],
+                                                                         "charge", cid, pi["description"])
         pi["latest_charge"] = cid
         pi["payment_method"] = pm["id"]
         if ok:
@@ -220,7 +223,9 @@ class PaymentsMixin(Base):
         if amount > pi["amount_capturable"]:
             raise InvalidRequest("The amount to capture exceeds the amount capturable.", param="amount_to_capture")
         charge = self.get("charge", pi["latest_charge"])
-        charge.update(captured=True, amount_captured=amount, balance_transaction=f"txn_{self.sim.ids.token(24)}")
+        charge.update(captured=True, amount_captured=amount,
+                      balance_transaction=self.new_balance_transaction(amount, charge["currency"], "charge",
+                                                                       charge["id"], charge["description"]))
         pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
         self.emit("charge.captured", charge)
         self.emit("payment_intent.succeeded", pi)

@@ -40,7 +40,7 @@ class RefundsMixin(Base):
                                  f"(${remaining / 100:.2f})", param="amount", code="amount_too_large")
         refund = {
             "id": self.new_id("re"), "object": "refund", "amount": amount,
-            "balance_transaction": f"txn_{self.sim.ids.token(24)}", "charge": charge["id"], "created": self.now(),
+            "balance_transaction": None, "charge": charge["id"], "created": self.now(),
             "currency": charge["currency"], "destination_details": {"card": {"reference_status": "pending",
                                                                              "reference_type": "acquirer_reference_number",
                                                                              "type": "refund"}, "type": "card"},
@@ -50,6 +50,8 @@ class RefundsMixin(Base):
             "transfer_reversal": None,
         }
         self.put(refund)
+        refund["balance_transaction"] = self.new_balance_transaction(-amount, charge["currency"], "refund",
+                                                                     refund["id"], "REFUND FOR CHARGE")
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
