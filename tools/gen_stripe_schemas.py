@@ -212,9 +212,9 @@ def object_schema(cls: type, depth: int = 0, skip: frozenset[str] = frozenset())
 
 
 def operations() -> list[tuple[str, str, str]]:
-    from simulators.stripe import routes_billing, routes_core, routes_payments, routes_search
+    from simulators.stripe import routes_billing, routes_core, routes_payments, routes_search, routes_subscriptions
     return [(method, rule, op) for table in (routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE,
-                                             routes_search.TABLE)
+                                             routes_search.TABLE, routes_subscriptions.TABLE)
             for method, rule, op, _ in table]
 
 

@@ -25,7 +25,7 @@ KIND_NAMES = {  # object type -> the word Stripe uses in "No such ...: 'x'"
     "payment_method": "PaymentMethod", "charge": "charge", "refund": "refund", "dispute": "dispute",
     "event": "event", "webhook_endpoint": "webhook endpoint", "product": "product", "price": "price",
     "test_helpers.test_clock": "test clock", "tax_rate": "tax rate", "line_item": "invoice line item",
-    "invoice_payment": "invoice payment",
+    "invoice_payment": "invoice payment", "subscription": "subscription", "subscription_item": "subscription_item",
 }
 
 
@@ -130,6 +130,19 @@ class Base:
                 next(walk, None)
             page, has_more = take(walk)
         return {"object": "list", "data": page, "has_more": has_more, "url": url}
+
+    # ---- invoice hooks (subscriptions override them: state/subscription_billing.py) ----------------
+    def on_invoice_paid(self, inv: dict[str, Any]) -> None:
+        pass
+
+    def on_invoice_payment_failed(self, inv: dict[str, Any]) -> None:
+        pass
+
+    def on_dunning_exhausted(self, inv: dict[str, Any]) -> None:
+        pass
+
+    def on_invoice_overdue(self, inv: dict[str, Any]) -> None:
+        pass
 
     # ---- rendering -----------------------------------------------------------------------
     def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:
