@@ -12,7 +12,7 @@ import stripe
 
 from simulators.stripe.app import SCHEMAS
 from simulators.stripe.routes_search import TABLE as SEARCH
-from simulators.stripe import routes_billing, routes_core, routes_payments
+from simulators.stripe import routes_billing, routes_core, routes_payments, routes_subscriptions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,8 @@ def manual_pi(sc):
 
 
 def test_every_served_operation_has_a_generated_schema():
-    ops = {op for table in (routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE, SEARCH)
+    ops = {op for table in (routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE, SEARCH,
+                                 routes_subscriptions.TABLE)
            for _, _, op, _ in table}
     on_disk = {p.stem for p in SCHEMAS.glob("*.json")}
     assert ops == on_disk

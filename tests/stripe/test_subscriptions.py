@@ -221,6 +221,11 @@ def test_subscription_items_and_list_filters(sc):
     assert gone.deleted
     with pytest.raises(stripe.InvalidRequestError):
         sc.v1.subscription_items.delete(sub.items.data[0].id)
+    with pytest.raises(stripe.InvalidRequestError):   # refused before anything changes
+        sc.v1.subscriptions.update(sub.id, {"items": [{"id": sub.items.data[0].id, "deleted": True}]})
+    kept = sc.v1.subscriptions.retrieve(sub.id)
+    assert [i.id for i in kept.items.data] == [sub.items.data[0].id]
+    assert sc.v1.subscriptions.update(sub.id, {"items": [{"price": extra.id}]}).items.total_count == 2
     one_time = sc.v1.prices.create({"currency": "usd", "unit_amount": 100, "product_data": {"name": "Setup"}})
     with pytest.raises(stripe.InvalidRequestError) as exc:
         sc.v1.subscriptions.create({"customer": cus.id, "items": [{"price": one_time.id}]})

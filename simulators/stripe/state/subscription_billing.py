@@ -215,10 +215,17 @@ class SubscriptionBillingMixin(Base):
     # ---- prorations ---------------------------------------------------------------------------------------
     def apply_item_changes(self, sub: dict[str, Any], changes: list[dict[str, Any]], behavior: str,
                            when: int) -> list[dict[str, Any]]:
+        deletes = sum(1 for ch in changes if ch.get("delete"))
+        news = sum(1 for ch in changes if "new" in ch)
+        if len(sub["items"]["data"]) - deletes + news <= 0:   # refused before anything changes
+            raise InvalidRequest("A subscription must have at least one active plan. To cancel a subscription, "
+                                 "please use the cancel API endpoint on /v1/subscriptions.", param="items")
         start, end = self.period(sub)
         prorate = behavior != "none" and sub["status"] in ("active", "past_due") and start <= when < end
         touched = []
-        for ch in changes:
+        # new items first: their checks (currency, interval, duplicates) can refuse the request before
+        # any existing item has changed
+        for ch in sorted(changes, key=lambda c: "new" not in c):
             if "new" in ch:
                 si = self._new_item(sub, ch["new"], ch["label"] or "items")
                 if prorate:
@@ -240,8 +247,6 @@ class SubscriptionBillingMixin(Base):
                 si.update(price=ch["price"], quantity=ch["quantity"])
             si["metadata"] = P.metadata(ch["metadata"], si["metadata"])
             touched.append(si)
-        if not sub["items"]["data"]:
-            raise InvalidRequest("A subscription must have at least one active plan.", param="items")
         return touched
 
     def credit_unused(self, sub: dict[str, Any], when: int) -> None:
