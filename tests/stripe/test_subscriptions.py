@@ -250,3 +250,24 @@ def test_trial_without_payment_method_pauses_then_resumes(harness, sc):
     assert sc.v1.invoices.retrieve(resumed.latest_invoice).status == "paid"
     with pytest.raises(stripe.InvalidRequestError):
         sc.v1.subscriptions.resume(sub.id)
+
+
+def test_future_billing_cycle_anchor_prorates_the_first_period(harness, sc):
+    cus, price = customer(sc), monthly_price(sc, 3100)
+    now = harness.clock.timestamp()
+    anchor = now + 10 * DAY
+    sub = sc.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price.id}],
+                                      "billing_cycle_anchor": anchor})
+    assert sub.billing_cycle_anchor == anchor and sub.items.data[0].current_period_end == anchor
+    full = anchor - months_later(anchor, -1)
+    first = sc.v1.invoices.retrieve(sub.latest_invoice)
+    assert first.status == "paid" and first.amount_paid == round(3100 * 10 * DAY / full)
+    harness.advance("10d")
+    harness.advance("1h")
+    nxt = sc.v1.subscriptions.retrieve(sub.id)
+    assert nxt.items.data[0].current_period_end == months_later(anchor, 1)
+    assert sc.v1.invoices.retrieve(nxt.latest_invoice).amount_paid == 3100
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        sc.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price.id}],
+                                    "billing_cycle_anchor": now - 1})
+    assert exc.value.param == "billing_cycle_anchor"
