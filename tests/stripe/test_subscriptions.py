@@ -63,7 +63,9 @@ def test_monthly_subscription_paid_over_three_periods(harness, sc, receiver):
     harness.settle()
     types = receiver.types()
     assert types.count("customer.subscription.created") == 1 and types.count("invoice.paid") == 3
-    assert types.count("invoice.upcoming") == 2
+    upcoming = [e for e in receiver.events if e["type"] == "invoice.upcoming"]
+    assert len(upcoming) == 2 and upcoming[0]["created"] == months_later(start, 1) - 3 * DAY
+    assert upcoming[0]["data"]["object"]["amount_due"] == 4000 and upcoming[0]["data"]["object"]["id"] is None
     assert types.index("customer.subscription.created") < types.index("invoice.created")
 
 

@@ -12,13 +12,15 @@ from .lines import LinesMixin
 from .payment_methods import PaymentMethodsMixin
 from .payments import PaymentsMixin
 from .preview import PreviewMixin
+from .prorations import ProrationsMixin
 from .refunds import RefundsMixin
 from .subscription_billing import SubscriptionBillingMixin
 from .subscriptions import SubscriptionsMixin
 
 
-class StripeState(SubscriptionsMixin, SubscriptionBillingMixin, InvoicesMixin, InvoicePaymentsMixin, LinesMixin,
-                  PaymentsMixin, CustomersMixin, EventsMixin, IdempotencyMixin, PreviewMixin, PaymentMethodsMixin, RefundsMixin):
+class StripeState(SubscriptionsMixin, SubscriptionBillingMixin, ProrationsMixin, InvoicesMixin, InvoicePaymentsMixin,
+                  LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin, IdempotencyMixin, PreviewMixin,
+                  PaymentMethodsMixin, RefundsMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None

@@ -12,11 +12,10 @@
 - Trials: ``trialing`` with a $0 first invoice; ``customer.subscription.trial_will_end`` three days before
   the end (docs.stripe.com/billing/subscriptions/trials#use-webhooks); at the end -> ``active``
   (or ``paused`` / ``canceled`` without a payment method, per ``trial_settings``).
-- ``invoice.upcoming`` fires ``UPCOMING_DAYS`` before each renewal (the Dashboard's default).
-- Prorations (docs.stripe.com/billing/subscriptions/prorations): to the second, unused time of the old
-  item is credited and remaining time of the new one debited: amount x (period_end - t) / (period_end -
-  period_start), rounded half up to minor units; pending until the next invoice (``create_prorations``)
-  or invoiced at once (``always_invoice``).
+- ``invoice.upcoming`` fires ``UPCOMING_DAYS`` before each renewal (the fake's fixed choice; Stripe's is a
+  Dashboard setting).
+- Prorations (prorations.py) stay pending for the next invoice or are invoiced at once by
+  ``invoice_pending`` (``always_invoice``, cancel with ``invoice_now``).
 """
 from __future__ import annotations
 
@@ -25,8 +24,6 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .. import params as P
-from ..errors import InvalidRequest
 from .base import Base
 
 INCOMPLETE_EXPIRY = 23 * 3600
@@ -212,74 +209,6 @@ class SubscriptionBillingMixin(Base):
         self._collect_now(sub, inv, create=False)
         return inv
 
-    # ---- prorations ---------------------------------------------------------------------------------------
-    def apply_item_changes(self, sub: dict[str, Any], changes: list[dict[str, Any]], behavior: str,
-                           when: int) -> list[dict[str, Any]]:
-        deletes = sum(1 for ch in changes if ch.get("delete"))
-        news = sum(1 for ch in changes if "new" in ch)
-        if len(sub["items"]["data"]) - deletes + news <= 0:   # refused before anything changes
-            raise InvalidRequest("A subscription must have at least one active plan. To cancel a subscription, "
-                                 "please use the cancel API endpoint on /v1/subscriptions.", param="items")
-        start, end = self.period(sub)
-        prorate = behavior != "none" and sub["status"] in ("active", "past_due") and start <= when < end
-        touched = []
-        # new items first: their checks (currency, interval, duplicates) can refuse the request before
-        # any existing item has changed
-        for ch in sorted(changes, key=lambda c: "new" not in c):
-            if "new" in ch:
-                si = self._new_item(sub, ch["new"], ch["label"] or "items")
-                if prorate:
-                    self._proration(sub, si, si["price"], si["quantity"], when, credit=False)
-                touched.append(si)
-                continue
-            si = ch["item"]
-            if ch.get("delete"):
-                if prorate:
-                    self._proration(sub, si, si["price"], si["quantity"], when, credit=True)
-                sub["items"]["data"].remove(si)
-                sub["items"]["total_count"] = len(sub["items"]["data"])
-                self.d["objects"][si["id"]] = {"id": si["id"], "object": "subscription_item", "deleted": True}
-                continue
-            if ch["price"]["id"] != si["price"]["id"] or ch["quantity"] != si["quantity"]:
-                if prorate:
-                    self._proration(sub, si, si["price"], si["quantity"], when, credit=True)
-                    self._proration(sub, si, ch["price"], ch["quantity"], when, credit=False)
-                si.update(price=ch["price"], quantity=ch["quantity"])
-            si["metadata"] = P.metadata(ch["metadata"], si["metadata"])
-            touched.append(si)
-        return touched
-
-    def credit_unused(self, sub: dict[str, Any], when: int) -> None:
-        for si in sub["items"]["data"]:
-            self._proration(sub, si, si["price"], si["quantity"], when, credit=True)
-
-    def _proration(self, sub: dict[str, Any], si: dict[str, Any], price: dict[str, Any], qty: int, when: int,
-                   credit: bool) -> dict[str, Any] | None:
-        start, end = self.period(sub)
-        factor = Decimal(end - when) / Decimal(end - start)
-        amount = int((Decimal(price["unit_amount"] * qty) * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        if amount == 0:
-            return None
-        day = datetime.fromtimestamp(when, tz=timezone.utc).strftime("%d %b %Y")
-        name = (self.find(price["product"]) or {}).get("name") or price["product"]
-        desc = f"{'Unused' if credit else 'Remaining'} time on {qty} × {name} after {day}"
-        amount = -amount if credit else amount
-        ii = {
-            "id": self.new_id("ii"), "object": "invoiceitem", "amount": amount, "currency": sub["currency"],
-            "customer": sub["customer"], "date": self.now(), "description": desc, "discountable": False,
-            "discounts": [], "invoice": None, "livemode": False, "metadata": {}, "net_amount": amount,
-            "parent": {"subscription_details": {"subscription": sub["id"], "subscription_item": si["id"]},
-                       "type": "subscription_details"},
-            "period": {"end": end, "start": when},
-            "pricing": {"price_details": {"price": price["id"], "product": price["product"]},
-                        "type": "price_details", "unit_amount_decimal": price["unit_amount_decimal"]},
-            "proration": True, "quantity": qty, "tax_rates": [], "test_clock": sub.get("test_clock"),
-        }
-        self.put(ii)
-        self.internal(ii["id"])["subscription"] = sub["id"]
-        self.emit("invoiceitem.created", ii)
-        return ii
-
     # ---- status changes --------------------------------------------------------------------------------------
     def _set_status(self, sub: dict[str, Any], status: str, emit: bool = True) -> None:
         if sub["status"] == status:
@@ -355,9 +284,7 @@ class SubscriptionBillingMixin(Base):
             elif kind == "sub_trial_will_end" and sub["status"] == "trialing":
                 self.emit("customer.subscription.trial_will_end", sub)
             elif kind == "sub_upcoming" and sub["status"] in ("active", "past_due") and not sub["cancel_at_period_end"]:
-                preview = self.preview_invoice({"customer": sub["customer"], "currency": sub["currency"]})
-                preview.update(id=None, billing_reason="upcoming", subscription=sid)
-                self.emit("invoice.upcoming", preview)
+                self.emit("invoice.upcoming", self._upcoming(sub))
             elif kind == "sub_cancel_at" and sub["cancel_at"] and sub["cancel_at"] <= self.now():
                 self.end_subscription(sub, "cancellation_requested")
             elif kind == "sub_cycle" and sub["status"] in ("active", "past_due", "unpaid", "trialing"):
@@ -365,6 +292,29 @@ class SubscriptionBillingMixin(Base):
                     self.end_subscription(sub, "cancellation_requested")
                 else:
                     self._next_period(sub)
+
+    def _upcoming(self, sub: dict[str, Any]) -> dict[str, Any]:
+        """The renewal invoice as ``invoice.upcoming`` shows it (no id): the next period of every item
+        plus the pending items (prorations) it will pick up."""
+        preview = self.preview_invoice({"customer": sub["customer"], "currency": sub["currency"]})
+        _, end = self.period(sub)
+        nxt = self.period_end(sub, self.internal(sub["id"])["cycle"] + 1)
+        lines = []
+        for si in sub["items"]["data"]:
+            line = self._preview_line(si["price"]["unit_amount"] * si["quantity"], si["quantity"],
+                                      f"{si['quantity']} × {self._product_name(si)}", {}, sub["currency"], None)
+            line.update(period={"start": end, "end": nxt}, subscription=sub["id"])
+            lines.append(line)
+        lines += [line for line in preview["lines"]["data"]
+                  if self.internal(line["parent"]["invoice_item_details"]["invoice_item"]).get("subscription")
+                  == sub["id"]]
+        total = sum(line["amount"] for line in lines)
+        preview["lines"].update(data=lines, total_count=len(lines))
+        preview.update(id=None, billing_reason="upcoming", subscription=sub["id"], subtotal=total,
+                       subtotal_excluding_tax=total, total=total, total_excluding_tax=total,
+                       amount_due=max(total, 0), amount_remaining=max(total, 0), period_start=end, period_end=nxt,
+                       collection_method=sub["collection_method"])
+        return preview
 
     def _next_period(self, sub: dict[str, Any]) -> None:
         before = self.snapshot(sub)

@@ -84,6 +84,8 @@ class SubscriptionsMixin(Base):
         end = trial_end or anchor or self.period_end(sub, 1)
         self.set_period(sub, now, end)
         self.put(sub)
+        if sub["cancel_at"]:
+            self.schedule_sub(sub["cancel_at"], "sub_cancel_at", sid)
         self.start_subscription(sub, prorate_first=bool(anchor) and not trial_end and
                                 P.string(params, "proration_behavior", default="create_prorations",
                                          choices=PRORATION) != "none")
