@@ -273,3 +273,21 @@ def test_future_billing_cycle_anchor_prorates_the_first_period(harness, sc):
         sc.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price.id}],
                                     "billing_cycle_anchor": now - 1})
     assert exc.value.param == "billing_cycle_anchor"
+
+
+def test_trial_end_now_and_cancel_at(harness, sc):
+    cus, price = customer(sc), monthly_price(sc, 800)
+    sub = sc.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price.id}], "trial_period_days": 30})
+    harness.advance("2d")
+    now = harness.clock.timestamp()
+    ended = sc.v1.subscriptions.update(sub.id, {"trial_end": "now"})
+    assert ended.status == "active" and ended.trial_end == now
+    assert ended.items.data[0].current_period_end == months_later(now, 1)
+    harness.advance("1h")
+    assert sc.v1.invoices.retrieve(ended.latest_invoice).amount_paid == 800
+    harness.advance("28d")   # the trial's original end passes without a second renewal
+    assert len(sub_invoices(sc, sub.id, cus.id)) == 2
+    later = sc.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price.id}],
+                                        "cancel_at": harness.clock.timestamp() + 5 * DAY})
+    harness.advance("5d")
+    assert sc.v1.subscriptions.retrieve(later.id).status == "canceled"
