@@ -213,10 +213,8 @@ def object_schema(cls: type, depth: int = 0, skip: frozenset[str] = frozenset())
 
 
 def operations() -> list[tuple[str, str, str]]:
-    from simulators.stripe import routes_billing, routes_core, routes_credit, routes_payments, routes_search
-    from simulators.stripe import routes_taxes
-    return [(method, rule, op) for table in (routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE,
-                                             routes_search.TABLE, routes_credit.TABLE, routes_taxes.TABLE)
+    from simulators.stripe.tables import route_tables
+    return [(method, rule, op) for table in route_tables()
             for method, rule, op, _ in table]
 
 

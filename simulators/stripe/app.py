@@ -14,8 +14,8 @@ from flask import Flask
 from simulators.core.clock import SimClock
 from simulators.core.sim import Sim, Vendor, install
 
-from . import (fastcheck, routes, routes_billing, routes_core, routes_credit, routes_payments, routes_search,
-               routes_taxes)
+from . import fastcheck, routes, routes_billing
+from .tables import route_tables
 from .control import control_routes
 from .errors import FAULTS, from_fault, http_error
 from .state import StripeState
@@ -37,8 +37,7 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
     app = Flask(__name__)
     app.url_map.strict_slashes = False
     routes.install_http(app, sim, state)
-    for table in (routes_search.TABLE, routes_core.TABLE, routes_billing.TABLE, routes_payments.TABLE,
-                  routes_credit.TABLE, routes_taxes.TABLE):
+    for table in route_tables():
         routes.register(app, state, table)
     routes_billing.register_hosted(app, state)
     sim.control_tables.append(control_routes(state))

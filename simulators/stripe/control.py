@@ -3,7 +3,8 @@
 - ``GET/POST /_sim/stripe/webhook-schedule``: retry schedule per endpoint (``endpoint``: a ``we_`` id or
   ``*`` for the default; ``schedule``: ``sandbox`` | ``live`` | list of delays in seconds).
 - ``GET/POST /_sim/stripe/dunning``: Smart-Retries-like settings ``retries``, ``window_days``,
-  ``final`` (``past_due`` | ``uncollectible``).
+  ``final`` (``past_due`` | ``uncollectible``), ``subscription_final`` (``canceled`` | ``unpaid`` |
+  ``past_due``: a subscription's status after the last retry fails).
 - ``POST /_sim/stripe/invoices/<id>/pay_hosted`` ``{"card": "4242424242424242", "amount": 5000}``: the customer
   pays on the hosted invoice page (same code path as the page's form); ``amount`` (optional, minor units)
   pays part of a ``send_invoice`` invoice. 200 with the invoice, 402 with the decline, 400 with Stripe's

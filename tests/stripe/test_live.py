@@ -79,3 +79,24 @@ def test_live_fault_latency_is_deferred_and_drop_closes_the_connection(live):
         requests.post(f"{live.url('stripe')}/v1/customers", data={"email": "x@acme.test"},
                       headers={"Authorization": "Bearer sk_test_x"})
     assert sc.v1.customers.create({"email": "after@acme.test"}).id.startswith("cus_")
+
+
+def test_live_subscription_renews_on_the_clock(live, live_receiver):
+    sc = client_for(live.url("stripe"))
+    we = sc.v1.webhook_endpoints.create({"url": live_receiver.url, "enabled_events": [
+        "customer.subscription.created", "invoice.paid"]})
+    live_receiver.secret = we.secret
+    cus = sc.v1.customers.create({"email": "subs@acme.test", "payment_method": "pm_card_visa"})
+    pm = sc.v1.customers.payment_methods.list(cus.id).data[0]
+    price = sc.v1.prices.create({"currency": "usd", "unit_amount": 1200, "recurring": {"interval": "week"},
+                                 "product_data": {"name": "Weekly"}})
+    sub = sc.v1.subscriptions.create({"customer": cus.id, "items": [{"price": price.id}],
+                                      "default_payment_method": pm.id})
+    assert sub.status == "active" and sc.v1.invoices.retrieve(sub.latest_invoice).status == "paid"
+    live.advance("7d")
+    live.advance("1h")
+    renewed = sc.v1.subscriptions.retrieve(sub.id)
+    assert renewed.items.data[0].current_period_start == sub.items.data[0].current_period_end
+    assert sc.v1.invoices.retrieve(renewed.latest_invoice).amount_paid == 1200
+    live.wait_until(lambda: live_receiver.types().count("invoice.paid") == 2, timeout=10, what="two invoice.paid")
+    assert "customer.subscription.created" in live_receiver.types()

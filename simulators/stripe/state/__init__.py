@@ -14,13 +14,16 @@ from .lines import LinesMixin
 from .payment_methods import PaymentMethodsMixin
 from .payments import PaymentsMixin
 from .preview import PreviewMixin
+from .prorations import ProrationsMixin
 from .refunds import RefundsMixin
+from .subscription_billing import SubscriptionBillingMixin
+from .subscriptions import SubscriptionsMixin
 from .taxes import TaxesMixin
 
 
-class StripeState(InvoicesMixin, InvoicePaymentsMixin, LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin,
-                  IdempotencyMixin, PreviewMixin, PaymentMethodsMixin, RefundsMixin, CreditNotesMixin,
-                  BalanceMixin, TaxesMixin):
+class StripeState(SubscriptionsMixin, SubscriptionBillingMixin, ProrationsMixin, InvoicesMixin, InvoicePaymentsMixin,
+                  LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin, IdempotencyMixin, PreviewMixin,
+                  PaymentMethodsMixin, RefundsMixin, CreditNotesMixin, BalanceMixin, TaxesMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None

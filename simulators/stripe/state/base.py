@@ -28,6 +28,7 @@ KIND_NAMES = {  # object type -> the word Stripe uses in "No such ...: 'x'"
     "invoice_payment": "invoice payment", "credit_note": "credit note",
     "credit_note_line_item": "credit note line item", "customer_balance_transaction": "customer balance transaction",
     "balance_transaction": "balance transaction", "tax_id": "tax id",
+    "subscription": "subscription", "subscription_item": "subscription_item",
 }
 
 
@@ -132,6 +133,19 @@ class Base:
                 next(walk, None)
             page, has_more = take(walk)
         return {"object": "list", "data": page, "has_more": has_more, "url": url}
+
+    # ---- invoice hooks (subscriptions override them: state/subscription_billing.py) ----------------
+    def on_invoice_paid(self, inv: dict[str, Any]) -> None:
+        pass
+
+    def on_invoice_payment_failed(self, inv: dict[str, Any]) -> None:
+        pass
+
+    def on_dunning_exhausted(self, inv: dict[str, Any]) -> None:
+        pass
+
+    def on_invoice_overdue(self, inv: dict[str, Any]) -> None:
+        pass
 
     # ---- rendering -----------------------------------------------------------------------
     def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:

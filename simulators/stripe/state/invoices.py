@@ -20,11 +20,14 @@ from ..errors import CardError, InvalidRequest
 from .base import Base
 
 HOUR = 3600
-DEFAULT_DUNNING = {"retries": 8, "window_days": 14, "final": "past_due"}
+DEFAULT_DUNNING = {"retries": 8, "window_days": 14, "final": "past_due", "subscription_final": "canceled"}
 
 
 class InvoicesMixin(Base):
-    def create_invoice(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create_invoice(self, params: dict[str, Any], extra: dict[str, Any] | None = None,
+                       internal: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``extra`` (public fields) and ``internal`` (bookkeeping) let subscriptions shape their invoices
+        before ``invoice.created`` is sent."""
         cus = self.get("customer", P.string(params, "customer", required=True), param="customer")
         method = P.string(params, "collection_method", default="charge_automatically",
                           choices=("charge_automatically", "send_invoice"))
@@ -77,6 +80,8 @@ class InvoicesMixin(Base):
             "total_pretax_credit_amounts": [], "total_taxes": [], "webhooks_delivered_at": None,
         }
         self.internal(iid)["days_until_due"] = days
+        self.internal(iid).update(internal or {})
+        inv.update(extra or {})
         if params.get("default_payment_method"):
             inv["default_payment_method"] = self.resolve_pm(params["default_payment_method"],
                                                             param="default_payment_method")["id"]
@@ -134,8 +139,9 @@ class InvoicesMixin(Base):
         if inv["status"] != "draft":
             raise InvalidRequest("You can only delete draft invoices.", code="invoice_not_editable")
         for line in inv["lines"]["data"]:
-            ii_id = line["parent"]["invoice_item_details"]["invoice_item"]
-            self.d["objects"][ii_id] = {"id": ii_id, "object": "invoiceitem", "deleted": True}
+            ii_id = (line["parent"]["invoice_item_details"] or {}).get("invoice_item")
+            if ii_id:
+                self.d["objects"][ii_id] = {"id": ii_id, "object": "invoiceitem", "deleted": True}
             self.d["objects"].pop(line["id"], None)
         self.emit("invoice.deleted", inv)
         gone = {"id": inv["id"], "object": "invoice", "deleted": True}
@@ -245,6 +251,7 @@ class InvoicesMixin(Base):
             if inv["collection_method"] == "charge_automatically" and inv["auto_advance"]:
                 self._plan_retry(inv, pm, charge)
             self.emit("invoice.payment_failed", inv)
+            self.on_invoice_payment_failed(inv)
         return charge
 
     def _mark_paid(self, inv: dict[str, Any], pi: dict[str, Any] | None, out_of_band: bool = False) -> None:
@@ -265,6 +272,7 @@ class InvoicesMixin(Base):
         self.emit("invoice.paid", inv)
         if not out_of_band:
             self.emit("invoice.payment_succeeded", inv)
+        self.on_invoice_paid(inv)
 
     # ---- other transitions -------------------------------------------------------------------------
     def void_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
@@ -348,12 +356,14 @@ class InvoicesMixin(Base):
                 self.finalize_invoice(inv)
             elif kind == "overdue" and inv["status"] == "open" and inv["due_date"] and inv["due_date"] <= self.now():
                 self.emit("invoice.overdue", inv)
+                self.on_invoice_overdue(inv)
             elif kind in ("auto_pay", "retry") and inv["status"] == "open" and inv["auto_advance"]:
                 if kind == "retry" and inv["attempt_count"] != extra.get("after_attempt"):
                     return  # someone paid or retried in between
                 pm = self._default_pm(inv) or self.find(extra.get("pm"))
                 if pm is None:
                     self.emit("invoice.payment_failed", inv)
+                    self.on_invoice_payment_failed(inv)
                     return
                 self.attempt_payment(inv, pm, automatic=True)
 
@@ -369,6 +379,7 @@ class InvoicesMixin(Base):
         if hard or retries_done >= int(cfg["retries"]):
             if cfg["final"] == "uncollectible" and not self.attached_payments(inv, "open"):
                 self.mark_uncollectible(inv)
+            self.on_dunning_exhausted(inv)
             return
         step = int(cfg["window_days"]) * 86400 / int(cfg["retries"])
         when = int(first + step * (retries_done + 1))
@@ -386,5 +397,9 @@ class InvoicesMixin(Base):
             if cfg["final"] not in ("past_due", "uncollectible"):
                 raise ValueError("final must be past_due or uncollectible")
             out["final"] = cfg["final"]
+        if "subscription_final" in cfg:   # what a subscription becomes after the last retry fails
+            if cfg["subscription_final"] not in ("canceled", "unpaid", "past_due"):
+                raise ValueError("subscription_final must be canceled, unpaid or past_due")
+            out["subscription_final"] = cfg["subscription_final"]
         self.d["settings"]["dunning"] = out
         return out

@@ -150,7 +150,7 @@ class LinesMixin(Base):
 
     def _line_for_item(self, inv: dict[str, Any], ii_id: str) -> dict[str, Any] | None:
         for line in inv["lines"]["data"]:
-            if line["parent"]["invoice_item_details"]["invoice_item"] == ii_id:
+            if (line["parent"]["invoice_item_details"] or {}).get("invoice_item") == ii_id:
                 return line
         return None
 
@@ -164,7 +164,7 @@ class LinesMixin(Base):
     def update_line(self, inv: dict[str, Any], line: dict[str, Any], params: dict[str, Any],
                     label: str = "") -> dict[str, Any]:
         self.require_draft(inv)
-        ii = self.find(line["parent"]["invoice_item_details"]["invoice_item"])
+        ii = self.find((line["parent"]["invoice_item_details"] or {}).get("invoice_item"))
         if ii is not None:
             self._apply_amounts(ii, params)
             if "description" in params:
