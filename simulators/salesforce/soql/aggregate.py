@@ -14,7 +14,7 @@ from itertools import combinations
 from typing import Any, Callable
 
 from .. import errors as E
-from ..schema import Field, SObject
+from ..objects import Field, SObject
 from ..state.values import to_json
 from .ast import AGGREGATES, Func, Item, Query
 from .exprs import NUMERIC, Compiled, Expressions, groupable

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any, Callable
 
 from .. import errors as E
-from ..schema import Field, Registry, SObject
+from ..objects import Field, Registry, SObject
 from ..state.values import to_json
 from .aggregate import Aggregator, _sortable
 from .ast import Func, Item, Query, TypeOf

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from .. import errors as E
-from ..schema import Field, Registry, SObject
+from ..objects import Field, Registry, SObject
 from .ast import AGGREGATES, Func
 from .dates import DATE_FUNCTIONS, date_function
 

@@ -18,7 +18,7 @@ import re
 from typing import Any, Callable
 
 from .. import errors as E
-from ..schema import SObject
+from ..objects import SObject
 from .ast import Item, Query
 from .parser import parse_search
 

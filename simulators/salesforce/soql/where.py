@@ -21,7 +21,7 @@ from typing import Any, Callable
 from simulators.core.ids import sf_id_key
 
 from .. import errors as E
-from ..schema import Field, SObject
+from ..objects import Field, SObject
 from .ast import BoolOp, Cmp, DateLiteral, Money, Query
 from .dates import as_date, literal_range
 from .exprs import Compiled

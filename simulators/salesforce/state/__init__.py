@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ..schema import REGISTRY
+from ..objects import REGISTRY
 from ..soql.engine import Engine
 from .apex import ApexRegistry, builtin
 from .auth import Sessions

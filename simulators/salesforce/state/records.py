@@ -14,7 +14,7 @@ from typing import Any, Callable
 from simulators.core.ids import sf_id_key
 
 from .. import errors as E
-from ..schema import REGISTRY, Field, Registry, SObject
+from ..objects import REGISTRY, Field, Registry, SObject
 from .transactions import Transactional
 from .values import coerce, normalize_id
 

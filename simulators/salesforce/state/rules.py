@@ -16,7 +16,7 @@ from typing import Any
 from simulators.core.jsonutil import money
 
 from .. import errors as E
-from ..schema import SObject
+from ..objects import SObject
 
 ORDER_LOCKED_WHEN_ACTIVE = ("AccountId", "Pricebook2Id")
 CALCULATED = {"LastModifiedDate", "SystemModstamp", "LastModifiedById", "StatusCode", "ActivatedDate", "TotalAmount"}

@@ -11,7 +11,7 @@ from typing import Any
 from simulators.core.ids import sf_id18, sf_id_key
 
 from .. import errors as E
-from ..schema import Field
+from ..objects import Field
 
 STRINGY = ("string", "textarea", "email", "url", "phone", "picklist")
 NUMERIC = ("double", "currency", "percent", "int")

@@ -1,5 +1,5 @@
-"""The one schema registry: it drives describe, field validation, required fields, picklists,
-types, relationships (for SOQL parent paths and child subqueries) and id key prefixes.
+"""The sObject registry: the org's objects and fields (request bodies' JSON Schemas are in
+``schemas/``). It drives describe, field validation, required fields, picklists, types, relationships (for SOQL parent paths and child subqueries) and id key prefixes.
 
 Objects are declared in ``standard.py`` (Sales Cloud objects) and ``billing.py`` (the Salesforce
 Billing ``blng__`` mirror objects plus custom fields); both use the helpers below.
