@@ -115,8 +115,12 @@ def message(summary: str, details: str, severity: str = "Warning", refers_to: st
     return {"summary": summary, "details": details, "refersTo": refers_to, "severity": severity, "source": SOURCE}
 
 
+MEMO_SIZE = 4096   # resolved addresses remembered per table
+
+
 class PlaceTable:
     def __init__(self, raw: dict[str, Any]):
+        self._memo: dict[tuple[str, ...], Resolution] = {}
         self.sources: dict[str, str] = raw.get("sources", {})
         self.states: dict[str, Place] = {}
         for s in raw.get("states", []):
@@ -134,7 +138,19 @@ class PlaceTable:
 
     # ---- resolution -------------------------------------------------------------------------
     def locate(self, address: dict[str, Any]) -> Resolution:
-        """Resolve a (lower-cased keys) address, or raise AvaTax's error."""
+        """Resolve a (lower-cased keys) address, or raise AvaTax's error. Resolutions are remembered
+        per (country, region, city, postal code): the table is read-only, and an estimate's
+        addresses repeat (a bounded memo; errors are not kept)."""
+        key = tuple(str(address.get(k) or "") for k in ("country", "region", "city", "postalcode"))
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._locate(address)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = hit
+        return Resolution(hit.place, [dict(m) for m in hit.messages], hit.boundary)
+
+    def _locate(self, address: dict[str, Any]) -> Resolution:
         country = str(address.get("country") or "").strip().upper()
         country = COUNTRY_ALIASES.get(country, country)
         region = str(address.get("region") or "").strip().upper()

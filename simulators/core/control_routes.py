@@ -151,8 +151,11 @@ class ControlPlane:
         self.app = app
         self.tables: list[ControlRoutes] = sim.control_tables   # the common table and the vendor's own
         self.prefixes = prefixes
+        self._heads = tuple(prefixes or ("/_sim",))
 
     def owns(self, path: str) -> bool:
+        if "//" not in path and not path.startswith(self._heads):   # the common case, without the regex
+            return False
         from .sim import is_control_path
         return is_control_path(path, self.prefixes or ("/_sim",))
 

@@ -233,7 +233,7 @@ class Sim:
                 t.caller = who
         if t.operation in self.validator._validators:
             try:
-                self.validator.check(t.operation, read_body(), t.caller, iso(self.now()))
+                self.validator.check(t.operation, read_body(), t.caller, lambda: iso(self.now()))
             except Violation as v:
                 raise self.vendor.violation_error(v)
 

@@ -15,6 +15,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from .journal import clip
@@ -32,6 +33,7 @@ class Violation(Exception):
 
 
 _COMPILED: dict[tuple[str, int], Draft202012Validator] = {}
+_FAST: dict[tuple[str, int], Callable[[Any], bool] | None] = {}
 _COMPILED_LOCK = threading.Lock()
 
 
@@ -45,7 +47,28 @@ def _compiled(path: Path) -> Draft202012Validator:
             schema = json.loads(path.read_text())
             Draft202012Validator.check_schema(schema)
             validator = _COMPILED[key] = Draft202012Validator(schema)
+            _FAST[key] = _fast(schema)
         return validator
+
+
+def _fast(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """The schema compiled to Python by ``fastjsonschema``: the quick check that a request is valid
+    (most are), so jsonschema runs only to word the errors of an invalid one. None when the schema
+    uses something fastjsonschema does not compile (the full validator then always runs)."""
+    try:
+        check = fastjsonschema.compile(schema)
+    except Exception:   # noqa: BLE001 - an unsupported keyword or format: no quick path for this schema
+        return None
+
+    def quick(data: Any) -> bool:
+        try:
+            check(data)
+            return True
+        except fastjsonschema.JsonSchemaException:
+            return False
+        except Exception:   # noqa: BLE001 - anything odd: let the full validator decide and word it
+            return False
+    return quick
 
 
 class SchemaValidator:
@@ -66,6 +89,9 @@ class SchemaValidator:
         if schema_dir and schema_dir.is_dir():
             for path in sorted(schema_dir.glob("*.json")):
                 self._validators[path.stem] = _compiled(path)
+                fast = _FAST.get((str(path), path.stat().st_mtime_ns))
+                if fast is not None:
+                    self.quick[path.stem] = fast
 
     def operations(self) -> list[str]:
         return sorted(self._validators)
@@ -75,8 +101,9 @@ class SchemaValidator:
             raise ValueError(f"validation mode must be one of {MODES}")
         self.mode = mode
 
-    def check(self, operation: str, payload: Any, caller: str, at: str) -> None:
-        """Raise ``Violation`` in strict mode; record in strict and lenient modes."""
+    def check(self, operation: str, payload: Any, caller: str, at: str | Callable[[], str]) -> None:
+        """Raise ``Violation`` in strict mode; record in strict and lenient modes. ``at``: when (or a
+        function giving it, called only when there is something to record)."""
         if self.mode == "off":
             return
         validator = self._validators.get(operation)
@@ -96,7 +123,7 @@ class SchemaValidator:
         ]
         if not errors:
             return
-        self._keep(clip(caller), {"at": at, "operation": operation, "mode": self.mode, "error_count": len(errors),
+        self._keep(clip(caller), {"at": at() if callable(at) else at, "operation": operation, "mode": self.mode, "error_count": len(errors),
                                   "errors": [dict(e, message=clip(e["message"]), path=clip(e["path"]))
                                              for e in errors[:MAX_ERRORS]]})
         if self.mode == "strict":
