@@ -10,7 +10,6 @@ Bounded: each phase runs --seconds (default 10) with --connections (default 8); 
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.fakes_wrk import wrk as _wrk  # noqa: E402
 from simulators.harness import LiveHarness  # noqa: E402
 
 AUTH = {"Authorization": "Bearer sk_test_o2c"}
@@ -37,15 +37,7 @@ def free_port() -> int:
 
 
 def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> float:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Authorization: {AUTH['Authorization']}", url]
-    if script:
-        cmd[1:1] = ["-s", script]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        print(f"  warning: {non2xx.group(1)} non-2xx answers from {url}")
-    return float(m.group(1)) if m else float("nan")
+    return _wrk(url, AUTH["Authorization"], seconds, connections, script)
 
 
 def main() -> None:

@@ -29,6 +29,10 @@ def create_companies(st: AvaTaxState, call: Call):
     return st.companies.create(_list(call))
 
 
+def declare_nexus(st: AvaTaxState, call: Call, company_id: str):
+    return st.companies.declare_nexus(company_id, _list(call))
+
+
 def create_customers(st: AvaTaxState, call: Call, company_id: str):
     return st.customers.create_customers(company_id, _list(call))
 
@@ -80,6 +84,7 @@ TABLE = [
     Route("GET", "/companies", "companies.query", query_companies, inline=True),
     Route("POST", "/companies", "companies.create", create_companies, 201),
     Route("GET", "/companies/<company_id>", "companies.get", get_company, inline=True),
+    Route("POST", "/companies/<company_id>/nexus", "nexus.create", declare_nexus, 201),
     Route("POST", "/companies/<company_id>/customers", "customers.create", create_customers, 201),
     Route("GET", "/companies/<company_id>/customers", "customers.query", query_customers, inline=True),
     Route("GET", "/companies/<company_id>/customers/<code>", "customers.get", get_customer, inline=True),

@@ -174,6 +174,8 @@ def test_credentials_bearer_strict_and_empty_key(harness):
 def test_a_certificate_on_file_exempts_the_customers_lines_in_its_zone(avatax):
     from .conftest import estimate
     west = avatax.create_companies([{"companyCode": "WEST"}]).json()[0]
+    assert avatax.create_nexus(west["id"], [{"country": "US", "region": "CA"},
+                                            {"country": "US", "region": "NY"}]).status_code == 201
     avatax.create_customers(west["id"], [{"customerCode": "EXEMPT-1"}])
     cert = avatax.create_certificates(west["id"], [{
         "signedDate": "2026-01-01", "expirationDate": "2026-12-31", "exemptionNumber": "RESALE-77",
@@ -189,3 +191,20 @@ def test_a_certificate_on_file_exempts_the_customers_lines_in_its_zone(avatax):
     expired = avatax.create_transaction(estimate("irvine", 100, companyCode="WEST", customerCode="EXEMPT-1",
                                                  date="2027-02-01")).json()
     assert expired["totalTax"] > 0          # after the certificate's expiration date
+
+
+def test_a_company_collects_only_where_it_declared_nexus(avatax):
+    from .conftest import estimate
+    east = avatax.create_companies([{"companyCode": "EAST"}]).json()[0]
+    assert avatax.list_nexus_by_company(east["id"]).json()["value"] == []
+    none = avatax.create_transaction(estimate("nyc", 100, companyCode="EAST")).json()
+    assert none["totalTax"] == 0                       # no nexus anywhere: nothing collected
+    made = avatax.create_nexus(east["id"], [{"country": "US", "region": "NY"}])
+    assert made.status_code == 201 and made.json()[0]["region"] == "NY"
+    assert avatax.create_transaction(estimate("nyc", 100, companyCode="EAST")).json()["totalTax"] > 0
+    assert avatax.create_transaction(estimate("irvine", 100, companyCode="EAST")).json()["totalTax"] == 0
+    assert [n["region"] for n in avatax.list_nexus_by_company(east["id"]).json()["value"]] == ["NY"]
+    missing = avatax.create_nexus(east["id"], [{"country": "US"}])
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "ValueRequiredError"
+    default = avatax.create_transaction(estimate("irvine", 100)).json()   # DEFAULT collects everywhere
+    assert default["totalTax"] > 0

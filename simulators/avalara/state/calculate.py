@@ -136,9 +136,8 @@ class Calculator:
         return out
 
     def _nexus(self, company: str) -> set[tuple[str, str]] | None:
-        """Where the company collects tax: None = everywhere (every company has nexus in every
-        jurisdiction of the table; see companies.py)."""
-        return None
+        """Where the company collects tax (companies.py): declared nexus, or None for everywhere."""
+        return self.companies.nexus_regions(company)
 
     def _certificate_exemption(self, company: str, customer_code: str | None, day) -> ExemptionInfo | None:
         """An exemption certificate on file for the customer, valid on the document date, exempts

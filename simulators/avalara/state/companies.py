@@ -18,7 +18,8 @@ class CompanyStore:
     def __init__(self, sim, tables):
         self.sim = sim
         self.tables = tables
-        self.store = sim.store(lambda: {"companies": {}, "by_id": {}})
+        # nexus: company code -> declared NexusModels (absent: the company collects everywhere)
+        self.store = sim.store(lambda: {"companies": {}, "by_id": {}, "nexus": {}})
         self.lock = self.store.lock
         sim.on_reset(lambda: self._ensure("DEFAULT", {"name": "Default company", "isdefault": True}))
 
@@ -59,7 +60,47 @@ class CompanyStore:
                 if code.upper() in self.data["companies"]:
                     raise AvaTaxError("ModelStateInvalid", f"A company with code '{code}' already exists.",
                                       refers_to="companyCode")
-            return [self._ensure(m["companycode"], m) for m in models]
+            made = [self._ensure(m["companycode"], m) for m in models]
+            for company in made:   # a company set up through the API collects nowhere until it declares nexus
+                self.data["nexus"][company["companyCode"]] = []
+            return made
+
+    # ---- nexus ----------------------------------------------------------------------------------
+    def declare_nexus(self, cid: str, models: Any) -> list[dict[str, Any]]:
+        """``POST /companies/{id}/nexus``: NexusModels the company now collects in (a country, or a
+        region of it for US states and Canadian provinces)."""
+        company = self.get(cid)
+        if not isinstance(models, list) or not models:
+            raise AvaTaxError("ValueRequiredError", "A list of nexus is required.", refers_to="model")
+        out = []
+        with self.lock:
+            declared = self.data["nexus"].setdefault(company["companyCode"], [])
+            for m in models:
+                country = str((m or {}).get("country") or "").upper()
+                region = str(m.get("region") or "").upper()
+                if not country:
+                    raise AvaTaxError("ValueRequiredError", "Field 'country' is required.", refers_to="country")
+                if country in ("US", "CA") and not region:
+                    raise AvaTaxError("ValueRequiredError", "Field 'region' is required for a US or Canadian "
+                                      "nexus.", refers_to="region")
+                row = {"id": sum(len(v) for v in self.data["nexus"].values()) + 1, "companyId": company["id"],
+                       "country": country, "region": region, "jurisTypeId": m.get("juristypeid") or
+                       ("STA" if region else "CNT"), "jurisCode": m.get("juriscode") or region or country,
+                       "jurisName": m.get("jurisname") or region or country,
+                       "effectiveDate": m.get("effectivedate") or "2000-01-01", "endDate": m.get("enddate"),
+                       "nexusTypeId": m.get("nexustypeid") or "SalesOrSellersUseTax", "sourcing": "Destination",
+                       "hasLocalNexus": True, "streamlinedSalesTax": False, "isSellerImporterOfRecord": False}
+                declared.append(row)
+                out.append(row)
+        return out
+
+    def nexus_regions(self, code: str) -> set[tuple[str, str]] | None:
+        """Where a company collects: (country, region) pairs, (country, "") for a whole country;
+        None for everywhere."""
+        declared = self.data["nexus"].get(code.upper())
+        if declared is None:
+            return None
+        return {(n["country"], n["region"]) for n in declared}
 
     def get(self, cid: str) -> dict[str, Any]:
         key = self.data["by_id"].get(int(cid)) if str(cid).isdecimal() else None
@@ -72,7 +113,12 @@ class CompanyStore:
         return list(self.data["companies"].values())
 
     def nexus(self, company_id: int | None = None) -> list[dict[str, Any]]:
-        """One NexusModel per jurisdiction row of the tax tables (definitions when no company)."""
+        """A company's declared NexusModels; one per jurisdiction row of the tax tables for a company
+        that collects everywhere (and for the definitions, when no company is named)."""
+        if company_id is not None:
+            code = self.data["by_id"].get(company_id)
+            if code in self.data["nexus"]:
+                return list(self.data["nexus"][code])
         out, seen = [], set()
         places = self.tables.places
         for j in [*places.states.values(), *places.places]:

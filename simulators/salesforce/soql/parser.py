@@ -60,7 +60,93 @@ def _invalid(tok, kind: str) -> MalformedQuery:
                           f"is not a valid {kind}")
 
 
-class _ToAst(Transformer):
+class _Conditions:
+    """WHERE / HAVING conditions and literal values (a part of ``_ToAst``)."""
+
+    def and_chain(self, items):
+        return BoolOp("AND", list(items))
+
+    def or_chain(self, items):
+        return BoolOp("OR", list(items))
+
+    def not_(self, items):
+        return BoolOp("NOT", [items[0]])
+
+    def compare(self, items):
+        operand, op, value = items
+        return Cmp(operand, "!=" if str(op) == "<>" else str(op), value)
+
+    def like(self, items):
+        return Cmp(items[0], "LIKE", items[1])
+
+    def in_list(self, items):
+        return Cmp(items[0], "IN", items[1])
+
+    in_semi = in_list
+
+    def not_in_list(self, items):
+        return Cmp(items[0], "NOT IN", items[1])
+
+    not_in_semi = not_in_list
+
+    def includes(self, items):
+        return Cmp(items[0], "INCLUDES", items[1])
+
+    def excludes(self, items):
+        return Cmp(items[0], "EXCLUDES", items[1])
+
+    def value_list(self, items):
+        return list(items)
+
+    @v_args(inline=True)
+    def string(self, tok):
+        return _RawString(_unescape(str(tok)))
+
+    @v_args(inline=True)
+    def number(self, tok):
+        return Decimal(str(tok))
+
+    @v_args(inline=True)
+    def currency(self, tok):
+        text = str(tok)
+        return Money(text[:3], Decimal(text[3:]))
+
+    @v_args(inline=True)
+    def datetime(self, tok):
+        text = str(tok).replace("Z", "+00:00")
+        if re.search(r"[+-]\d{4}$", text):
+            text = text[:-2] + ":" + text[-2:]
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            raise _invalid(tok, "dateTime")
+
+    @v_args(inline=True)
+    def date(self, tok):
+        try:
+            return date.fromisoformat(str(tok))
+        except ValueError:
+            raise _invalid(tok, "date")
+
+    @v_args(inline=True)
+    def date_literal(self, tok):
+        text = str(tok).upper()
+        if ":" in text:
+            name, n = text.split(":")
+            return DateLiteral(name, int(n))
+        return DateLiteral(text)
+
+    def true(self, _):
+        return True
+
+    def false(self, _):
+        return False
+
+    def null(self, _):
+        return None
+
+
+class _ToAst(_Conditions, Transformer):
     def start(self, items):
         return items[0]
 
@@ -144,88 +230,6 @@ class _ToAst(Transformer):
 
     def group_list(self, items):
         return list(items)
-
-    def and_chain(self, items):
-        return BoolOp("AND", list(items))
-
-    def or_chain(self, items):
-        return BoolOp("OR", list(items))
-
-    def not_(self, items):
-        return BoolOp("NOT", [items[0]])
-
-    def compare(self, items):
-        operand, op, value = items
-        return Cmp(operand, "!=" if str(op) == "<>" else str(op), value)
-
-    def like(self, items):
-        return Cmp(items[0], "LIKE", items[1])
-
-    def in_list(self, items):
-        return Cmp(items[0], "IN", items[1])
-
-    in_semi = in_list
-
-    def not_in_list(self, items):
-        return Cmp(items[0], "NOT IN", items[1])
-
-    not_in_semi = not_in_list
-
-    def includes(self, items):
-        return Cmp(items[0], "INCLUDES", items[1])
-
-    def excludes(self, items):
-        return Cmp(items[0], "EXCLUDES", items[1])
-
-    def value_list(self, items):
-        return list(items)
-
-    @v_args(inline=True)
-    def string(self, tok):
-        return _RawString(_unescape(str(tok)))
-
-    @v_args(inline=True)
-    def number(self, tok):
-        return Decimal(str(tok))
-
-    @v_args(inline=True)
-    def currency(self, tok):
-        text = str(tok)
-        return Money(text[:3], Decimal(text[3:]))
-
-    @v_args(inline=True)
-    def datetime(self, tok):
-        text = str(tok).replace("Z", "+00:00")
-        if re.search(r"[+-]\d{4}$", text):
-            text = text[:-2] + ":" + text[-2:]
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            raise _invalid(tok, "dateTime")
-
-    @v_args(inline=True)
-    def date(self, tok):
-        try:
-            return date.fromisoformat(str(tok))
-        except ValueError:
-            raise _invalid(tok, "date")
-
-    @v_args(inline=True)
-    def date_literal(self, tok):
-        text = str(tok).upper()
-        if ":" in text:
-            name, n = text.split(":")
-            return DateLiteral(name, int(n))
-        return DateLiteral(text)
-
-    def true(self, _):
-        return True
-
-    def false(self, _):
-        return False
-
-    def null(self, _):
-        return None
 
     def order_clause(self, items):
         return ("order", list(items))
