@@ -150,7 +150,7 @@ def test_metadata_catalog_json_schema_and_openapi(erp):
 def test_unknown_routes_and_wrong_methods_are_netsuite_errors(erp):
     r = erp.get("/noSuchRecord/1")
     assert r.status_code == 404 and error_code(r) == "NONEXISTENT_ID"
-    r = erp.http.delete(erp.url("/invoice/1"))     # invoices are read and patched, not deleted, here
+    r = erp.http.delete(erp.url("/customerPayment/1"))     # payments are created and read, not deleted, here
     assert r.status_code == 405 and error_code(r) == "INVALID_REQUEST" and "GET" in r.headers["Allow"]
     r = erp.http.get(erp.base + "/services/rest/nothing")
     assert r.status_code == 404 and r.headers["Content-Type"].startswith("application/vnd.oracle.resource+json")
@@ -170,3 +170,22 @@ def test_live_sublist_delete_and_async(live):
     assert r.status_code == 202
     assert bearer.get(r.headers["Location"]).json()["progress"] == "succeeded"
     assert bearer.delete(erp.url(f"/customer/{cid}")).status_code == 204
+
+
+def test_delete_an_unpaid_invoice_unbills_the_order_and_a_paid_one_is_refused(erp):
+    cid = erp.customer()
+    so = erp.order()
+    inv = erp.invoice(so)
+    assert erp.get(f"/salesOrder/{so}").json()["status"]["refName"] == "Billed"
+    r = erp.http.delete(erp.url(f"/invoice/{inv}"))
+    assert r.status_code == 204
+    assert error_code(erp.get(f"/invoice/{inv}")) == "NONEXISTENT_ID"
+    assert erp.get(f"/salesOrder/{so}").json()["status"]["refName"] == "Pending Fulfillment"
+    assert erp.sql(f"SELECT id FROM transaction WHERE id = {inv}").json()["count"] == 0
+    again = erp.invoice(so)                                   # the order can be billed again
+    erp.create("/customerPayment", {"customer": {"id": cid}, "externalId": "ch_del", "payment": 50,
+                                    "apply": {"items": [{"doc": {"id": again}, "apply": True, "amount": 50}]}})
+    refused = erp.http.delete(erp.url(f"/invoice/{again}"))
+    assert refused.status_code == 400
+    assert error_code(refused) == "THIS_RECORD_CANNOT_BE_DELETED_BECAUSE_IT_HAS_DEPENDENT_RECORDS"
+    assert erp.get(f"/invoice/{again}").status_code == 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..errors import DependentRecords
 from .base import ITEM_TYPES, StateBase
 
-DELETABLE = ("customer", "salesOrder") + ITEM_TYPES
+DELETABLE = ("customer", "salesOrder", "invoice") + ITEM_TYPES
 TRANSACTIONS = ("salesOrder", "invoice", "customerPayment", "creditMemo", "itemFulfillment", "journalEntry")
 LINED = ("salesOrder", "invoice", "creditMemo", "itemFulfillment")
 
@@ -21,6 +21,8 @@ class Removal(StateBase):
             rec = self.resolve(rtype, key)
             if self.dependents(rtype, rec):
                 raise DependentRecords()
+            if rtype == "invoice":
+                self._unbill(rec)
             del self.records(rtype)[rec["id"]]
             ext = rec.get("externalId")
             index = self.store.data["eid"][rtype]
@@ -37,7 +39,32 @@ class Removal(StateBase):
         if rtype == "salesOrder":
             return [("invoice", i) for i in rec.get("invoices", ())] + \
                    [("itemFulfillment", f) for f in rec.get("fulfillments", ())]
+        if rtype == "invoice":   # applied payments and credits, and revenue already recognized (posted)
+            posted = [("journalEntry", ln["journalEntry"]) for el in self._elements(rid)
+                      for ln in self.records("revenuePlan")[el["revenuePlan"]]["lines"] if ln.get("journalEntry")]
+            return [("customerPayment", p) for p in rec.get("payments", ())] + \
+                   [("creditMemo", c) for c in rec.get("credits", ())] + posted
         if rtype in ITEM_TYPES:
             return [(t, r["id"]) for t in LINED for r in self.records(t).values()
                     if any(ln.get("item") == rid for ln in r.get("items", ()))]
         return []
+
+    def _elements(self, invoice_id: str) -> list[dict]:
+        return [el for el in self.records("revenueElement").values() if el.get("source") == invoice_id]
+
+    def _unbill(self, inv: dict) -> None:
+        """Deleting an unpaid invoice un-bills its sales order (back to Pending Fulfillment, or Pending
+        Billing once fulfilled) and removes the revenue arrangement it was the source of (nothing of it
+        was recognized: that would be a dependent record)."""
+        so = self.records("salesOrder").get(inv.get("createdFrom"))
+        if so is not None and inv["id"] in so.get("invoices", []):
+            so["invoices"].remove(inv["id"])
+            if not so["invoices"]:
+                so["status"] = "F" if so.get("fulfillments") else "B"
+            self.stamp(so)
+        for el in self._elements(inv["id"]):
+            self.records("revenuePlan").pop(el["revenuePlan"], None)
+            self.records("revenueElement").pop(el["id"], None)
+        for arr_id, arr in list(self.records("revenueArrangement").items()):
+            if arr.get("source") == inv["id"]:
+                del self.records("revenueArrangement")[arr_id]
