@@ -1,4 +1,4 @@
-"""Bulk API 1.0, JSON content type: ``/services/async/XX.X/job/...`` (what ``simple-salesforce``'s
+"""Bulk API 1.0, JSON and CSV content types: ``/services/async/XX.X/job/...`` (what ``simple-salesforce``'s
 ``sf.bulk`` calls, authenticated with ``X-SFDC-Session``). Parsing and shaping only; jobs,
 batches and results live in ``state/bulk1.py``. Served by the core lane."""
 from __future__ import annotations
@@ -6,9 +6,10 @@ from __future__ import annotations
 from simulators.core.jsonutil import BadJson, loads
 from simulators.core.lane import Lane, LaneRequest
 
-from .http import json_answer
-from .state.bulk1 import _err
+from .http import json_answer, raw_answer
+from .state.bulk1 import _err, csv_results, csv_rows
 
+ASYNC_NS = "http://www.force.com/2009/06/asyncapi/dataload"
 P = "/services/async/<version>/job"
 
 
@@ -38,8 +39,8 @@ def register(lane: Lane, org) -> None:
     def add_batch(req: LaneRequest, version: str, job_id: str):
         info = bulk.job(job_id)
         raw = req.body()
-        if info["operation"] in ("query", "queryAll"):   # the SOQL text itself is the batch
-            data = raw.decode("utf-8", "replace")
+        if info["operation"] in ("query", "queryAll") or info["contentType"] == "CSV":
+            data = raw.decode("utf-8", "replace")   # the SOQL text, or the CSV records, is the batch
         else:
             data = body(req)
         return json_answer(bulk.view(bulk.add_batch(job_id, data)), 201)
@@ -51,10 +52,20 @@ def register(lane: Lane, org) -> None:
         return json_answer(bulk.view(bulk.batch(job_id, batch_id)))
 
     def results(req: LaneRequest, version: str, job_id: str, batch_id: str):
-        return json_answer(bulk.results(job_id, batch_id))
+        out, job = bulk.results(job_id, batch_id), bulk.job(job_id)
+        if job["contentType"] != "CSV":
+            return json_answer(out)
+        if job["operation"] in ("query", "queryAll"):   # a CSV query job lists its result sets in XML
+            items = "".join(f"<result>{rid}</result>" for rid in out)
+            return raw_answer(f'<?xml version="1.0" encoding="UTF-8"?><result-list xmlns="{ASYNC_NS}">{items}'
+                              "</result-list>", 200, "application/xml")
+        return raw_answer(csv_results(out), 200, "text/csv")
 
     def result_set(req: LaneRequest, version: str, job_id: str, batch_id: str, result_id: str):
-        return json_answer(bulk.result_set(job_id, batch_id, result_id))
+        rows = bulk.result_set(job_id, batch_id, result_id)
+        if bulk.job(job_id)["contentType"] == "CSV":
+            return raw_answer(csv_rows(rows), 200, "text/csv")
+        return json_answer(rows)
 
     def request(req: LaneRequest, version: str, job_id: str, batch_id: str):
         return json_answer(bulk.request(job_id, batch_id))

@@ -53,3 +53,29 @@ def test_batches_wait_on_the_clock_and_errors_use_the_bulk_shape(sf, org, harnes
     bad = requests.get(f"{url}job/750000000000000AAA", headers=headers)
     assert bad.status_code == 400 and bad.json() == {"exceptionCode": "InvalidJob",
                                                       "exceptionMessage": "Invalid job id: 750000000000000AAA"}
+
+
+def test_csv_jobs_take_csv_batches_and_answer_csv(sf):
+    url = sf.bulk_url
+    headers = {"X-SFDC-Session": sf.session_id, "Content-Type": "application/json"}
+    csv_headers = {"X-SFDC-Session": sf.session_id, "Content-Type": "text/csv"}
+    job = requests.post(url + "job", json={"operation": "insert", "object": "Contact", "contentType": "CSV"},
+                        headers=headers).json()
+    assert job["contentType"] == "CSV"
+    batch = requests.post(f"{url}job/{job['id']}/batch", headers=csv_headers,
+                          data="LastName,Title,Account.Customer_Key__c\nCsv One,,ACME-IRVINE\n,Nobody,\n").json()
+    results = requests.get(f"{url}job/{job['id']}/batch/{batch['id']}/result", headers=headers)
+    assert results.headers["Content-Type"].startswith("text/csv")
+    lines = results.text.strip().splitlines()
+    assert lines[0] == '"Id","Success","Created","Error"'
+    assert lines[1].startswith('"003') and '"true","true"' in lines[1]
+    assert '"false","false","REQUIRED_FIELD_MISSING' in lines[2]
+    query = requests.post(url + "job", json={"operation": "query", "object": "Contact", "contentType": "CSV"},
+                          headers=headers).json()
+    qb = requests.post(f"{url}job/{query['id']}/batch", headers=csv_headers,
+                       data="SELECT LastName, Account.Name FROM Contact WHERE LastName = 'Csv One'").json()
+    listing = requests.get(f"{url}job/{query['id']}/batch/{qb['id']}/result", headers=headers)
+    assert listing.headers["Content-Type"].startswith("application/xml") and "<result>752" in listing.text
+    result_id = listing.text.split("<result>")[1].split("</result>")[0]
+    rows = requests.get(f"{url}job/{query['id']}/batch/{qb['id']}/result/{result_id}", headers=headers).text
+    assert rows.splitlines() == ['"LastName","Account.Name"', '"Csv One","Acme Irvine Inc."']

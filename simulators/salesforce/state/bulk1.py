@@ -11,6 +11,8 @@ time have passed (org setting, default 0), so a frozen clock never stalls a poll
 """
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -52,8 +54,9 @@ class Bulk1:
         op = body.get("operation")
         if op not in OPERATIONS:
             raise _err("InvalidJob", f"Invalid operation: {op}")
-        if (body.get("contentType") or "JSON") != "JSON":
-            raise _err("InvalidJob", "This harness serves the JSON content type of Bulk API 1.0 (contentType JSON)")
+        content_type = body.get("contentType") or "JSON"
+        if content_type not in ("JSON", "CSV"):
+            raise _err("InvalidJob", f"Unsupported content type: {content_type} (this harness serves JSON and CSV)")
         try:
             obj = self.org.db.sobject(str(body.get("object") or ""))
         except E.SalesforceError:
@@ -68,7 +71,7 @@ class Bulk1:
         job = {"id": self.org.sim.ids.salesforce("750"), "operation": op, "object": obj.name,
                "createdById": self.org.db.actor_id, "createdDate": now, "systemModstamp": now, "state": "Open",
                "concurrencyMode": "Serial" if body.get("concurrencyMode") in (1, "Serial") else "Parallel",
-               "contentType": "JSON", "apiVersion": float(version), "numberBatchesQueued": 0,
+               "contentType": content_type, "apiVersion": float(version), "numberBatchesQueued": 0,
                "numberBatchesInProgress": 0, "numberBatchesCompleted": 0, "numberBatchesFailed": 0,
                "numberBatchesTotal": 0, "numberRecordsProcessed": 0, "numberRecordsFailed": 0, "numberRetries": 0,
                "totalProcessingTime": 0, "apiActiveProcessingTime": 0, "apexProcessingTime": 0}
@@ -106,6 +109,10 @@ class Bulk1:
         if job["operation"] in ("query", "queryAll"):
             if not isinstance(data, str) or not data.strip():
                 raise _err("InvalidBatch", "A query batch is the SOQL text")
+        elif job["contentType"] == "CSV":
+            data = csv_records(data)
+        if job["operation"] in ("query", "queryAll"):
+            pass
         elif not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise _err("InvalidBatch", "A batch of records is a JSON array of objects")
         elif len(data) > MAX_RECORDS_PER_BATCH:
@@ -213,3 +220,51 @@ class Bulk1:
 
 def to_json_record(rec: dict[str, Any]) -> dict[str, Any]:
     return {k: (to_json_record(v) if isinstance(v, dict) else to_json(v)) for k, v in rec.items()}
+
+
+def csv_records(text: Any) -> list[dict[str, Any]]:
+    """A CSV batch as records: the header names the fields; an empty cell leaves a field as it is,
+    ``#N/A`` sets it to null, and ``Parent.ExternalId__c`` columns become a parent lookup."""
+    if not isinstance(text, str) or not text.strip():
+        raise _err("InvalidBatch", "A CSV batch needs a header row and at least one record")
+    rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")) if r]
+    header, out = rows[0], []
+    for row in rows[1:]:
+        rec: dict[str, Any] = {}
+        for name, cell in zip(header, row):
+            if cell == "":
+                continue
+            value = None if cell == "#N/A" else cell
+            if "." in name:
+                rel, _, key = name.partition(".")
+                rec[rel] = {key: value}
+            else:
+                rec[name] = value
+        out.append(rec)
+    return out
+
+
+def csv_results(results: list[dict[str, Any]]) -> str:
+    """Batch results of a CSV job: ``"Id","Success","Created","Error"`` per record, in order."""
+    out = io.StringIO()
+    w = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    w.writerow(["Id", "Success", "Created", "Error"])
+    for r in results:
+        error = "; ".join(f"{e['statusCode']}:{e['message']}" for e in r["errors"])
+        w.writerow([r["id"] or "", str(r["success"]).lower(), str(r["created"]).lower(), error])
+    return out.getvalue()
+
+
+def csv_rows(records: list[dict[str, Any]]) -> str:
+    """A query result set as CSV (parent fields as ``Account.Name`` columns)."""
+    from .bulk2 import _flatten
+    flat = [_flatten(r) for r in records]
+    columns: list[str] = []
+    for row in flat:
+        columns += [k for k in row if k not in columns]
+    out = io.StringIO()
+    w = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    w.writerow(columns)
+    for row in flat:
+        w.writerow(["" if row.get(c) is None else row[c] for c in columns])
+    return out.getvalue()
