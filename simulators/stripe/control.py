@@ -9,6 +9,8 @@
   pays on the hosted invoice page (same code path as the page's form); ``amount`` (optional, minor units)
   pays part of a ``send_invoice`` invoice. 200 with the invoice, 402 with the decline, 400 with Stripe's
   error body for a bad amount.
+- ``POST /_sim/stripe/setup_intents/<id>/authenticate`` ``{"outcome": "complete" | "fail"}``: the customer's
+  3D Secure step for a SetupIntent in ``requires_action`` (the two buttons of Stripe's test authentication page).
 - ``GET /_sim/stripe/deliveries?event=evt_…``: webhook delivery attempts for one event.
 """
 from __future__ import annotations
@@ -72,6 +74,22 @@ def control_routes(st: StripeState) -> ControlRoutes:
             payload = st.render(inv)
             return json_response({"invoice": payload, **({"error": error["error"]} if error else {})},
                                  402 if error else 200)
+
+    @bp.post("/setup_intents/<sid>/authenticate")
+    def setup_authenticate(sid: str):
+        outcome = _body().get("outcome", "complete")
+        if outcome not in ("complete", "fail"):
+            raise ControlError("outcome must be complete or fail")
+        with st.lock:
+            si = st.find(sid)
+            if not si or si.get("object") != "setup_intent":
+                raise ControlError(f"no setup intent {sid}", 404)
+            st._request_ctx = None
+            try:
+                st.authenticate_setup_intent(si, outcome)
+            except ValueError as exc:
+                raise ControlError(str(exc), 409) from exc
+            return json_response(st.render(si))
 
     @bp.get("/deliveries")
     def deliveries():

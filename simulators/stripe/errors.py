@@ -35,7 +35,7 @@ class StripeError(SimError):
         err["message"] = self.message
         if self.param:
             err["param"] = self.param
-        for key in ("decline_code", "charge", "payment_intent", "advice_code", "payment_method"):
+        for key in ("decline_code", "charge", "payment_intent", "advice_code", "payment_method", "setup_intent"):
             if self.extra.get(key) is not None:
                 err[key] = self.extra[key]
         err["request_log_url"] = None

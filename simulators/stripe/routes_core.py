@@ -114,6 +114,10 @@ def products_update(st: S, p, id):
     return st.render(st.update_product(st.get("product", id), p), expand(p))
 
 
+def products_delete(st: S, p, id):
+    return st.delete_product(st.get("product", id))
+
+
 def prices_create(st: S, p):
     return st.render(st.create_price(p), expand(p))
 
@@ -192,6 +196,7 @@ TABLE = [
     ("GET", "/v1/products", "products.list", _list("product", "/v1/products", _active())),
     ("GET", "/v1/products/<id>", "products.retrieve", _one("product")),
     ("POST", "/v1/products/<id>", "products.update", products_update),
+    ("DELETE", "/v1/products/<id>", "products.delete", products_delete),
     ("POST", "/v1/prices", "prices.create", prices_create),
     ("GET", "/v1/prices", "prices.list", _list("price", "/v1/prices", _active("product", "currency", "type"))),
     ("GET", "/v1/prices/<id>", "prices.retrieve", _one("price")),

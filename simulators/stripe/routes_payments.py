@@ -42,6 +42,18 @@ def charge_update(st: S, p, id):
     return st.render(ch, expand(p))
 
 
+def charge_create(st: S, p):
+    return st.render(st.create_charge(p), expand(p))
+
+
+def charge_capture(st: S, p, id):
+    return st.render(st.capture_charge(st.get("charge", id), p), expand(p))
+
+
+def refund_cancel(st: S, p, id):
+    return st.render(st.cancel_refund(st.get("refund", id)), expand(p))
+
+
 def refund_create(st: S, p):
     return st.render(st.create_refund(p), expand(p))
 
@@ -68,13 +80,18 @@ TABLE = [
     ("POST", "/v1/payment_intents/<id>/confirm", "payment_intents.confirm", _pi_action("confirm")),
     ("POST", "/v1/payment_intents/<id>/capture", "payment_intents.capture", _pi_action("capture")),
     ("POST", "/v1/payment_intents/<id>/cancel", "payment_intents.cancel", _pi_action("cancel")),
+    ("POST", "/v1/payment_intents/<id>/increment_authorization", "payment_intents.increment_authorization",
+     _pi_action("increment")),
+    ("POST", "/v1/charges", "charges.create", charge_create),
     ("GET", "/v1/charges", "charges.list", _list_by("charge", "/v1/charges", "customer", "payment_intent")),
     ("GET", "/v1/charges/<id>", "charges.retrieve", _one("charge")),
     ("POST", "/v1/charges/<id>", "charges.update", charge_update),
+    ("POST", "/v1/charges/<id>/capture", "charges.capture", charge_capture),
     ("POST", "/v1/refunds", "refunds.create", refund_create),
     ("GET", "/v1/refunds", "refunds.list", _list_by("refund", "/v1/refunds", "charge", "payment_intent")),
     ("GET", "/v1/refunds/<id>", "refunds.retrieve", _one("refund")),
     ("POST", "/v1/refunds/<id>", "refunds.update", refund_update),
+    ("POST", "/v1/refunds/<id>/cancel", "refunds.cancel", refund_cancel),
     ("GET", "/v1/disputes", "disputes.list", _list_by("dispute", "/v1/disputes", "charge", "payment_intent")),
     ("GET", "/v1/disputes/<id>", "disputes.retrieve", _one("dispute")),
     ("POST", "/v1/disputes/<id>", "disputes.update", dispute_update),

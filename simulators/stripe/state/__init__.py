@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .balance import BalanceMixin
+from .charges import ChargesMixin
 from .credit_notes import CreditNotesMixin
 from .customers import CustomersMixin
 from .events import SCHEDULES, EventsMixin
@@ -16,6 +17,7 @@ from .payments import PaymentsMixin
 from .preview import PreviewMixin
 from .prorations import ProrationsMixin
 from .refunds import RefundsMixin
+from .setup_intents import SetupIntentsMixin
 from .subscription_billing import SubscriptionBillingMixin
 from .subscriptions import SubscriptionsMixin
 from .taxes import TaxesMixin
@@ -23,7 +25,8 @@ from .taxes import TaxesMixin
 
 class StripeState(SubscriptionsMixin, SubscriptionBillingMixin, ProrationsMixin, InvoicesMixin, InvoicePaymentsMixin,
                   LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin, IdempotencyMixin, PreviewMixin,
-                  PaymentMethodsMixin, RefundsMixin, CreditNotesMixin, BalanceMixin, TaxesMixin):
+                  PaymentMethodsMixin, RefundsMixin, CreditNotesMixin, BalanceMixin, TaxesMixin, ChargesMixin,
+                  SetupIntentsMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None

@@ -28,7 +28,8 @@ KIND_NAMES = {  # object type -> the word Stripe uses in "No such ...: 'x'"
     "invoice_payment": "invoice payment", "credit_note": "credit note",
     "credit_note_line_item": "credit note line item", "customer_balance_transaction": "customer balance transaction",
     "balance_transaction": "balance transaction", "tax_id": "tax id",
-    "subscription": "subscription", "subscription_item": "subscription_item",
+    "subscription": "subscription", "subscription_item": "subscription_item", "setup_intent": "setup_intent",
+    "card": "source",
 }
 
 

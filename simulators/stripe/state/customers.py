@@ -38,6 +38,9 @@ class CustomersMixin(Base):
         if params.get("payment_method"):
             pm = self.resolve_pm(params["payment_method"])
             self.attach_payment_method(pm, cus["id"])
+        if params.get("source"):
+            # a token saved as the customer's default card (docs.stripe.com/api/customers/create#create_customer-source)
+            cus["default_source"] = self.new_card(P.string(params, "source"), cus["id"])["id"]
         self._invoice_settings(cus, params)
         self.emit("customer.created", cus)
         return cus
@@ -122,6 +125,16 @@ class CustomersMixin(Base):
         prod["updated"] = self.now()
         self.emit("product.updated", prod)
         return prod
+
+    def delete_product(self, prod: dict[str, Any]) -> dict[str, Any]:
+        """docs.stripe.com/api/products/delete: only a product with no prices can be deleted."""
+        if any(self.d["objects"][pid]["product"] == prod["id"] for pid in self.d["order"].get("price", [])):
+            raise InvalidRequest("This product cannot be deleted because it has one or more user-created prices.",
+                                 param="id")
+        gone = {"id": prod["id"], "object": "product", "deleted": True}
+        self.emit("product.deleted", prod)
+        self.d["objects"][prod["id"]] = gone
+        return gone
 
     def create_price(self, params: dict[str, Any]) -> dict[str, Any]:
         product = params.get("product")

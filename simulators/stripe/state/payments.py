@@ -28,6 +28,22 @@ def check_minimum(amount: int, currency: str) -> None:
 ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 
 
+def charge_outcome(ok: bool, spec: dict[str, Any]) -> dict[str, Any]:
+    """A charge's ``outcome`` for a test card's spec (authorized, issuer-declined or Radar-blocked)."""
+    dec = spec.get("decline") or {}
+    return ({"advice_code": None, "network_advice_code": None, "network_decline_code": None,
+            "network_status": "approved_by_network", "reason": None, "risk_level": "normal",
+            "risk_score": 32, "seller_message": "Payment complete.", "type": "authorized"} if ok else
+            {"advice_code": "do_not_try_again" if spec.get("hard") else "try_again_later",
+            "network_advice_code": None, "network_decline_code": None,
+            "network_status": "not_sent_to_network" if dec.get("decline_code") == "fraudulent"
+            else "declined_by_network", "reason": dec.get("decline_code"),
+            "risk_level": "highest" if dec.get("decline_code") == "fraudulent" else "normal",
+            "risk_score": 85 if dec.get("decline_code") == "fraudulent" else 40,
+            "seller_message": "The bank did not return any further details with this decline.",
+            "type": "blocked" if dec.get("decline_code") == "fraudulent" else "issuer_declined"})
+
+
 class PaymentsMixin(Base):
     # ---- payment intents ----------------------------------------------------------------
     def create_payment_intent(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +69,7 @@ class PaymentsMixin(Base):
                                                "enabled": bool(enabled)}
         if params.get("return_url"):
             self.internal(pi["id"])["return_url"] = params["return_url"]
+        self.incremental_option(pi, params)   # charges.py
         if params.get("payment_method"):
             pm = self.resolve_pm(params["payment_method"])
             pi["payment_method"] = pm["id"]
@@ -147,17 +164,7 @@ class PaymentsMixin(Base):
         manual = pi["capture_method"] == "manual"
         cid = self.new_id("ch")
         card = pm["card"]
-        outcome = ({"advice_code": None, "network_advice_code": None, "network_decline_code": None,
-                    "network_status": "approved_by_network", "reason": None, "risk_level": "normal",
-                    "risk_score": 32, "seller_message": "Payment complete.", "type": "authorized"} if ok else
-                   {"advice_code": "do_not_try_again" if spec.get("hard") else "try_again_later",
-                    "network_advice_code": None, "network_decline_code": None,
-                    "network_status": "not_sent_to_network" if dec.get("decline_code") == "fraudulent"
-                    else "declined_by_network", "reason": dec.get("decline_code"),
-                    "risk_level": "highest" if dec.get("decline_code") == "fraudulent" else "normal",
-                    "risk_score": 85 if dec.get("decline_code") == "fraudulent" else 40,
-                    "seller_message": "The bank did not return any further details with this decline.",
-                    "type": "blocked" if dec.get("decline_code") == "fraudulent" else "issuer_declined"})
+        outcome = charge_outcome(ok, spec)
         charge = {
             "id": cid, "object": "charge", "amount": pi["amount"],
             "amount_captured": pi["amount"] if ok and not manual else 0, "amount_refunded": 0,
@@ -175,7 +182,8 @@ class PaymentsMixin(Base):
                                                 "country": card["country"], "exp_month": card["exp_month"],
                                                 "exp_year": card["exp_year"], "fingerprint": card["fingerprint"],
                                                 "funding": card["funding"], "last4": card["last4"],
-                                                "network": card["brand"]}, "type": "card"},
+                                                "network": card["brand"],
+                                                **self.incremental_details(pi, card, ok)}, "type": "card"},
             "receipt_email": None, "receipt_number": None,
             "receipt_url": f"{self.public_base}/receipts/{cid}" if ok else None,
             "refunded": False, "refunds": {"object": "list", "data": [], "has_more": False,

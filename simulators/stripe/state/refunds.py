@@ -7,6 +7,7 @@ from typing import Any
 from .. import params as P
 from ..errors import InvalidRequest
 from .base import Base
+from .payment_methods import cards
 
 
 class RefundsMixin(Base):
@@ -30,7 +31,8 @@ class RefundsMixin(Base):
         if charge["status"] != "succeeded" or not charge["captured"]:
             raise InvalidRequest(f"Charge {charge['id']} has not been captured or did not succeed.",
                                  param="charge", code="charge_not_refundable")
-        remaining = charge["amount_captured"] - charge["amount_refunded"]
+        released = self.internal(charge["id"]).get("released", 0)   # uncaptured rest of a legacy capture
+        remaining = charge["amount_captured"] - charge["amount_refunded"] + released
         if remaining <= 0:
             raise InvalidRequest(f"Charge {charge['id']} has already been refunded.",
                                  code="charge_already_refunded")
@@ -46,7 +48,9 @@ class RefundsMixin(Base):
                                                                              "type": "refund"}, "type": "card"},
             "metadata": P.metadata(params), "payment_intent": charge["payment_intent"],
             "reason": P.string(params, "reason", choices=("duplicate", "fraudulent", "requested_by_customer")),
-            "receipt_number": None, "source_transfer_reversal": None, "status": "succeeded",
+            "receipt_number": None, "source_transfer_reversal": None,
+            # a card's refund succeeds at once, except on the refund-pending test card (docs.stripe.com/testing#refunds)
+            "status": "pending" if self.refund_spec(charge).get("refund") == "pending" else "succeeded",
             "transfer_reversal": None,
         }
         self.put(refund)
@@ -54,10 +58,34 @@ class RefundsMixin(Base):
                                                                      refund["id"], "REFUND FOR CHARGE")
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
         charge["amount_refunded"] += amount
-        charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+        charge["refunded"] = charge["amount_refunded"] - released >= charge["amount_captured"]
         charge["refunds"]["data"].insert(0, refund)
         self.emit("refund.created", refund)
         self.emit("charge.refunded", charge, previous)
+        return refund
+
+    def refund_spec(self, charge: dict[str, Any]) -> dict[str, Any]:
+        number = self.internal(charge.get("payment_method") or "").get("number", "")
+        return cards()["by_number"].get(number, {})
+
+    def cancel_refund(self, refund: dict[str, Any]) -> dict[str, Any]:
+        """docs.stripe.com/api/refunds/cancel: only a refund that has not completed (``requires_action``; here also
+        ``pending``, the one unfinished state a card refund reaches) can be canceled; the amount goes back to
+        the charge as refundable, and the refund's balance transaction is reversed."""
+        if refund["status"] not in ("requires_action", "pending"):
+            raise InvalidRequest(f"Refund {refund['id']} has a status of {refund['status']} and cannot be canceled. "
+                                 "Only refunds with a status of requires_action can be canceled.")
+        charge = self.get("charge", refund["charge"])
+        before = refund["status"]
+        refund.update(status="canceled", failure_reason="merchant_request")
+        refund["failure_balance_transaction"] = self.new_balance_transaction(
+            refund["amount"], refund["currency"], "refund_failure", refund["id"], "REFUND CANCELED")
+        previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = False
+        self.emit("refund.updated", refund, {"status": before})
+        self.emit("charge.refund.updated", refund)
+        self.emit("charge.updated", charge, previous)
         return refund
 
     def _open_dispute(self, charge: dict[str, Any], reason: str) -> dict[str, Any]:
