@@ -2,6 +2,9 @@
 
 - ``GET/POST /_sim/stripe/webhook-schedule``: retry schedule per endpoint (``endpoint``: a ``we_`` id or
   ``*`` for the default; ``schedule``: ``sandbox`` | ``live`` | list of delays in seconds).
+- ``GET/POST /_sim/stripe/webhook-signing`` ``{"clock": "simulated" | "wall"}``: which clock the
+  ``Stripe-Signature`` timestamp follows (simulated by default; ``wall`` for receivers that check the SDK's
+  300-second tolerance against their own clock).
 - ``GET/POST /_sim/stripe/dunning``: Smart-Retries-like settings ``retries``, ``window_days``,
   ``final`` (``past_due`` | ``uncollectible``), ``subscription_final`` (``canceled`` | ``unpaid`` |
   ``past_due``: a subscription's status after the last retry fails).
@@ -47,6 +50,15 @@ def control_routes(st: StripeState) -> ControlRoutes:
             except ValueError as exc:
                 raise ControlError(str(exc)) from exc
         return json_response({"schedules": out})
+
+    @bp.get("/webhook-signing")
+    def signing_get():
+        return json_response({"clock": st.signature_clock()})
+
+    @bp.post("/webhook-signing")
+    def signing_set():
+        with st.lock:
+            return json_response({"clock": st.signature_clock(_body()["clock"])})
 
     @bp.get("/dunning")
     def dunning_get():

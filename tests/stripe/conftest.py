@@ -26,6 +26,7 @@ class Receiver:
         self.secret: str | None = None
         self.events: list[dict] = []
         self.headers: list[str] = []
+        self.bodies: list[bytes] = []
         self.fail_next = 0
         self.lock = threading.Lock()
         self.app = Flask("receiver")
@@ -38,6 +39,7 @@ class Receiver:
         event = stripe.Webhook.construct_event(payload, header, self.secret, tolerance=None)
         with self.lock:
             self.headers.append(header)
+            self.bodies.append(payload)
             if self.fail_next:
                 self.fail_next -= 1
                 return "boom", 500

@@ -126,3 +126,26 @@ def test_test_clock_advances_the_shared_clock(harness, sc):
     with pytest.raises(stripe.InvalidRequestError):
         sc.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": start})
     assert sc.v1.test_helpers.test_clocks.delete(clock.id).deleted is True
+
+
+def test_the_signature_can_follow_the_wall_clock_for_the_sdks_default_tolerance(harness, sc, receiver):
+    import time as wall
+
+    import stripe
+    ctl = harness.control("stripe")
+    assert ctl.get("/stripe/webhook-signing")["clock"] == "simulated"
+    assert ctl.post("/stripe/webhook-signing", {"clock": "wall"})["clock"] == "wall"
+    harness.advance("30d")                       # the simulated clock is now a month ahead of the wall clock
+    sc.v1.customers.create()
+    harness.settle()
+    header = receiver.headers[-1]
+    stamp = int(header.split(",")[0][2:])
+    assert abs(stamp - wall.time()) < 120 and abs(stamp - harness.clock.timestamp()) > 86400
+    # the SDK's default 300-second tolerance accepts it
+    assert stripe.Webhook.construct_event(receiver.bodies[-1], header, receiver.secret).type == "customer.created"
+    ctl.post("/stripe/webhook-signing", {"clock": "simulated"})
+    sc.v1.customers.create()
+    harness.settle()
+    assert int(receiver.headers[-1].split(",")[0][2:]) == harness.clock.timestamp()
+    harness.control("stripe").reset()
+    assert ctl.get("/stripe/webhook-signing")["clock"] == "simulated"

@@ -18,6 +18,7 @@ import hmac
 from datetime import datetime
 from typing import Any
 
+from simulators.core.clock import wall_seconds
 from simulators.core.jsonutil import dumps
 
 from .. import params as P
@@ -42,7 +43,19 @@ class EventsMixin(Base):
         self.outbox = self.sim.outbox(signer=self._signer)
 
     def _signer(self, body: bytes, now: datetime, endpoint: dict[str, Any]) -> dict[str, str]:
-        return {"Stripe-Signature": sign(body, endpoint["secret"], int(now.timestamp())), "User-Agent": USER_AGENT}
+        """``t`` is the simulated time of the attempt by default; with the ``wall`` signing clock
+        (``/_sim/stripe/webhook-signing``, or the ``signature_clock`` option) it is the wall clock's,
+        for receivers that check the SDK's 300-second tolerance against their own clock."""
+        wall = self.d["settings"].get("signature_clock", self.options.get("signature_clock")) == "wall"
+        stamp = int(wall_seconds()) if wall else int(now.timestamp())
+        return {"Stripe-Signature": sign(body, endpoint["secret"], stamp), "User-Agent": USER_AGENT}
+
+    def signature_clock(self, clock: str | None = None) -> str:
+        if clock is not None:
+            if clock not in ("simulated", "wall"):
+                raise ValueError("clock must be simulated or wall")
+            self.d["settings"]["signature_clock"] = clock
+        return self.d["settings"].get("signature_clock", self.options.get("signature_clock") or "simulated")
 
     # ---- events ----------------------------------------------------------------------------
     def emit(self, etype: str, obj: dict[str, Any], previous: dict[str, Any] | None = None,
