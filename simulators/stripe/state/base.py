@@ -29,6 +29,7 @@ KIND_NAMES = {  # object type -> the word Stripe uses in "No such ...: 'x'"
     "credit_note_line_item": "credit note line item", "customer_balance_transaction": "customer balance transaction",
     "balance_transaction": "balance transaction", "tax_id": "tax id",
     "subscription": "subscription", "subscription_item": "subscription_item",
+    "coupon": "coupon", "promotion_code": "promotion code", "discount": "discount",
 }
 
 
@@ -169,6 +170,12 @@ class Base:
         if head not in value:
             raise InvalidRequest(f"This property cannot be expanded ({full}).", param="expand")
         child = value[head]
+        if isinstance(child, list):   # a list of ids (e.g. ``discounts``): each one expanded
+            found = [self.find(x) if isinstance(x, str) else x for x in child]
+            out = dict(value)
+            out[head] = [self._expand(self.decorate(f), rest, full) if isinstance(f, dict) else x
+                         for f, x in zip(found, child)]
+            return out
         if isinstance(child, str):
             target = self.find(child)
             if target is None:

@@ -85,6 +85,7 @@ class InvoicesMixin(Base):
         if params.get("default_payment_method"):
             inv["default_payment_method"] = self.resolve_pm(params["default_payment_method"],
                                                             param="default_payment_method")["id"]
+        self.invoice_pricing_params(inv, params)   # default_tax_rates, discounts (state/invoice_tax.py)
         self.put(inv)
         behaviour = P.string(params, "pending_invoice_items_behavior", default="exclude",
                              choices=("exclude", "include"))
@@ -131,6 +132,8 @@ class InvoicesMixin(Base):
                 if inv["auto_advance"]:
                     self._schedule(max(self.now(), inv["created"] + HOUR), "auto_finalize", inv["id"])
         inv["metadata"] = P.metadata(params, inv["metadata"])
+        self.invoice_pricing_params(inv, params)
+        self.recompute(inv)
         previous = {k: v for k, v in before.items() if inv.get(k) != v}
         self.emit("invoice.updated", inv, previous)
         return inv
@@ -170,6 +173,7 @@ class InvoicesMixin(Base):
         if inv["collection_method"] == "send_invoice" and inv["due_date"] is None:
             inv["due_date"] = now + 86400 * (self.internal(inv["id"]).get("days_until_due") or 0)
         self.recompute(inv)
+        self.redeem_discounts(inv)   # coupons and promotion codes count at finalization (state/discounts.py)
         self.apply_customer_balance(inv)   # the customer's credit or debit (state/balance.py)
         self.recompute(inv)
         if inv["amount_due"] > 0:
