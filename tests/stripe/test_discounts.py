@@ -160,3 +160,17 @@ def test_removing_discounts_restores_total(sc):
     assert inv.total == 5000
     inv = sc.v1.invoices.update(inv.id, {"discounts": ""})
     assert inv.total == 10000 and inv.discounts == [] and inv.total_discount_amounts == []
+
+
+def test_credit_note_credits_the_discounted_amount(sc):
+    txr = sc.v1.tax_rates.create({"display_name": "VAT", "percentage": 10, "inclusive": False})
+    c = sc.v1.coupons.create({"percent_off": 20})
+    _, inv = draft_with_items(sc, amounts=(5000,), default_tax_rates=[txr.id], discounts=[{"coupon": c.id}])
+    inv = sc.v1.invoices.finalize_invoice(inv.id)
+    assert inv.amount_due == 4400
+    line = inv.lines.data[0]
+    cn = sc.v1.credit_notes.create({"invoice": inv.id, "lines": [
+        {"type": "invoice_line_item", "invoice_line_item": line.id, "amount": 5000}]})
+    assert (cn.subtotal, cn.discount_amount, cn.total) == (5000, 1000, 4400)
+    assert cn.lines.data[0].discount_amounts[0].discount == inv.discounts[0]
+    assert sc.v1.invoices.retrieve(inv.id).status == "paid"   # fully credited
