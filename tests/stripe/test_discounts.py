@@ -130,6 +130,9 @@ def test_promotion_codes(sc):
     _, small = draft_with_items(sc, amounts=(1000,), discounts=[{"promotion_code": pc.id}])
     with pytest.raises(stripe.InvalidRequestError):   # below restrictions[minimum_amount]
         sc.v1.invoices.finalize_invoice(small.id)
+    small = sc.v1.invoices.retrieve(small.id)
+    assert small.status == "draft" and small.number is None
+    assert sc.v1.promotion_codes.retrieve(pc.id).times_redeemed == 0
     _, inv = draft_with_items(sc, discounts=[{"promotion_code": pc.id}])
     d = sc.v1.invoices.retrieve(inv.id, {"expand": ["discounts"]}).discounts[0]
     assert d.promotion_code == pc.id and d.source.coupon == c.id

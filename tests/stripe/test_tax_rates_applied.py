@@ -83,3 +83,20 @@ def test_rates_fixed_once_finalized(sc):
     with pytest.raises(stripe.InvalidRequestError) as err:
         sc.v1.invoices.update(inv.id, {"default_tax_rates": ""})
     assert err.value.code == "invoice_not_editable"
+
+
+def test_bulk_line_endpoints_take_rates_and_discounts(sc):
+    txr = rate(sc, 10)
+    coupon = sc.v1.coupons.create({"amount_off": 500, "currency": "usd"})
+    cus, inv = draft(sc)
+    pending = sc.v1.invoice_items.create({"customer": cus.id, "amount": 2000, "currency": "usd"})
+    inv = sc.v1.invoices.add_lines(inv.id, {"lines": [
+        {"invoice_item": pending.id, "tax_rates": [txr.id], "discounts": [{"coupon": coupon.id}]},
+        {"amount": 1000, "description": "setup", "tax_rates": [txr.id]}]})
+    assert inv.total == (2000 - 500) * 110 // 100 + 1100
+    setup = [l for l in inv.lines.data if l.description == "setup"][0]
+    inv = sc.v1.invoices.update_lines(inv.id, {"lines": [{"id": setup.id, "tax_rates": ""}]})
+    assert inv.total == 1650 + 1000
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        sc.v1.invoices.update_lines(inv.id, {"lines": [{"id": setup.id, "tax_rates": ["txr_missing"]}]})
+    assert err.value.param == "lines[0][tax_rates][0]"

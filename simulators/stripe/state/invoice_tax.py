@@ -133,6 +133,8 @@ class InvoiceTaxMixin(Base):
         if "discounts" in params:
             inv["discounts"] = self.make_discounts(params["discounts"], "discounts", inv["customer"],
                                                    inv["currency"], inv["id"])
+        if "default_tax_rates" in params or "discounts" in params:
+            self.recompute(inv)
 
     def item_pricing_params(self, ii: dict[str, Any], params: dict[str, Any], label: str = "") -> None:
         """``tax_rates`` and ``discounts`` of an invoice item (or of its invoice line; ``label``: the

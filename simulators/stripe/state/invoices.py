@@ -132,8 +132,7 @@ class InvoicesMixin(Base):
                 if inv["auto_advance"]:
                     self._schedule(max(self.now(), inv["created"] + HOUR), "auto_finalize", inv["id"])
         inv["metadata"] = P.metadata(params, inv["metadata"])
-        self.invoice_pricing_params(inv, params)
-        self.recompute(inv)
+        self.invoice_pricing_params(inv, params)   # recomputes the totals
         previous = {k: v for k, v in before.items() if inv.get(k) != v}
         self.emit("invoice.updated", inv, previous)
         return inv
@@ -156,6 +155,7 @@ class InvoicesMixin(Base):
         if inv["status"] != "draft":
             raise InvalidRequest("This invoice is already finalized, you can't re-finalize a non-draft invoice.",
                                  code="invoice_not_editable")
+        self.redeem_discounts(inv)   # checks restrictions, then counts redemptions (state/discounts.py)
         params = params or {}
         if "auto_advance" in params:
             inv["auto_advance"] = P.boolean(params, "auto_advance")
@@ -173,7 +173,6 @@ class InvoicesMixin(Base):
         if inv["collection_method"] == "send_invoice" and inv["due_date"] is None:
             inv["due_date"] = now + 86400 * (self.internal(inv["id"]).get("days_until_due") or 0)
         self.recompute(inv)
-        self.redeem_discounts(inv)   # coupons and promotion codes count at finalization (state/discounts.py)
         self.apply_customer_balance(inv)   # the customer's credit or debit (state/balance.py)
         self.recompute(inv)
         if inv["amount_due"] > 0:

@@ -213,7 +213,9 @@ class LinesMixin(Base):
                 if ii["invoice"] and ii["invoice"] != inv["id"]:
                     raise InvalidRequest("This invoice item is already on another invoice.",
                                          param=f"lines[{i}][invoice_item]")
+                self.item_pricing_params(ii, spec, f"lines[{i}]")
                 line = self._line_for_item(inv, ii["id"]) or self._add_line_for_item(inv, ii)
+                line.update(discounts=list(ii["discounts"]), discountable=ii["discountable"])
             else:
                 item_params = {k: v for k, v in spec.items() if k not in ("tax_amounts", "metadata")}
                 item_params.update(customer=inv["customer"], invoice=inv["id"], currency=inv["currency"])
