@@ -72,12 +72,12 @@ class InvoiceTaxMixin(Base):
                                                if da["discount"] == did), "discount": did})
         inv["total_discount_amounts"] = per_discount
         for line in lines:
-            if not self.internal(line["id"]).get("manual_tax"):
+            if not self.d["internal"].get(line["id"], {}).get("manual_tax"):   # no bookkeeping entry per line
                 line["taxes"] = self._rate_taxes(self._line_rates(inv, line), owed[line["id"]])
         return item_total, inv_total
 
     def _apply_discount(self, did: str, lines: list[dict[str, Any]], owed: dict[str, int]) -> int:
-        coupon = self.internal(did).get("coupon") or self.d["objects"][self.d["objects"][did]["source"]["coupon"]]
+        coupon = self.d["internal"][did]["coupon"]   # as it was when redeemed (make_discounts)
         products = (coupon.get("applies_to") or {}).get("products")
         eligible = [line for line in lines if line.get("discountable") and owed[line["id"]] > 0
                     and (products is None or ((line.get("pricing") or {}).get("price_details") or {}).get("product")
