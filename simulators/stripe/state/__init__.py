@@ -7,9 +7,11 @@ from .balance import BalanceMixin
 from .charges import ChargesMixin
 from .credit_notes import CreditNotesMixin
 from .customers import CustomersMixin
+from .discounts import DiscountsMixin
 from .events import SCHEDULES, EventsMixin
 from .idempotency import IdempotencyMixin
 from .invoice_payments import InvoicePaymentsMixin
+from .invoice_tax import InvoiceTaxMixin
 from .invoices import InvoicesMixin
 from .lines import LinesMixin
 from .payment_methods import PaymentMethodsMixin
@@ -26,7 +28,7 @@ from .taxes import TaxesMixin
 class StripeState(SubscriptionsMixin, SubscriptionBillingMixin, ProrationsMixin, InvoicesMixin, InvoicePaymentsMixin,
                   LinesMixin, PaymentsMixin, CustomersMixin, EventsMixin, IdempotencyMixin, PreviewMixin,
                   PaymentMethodsMixin, RefundsMixin, CreditNotesMixin, BalanceMixin, TaxesMixin, ChargesMixin,
-                  SetupIntentsMixin):
+                  SetupIntentsMixin, DiscountsMixin, InvoiceTaxMixin):
     def __init__(self, sim, options: dict[str, Any] | None = None):
         super().__init__(sim, options or {})
         self._request_ctx: dict[str, Any] | None = None

@@ -30,6 +30,7 @@ KIND_NAMES = {  # object type -> the word Stripe uses in "No such ...: 'x'"
     "balance_transaction": "balance transaction", "tax_id": "tax id",
     "subscription": "subscription", "subscription_item": "subscription_item", "setup_intent": "setup_intent",
     "card": "source",
+    "coupon": "coupon", "promotion_code": "promotion code", "discount": "discount",
 }
 
 
@@ -170,6 +171,12 @@ class Base:
         if head not in value:
             raise InvalidRequest(f"This property cannot be expanded ({full}).", param="expand")
         child = value[head]
+        if isinstance(child, list):   # a list of ids (e.g. ``discounts``): each one expanded
+            found = [self.find(x) if isinstance(x, str) else x for x in child]
+            out = dict(value)
+            out[head] = [self._expand(self.decorate(f), rest, full) if isinstance(f, dict) else x
+                         for f, x in zip(found, child)]
+            return out
         if isinstance(child, str):
             target = self.find(child)
             if target is None:

@@ -25,6 +25,18 @@ from .base import Base
 REASONS = ("duplicate", "fraudulent", "order_change", "product_unsatisfactory")
 
 
+def _share(part: int, amount: int, whole: int) -> int:
+    return int((Decimal(part) * amount / whole).quantize(Decimal(1), ROUND_HALF_UP)) if whole else 0
+
+
+def _by_discount(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: dict[str, int] = {}
+    for line in lines:
+        for d in line["discount_amounts"]:
+            out[d["discount"]] = out.get(d["discount"], 0) + d["amount"]
+    return [{"amount": v, "discount": k} for k, v in out.items()]
+
+
 def _money(amount: int) -> str:
     return f"${amount / 100:.2f}"
 
@@ -43,6 +55,7 @@ class CreditNotesMixin(Base):
                             label=f"{where}[type]")
             qty = P.integer(spec, "quantity", minimum=1, label=f"{where}[quantity]")
             taxes: list[dict[str, Any]] = []
+            discounts: list[dict[str, Any]] = []
             if kind == "invoice_line_item":
                 line = self.get_line(inv, spec.get("invoice_line_item"), param=f"{where}[invoice_line_item]")
                 amount = P.integer(spec, "amount", minimum=0, label=f"{where}[amount]")
@@ -63,6 +76,8 @@ class CreditNotesMixin(Base):
                     taxable = (Decimal(tax["taxable_amount"]) * amount / line["amount"]) if line["amount"] else 0
                     taxes.append(dict(tax, amount=int(share.quantize(Decimal(1), ROUND_HALF_UP)),
                                       taxable_amount=int(Decimal(taxable).quantize(Decimal(1), ROUND_HALF_UP))))
+                discounts = [{"amount": _share(da["amount"], amount, line["amount"]), "discount": da["discount"]}
+                             for da in line.get("discount_amounts") or []]   # credited in proportion too
                 desc, unit, line_id = line.get("description"), None, line["id"]
             else:
                 desc = P.string(spec, "description", required=True, label=f"{where}[description]")
@@ -71,7 +86,8 @@ class CreditNotesMixin(Base):
                 amount, line_id = unit * qty, None
             out.append({
                 "id": self.new_id("cnli"), "object": "credit_note_line_item", "amount": amount,
-                "description": desc, "discount_amount": 0, "discount_amounts": [], "invoice_line_item": line_id,
+                "description": desc, "discount_amount": sum(d["amount"] for d in discounts),
+                "discount_amounts": discounts, "invoice_line_item": line_id,
                 "livemode": False, "metadata": P.metadata(spec), "pretax_credit_amounts": [], "quantity": qty,
                 "tax_rates": [], "taxes": taxes, "type": kind, "unit_amount": unit,
                 "unit_amount_decimal": str(unit) if unit is not None else None,
@@ -90,7 +106,8 @@ class CreditNotesMixin(Base):
         subtotal = sum(line["amount"] for line in lines) if lines else amount
         exclusive = sum(t["amount"] for line in lines for t in line["taxes"] if t["tax_behavior"] == "exclusive")
         inclusive = sum(t["amount"] for line in lines for t in line["taxes"] if t["tax_behavior"] == "inclusive")
-        total = subtotal + exclusive
+        discount = sum(line["discount_amount"] for line in lines)
+        total = subtotal - discount + exclusive
         if lines and amount is not None and amount != total:
             raise InvalidRequest(f"The amount ({_money(amount)}) does not match the sum of the credit note lines "
                                  f"({_money(total)}).", param="amount")
@@ -121,7 +138,7 @@ class CreditNotesMixin(Base):
         cn = {
             "id": cid, "object": "credit_note", "amount": total, "amount_shipping": 0, "created": self.now(),
             "currency": inv["currency"], "customer": inv["customer"], "customer_balance_transaction": None,
-            "discount_amount": 0, "discount_amounts": [], "effective_at": P.integer(params, "effective_at"),
+            "discount_amount": discount, "discount_amounts": _by_discount(lines), "effective_at": P.integer(params, "effective_at"),
             "invoice": inv["id"],
             "lines": {"object": "list", "data": lines, "has_more": False, "total_count": len(lines),
                       "url": f"/v1/credit_notes/{cid}/lines"},

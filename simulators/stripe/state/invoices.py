@@ -85,6 +85,7 @@ class InvoicesMixin(Base):
         if params.get("default_payment_method"):
             inv["default_payment_method"] = self.resolve_pm(params["default_payment_method"],
                                                             param="default_payment_method")["id"]
+        self.invoice_pricing_params(inv, params)   # default_tax_rates, discounts (state/invoice_tax.py)
         self.put(inv)
         behaviour = P.string(params, "pending_invoice_items_behavior", default="exclude",
                              choices=("exclude", "include"))
@@ -131,6 +132,7 @@ class InvoicesMixin(Base):
                 if inv["auto_advance"]:
                     self._schedule(max(self.now(), inv["created"] + HOUR), "auto_finalize", inv["id"])
         inv["metadata"] = P.metadata(params, inv["metadata"])
+        self.invoice_pricing_params(inv, params)   # recomputes the totals
         previous = {k: v for k, v in before.items() if inv.get(k) != v}
         self.emit("invoice.updated", inv, previous)
         return inv
@@ -153,6 +155,7 @@ class InvoicesMixin(Base):
         if inv["status"] != "draft":
             raise InvalidRequest("This invoice is already finalized, you can't re-finalize a non-draft invoice.",
                                  code="invoice_not_editable")
+        self.redeem_discounts(inv)   # checks restrictions, then counts redemptions (state/discounts.py)
         params = params or {}
         if "auto_advance" in params:
             inv["auto_advance"] = P.boolean(params, "auto_advance")

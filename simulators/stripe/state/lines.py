@@ -53,6 +53,7 @@ class LinesMixin(Base):
             "pricing": self._pricing(price, unit), "proration": False, "quantity": quantity, "tax_rates": [],
             "test_clock": customer.get("test_clock"),
         }
+        self.item_pricing_params(ii, params)   # tax_rates, discounts (state/invoice_tax.py)
         self.put(ii)
         if inv:
             self._add_line_for_item(inv, ii)
@@ -92,11 +93,13 @@ class LinesMixin(Base):
         if "description" in params:
             ii["description"] = params["description"] or None
         ii["metadata"] = P.metadata(params, ii["metadata"])
+        self.item_pricing_params(ii, params)
         if inv:
             line = self._line_for_item(inv, ii["id"])
             if line:
                 line.update(amount=ii["amount"], description=ii["description"], quantity=ii["quantity"],
-                            pricing=ii["pricing"], metadata=dict(ii["metadata"]))
+                            pricing=ii["pricing"], metadata=dict(ii["metadata"]), discounts=list(ii["discounts"]),
+                            discountable=ii["discountable"])
             self.recompute(inv)
         self.emit("invoiceitem.updated", ii)
         return ii
@@ -135,7 +138,8 @@ class LinesMixin(Base):
         line = {
             "id": self.new_id("il"), "object": "line_item", "amount": ii["amount"], "currency": ii["currency"],
             "description": ii["description"], "discount_amounts": [], "discountable": ii["discountable"],
-            "discounts": [], "invoice": inv["id"], "livemode": False, "metadata": dict(ii["metadata"]),
+            "discounts": list(ii["discounts"]), "invoice": inv["id"], "livemode": False,
+            "metadata": dict(ii["metadata"]),
             "parent": {"invoice_item_details": {"invoice_item": ii["id"], "proration": False,
                                                 "proration_details": {"credited_items": None},
                                                 "subscription": None},
@@ -169,11 +173,17 @@ class LinesMixin(Base):
             self._apply_amounts(ii, params)
             if "description" in params:
                 ii["description"] = params["description"] or None
+            self.item_pricing_params(ii, params, label.rstrip("["))
             line.update(amount=ii["amount"], subtotal=ii["amount"], description=ii["description"],
-                        quantity=ii["quantity"], pricing=ii["pricing"])
+                        quantity=ii["quantity"], pricing=ii["pricing"], discounts=list(ii["discounts"]),
+                        discountable=ii["discountable"])
         line["metadata"] = P.metadata(params, line["metadata"])
         if "tax_amounts" in params:
+            if params.get("tax_rates"):
+                raise InvalidRequest("You cannot set both `tax_amounts` and `tax_rates` on a line item.",
+                                     param=f"{label}tax_amounts")
             line["taxes"] = self._taxes(params["tax_amounts"], f"{label}tax_amounts")
+            self.internal(line["id"])["manual_tax"] = bool(line["taxes"])
         self.recompute(inv)
         return line
 
@@ -203,7 +213,9 @@ class LinesMixin(Base):
                 if ii["invoice"] and ii["invoice"] != inv["id"]:
                     raise InvalidRequest("This invoice item is already on another invoice.",
                                          param=f"lines[{i}][invoice_item]")
+                self.item_pricing_params(ii, spec, f"lines[{i}]")
                 line = self._line_for_item(inv, ii["id"]) or self._add_line_for_item(inv, ii)
+                line.update(discounts=list(ii["discounts"]), discountable=ii["discountable"])
             else:
                 item_params = {k: v for k, v in spec.items() if k not in ("tax_amounts", "metadata")}
                 item_params.update(customer=inv["customer"], invoice=inv["id"], currency=inv["currency"])
@@ -273,9 +285,11 @@ class LinesMixin(Base):
 
     # ---- totals ------------------------------------------------------------------------------
     def recompute(self, inv: dict[str, Any]) -> None:
-        """Integer minor units throughout: total = subtotal + exclusive taxes."""
+        """Integer minor units throughout: subtotal = line amounts less item discounts; total = subtotal
+        less invoice discounts plus exclusive taxes."""
         lines = inv["lines"]["data"]
-        subtotal = sum(line["amount"] for line in lines)
+        item_discounts, invoice_discounts = self.price_lines(inv)   # state/invoice_tax.py
+        subtotal = sum(line["amount"] for line in lines) - item_discounts
         exclusive = inclusive = 0
         agg: dict[tuple, dict[str, Any]] = {}
         for line in lines:
@@ -288,9 +302,10 @@ class LinesMixin(Base):
                 slot = agg.setdefault(key, dict(tax, amount=0, taxable_amount=0))
                 slot["amount"] += tax["amount"]
                 slot["taxable_amount"] += tax["taxable_amount"]
-        total = subtotal + exclusive
+        total = subtotal - invoice_discounts + exclusive
         inv.update(subtotal=subtotal, subtotal_excluding_tax=subtotal - inclusive,
-                   total_excluding_tax=subtotal - inclusive, total=total, total_taxes=list(agg.values()))
+                   total_excluding_tax=subtotal - invoice_discounts - inclusive, total=total,
+                   total_taxes=list(agg.values()))
         applied = 0 if inv.get("ending_balance") is None else (inv["starting_balance"] or 0) - inv["ending_balance"]
         due = max(0, total + applied - inv.get("pre_payment_credit_notes_amount", 0))   # balance: state/balance.py
         inv["amount_due"] = due if inv["status"] in ("draft", "open") else inv["amount_due"]
