@@ -136,6 +136,10 @@ class Lane:
         # (method, number of segments) -> [(segments, endpoint, handler)], first added first tried;
         # rules ending in <path:...>: method -> [(segments, tail name, endpoint, handler)]
         self._routes: dict[tuple[str, int], list[Route]] = {}
+        # the same routes indexed by their second segment when it is a literal (``customers`` in
+        # ``/v1/customers/<id>``; None when it is a variable), each with its position, so a request
+        # tries only the routes that can match, still in the order they were added
+        self._index: dict[tuple[str, int, str | None], list[tuple[int, Route]]] = {}
         self._tails: dict[str, list[tuple[tuple[Segment, ...], str, str, Callable]]] = {}
         # endpoint -> whether it may run on the event loop: True, False or a predicate on the environ
         self._inline: dict[str, bool | Callable[[dict[str, Any]], bool]] = {}
@@ -151,7 +155,11 @@ class Lane:
             self._inline[endpoint] = inline
         segs, tail = _compile(rule)
         if tail is None:
-            self._routes.setdefault((method, len(segs)), []).append((segs, endpoint, handler))
+            route = (segs, endpoint, handler)
+            self._routes.setdefault((method, len(segs)), []).append(route)
+            second = segs[1][0] if len(segs) > 1 and segs[1][1] is None else None
+            pos = sum(len(v) for v in self._routes.values())
+            self._index.setdefault((method, len(segs), second), []).append((pos, route))
         else:
             self._tails.setdefault(method, []).append((segs, tail, endpoint, handler))
 
@@ -164,8 +172,16 @@ class Lane:
             found = self._match("GET", segs)
         return found
 
+    def _candidates(self, method: str, segs: list[str]) -> list[Route]:
+        n = len(segs)
+        exact = self._index.get((method, n, segs[1])) if n > 1 else None
+        loose = self._index.get((method, n, None))
+        if not loose:
+            return [r for _, r in exact] if exact else []
+        return [r for _, r in sorted((exact or []) + loose, key=lambda pr: pr[0])]
+
     def _match(self, method: str, segs: list[str]) -> tuple[str, Callable, dict[str, str]] | None:
-        for rule, endpoint, handler in self._routes.get((method, len(segs)), ()):
+        for rule, endpoint, handler in self._candidates(method, segs):
             args: dict[str, str] = {}
             if _bind(rule, segs, args):
                 return endpoint, handler, args
