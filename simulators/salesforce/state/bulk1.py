@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from .. import errors as E
-from .bulk_rows import apply_row, lookup
+from .bulk_rows import apply_row, flat_table, lookup
 from .values import sf_datetime, to_json
 
 OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete", "query", "queryAll")
@@ -109,14 +109,13 @@ class Bulk1:
         if job["operation"] in ("query", "queryAll"):
             if not isinstance(data, str) or not data.strip():
                 raise _err("InvalidBatch", "A query batch is the SOQL text")
-        elif job["contentType"] == "CSV":
-            data = csv_records(data)
-        if job["operation"] in ("query", "queryAll"):
-            pass
-        elif not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise _err("InvalidBatch", "A batch of records is a JSON array of objects")
-        elif len(data) > MAX_RECORDS_PER_BATCH:
-            raise _err("InvalidBatch", f"Records in a batch exceed {MAX_RECORDS_PER_BATCH}")
+        else:
+            if job["contentType"] == "CSV":
+                data = csv_records(data)
+            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+                raise _err("InvalidBatch", "A batch of records is a JSON array of objects")
+            if len(data) > MAX_RECORDS_PER_BATCH:
+                raise _err("InvalidBatch", f"Records in a batch exceed {MAX_RECORDS_PER_BATCH}")
         now = self._now()
         delay = float(self.org.settings.get("bulk_processing_seconds") or 0)
         batch = {"id": self.org.sim.ids.salesforce("751"), "jobId": job_id, "state": "Queued", "createdDate": now,
@@ -185,9 +184,9 @@ class Bulk1:
                             if k == "attributes":
                                 continue
                             if isinstance(v, dict):   # {"Account": {"Customer_Key__c": "X"}}: a parent lookup
-                                (key, val), = [(kk, vv) for kk, vv in v.items() if kk != "attributes"][:1] or \
-                                    [("Id", None)]
-                                k, v = lookup(self.org, obj, k, key, val)
+                                keys = [kk for kk in v if kk != "attributes"]
+                                key = keys[0] if keys else "Id"
+                                k, v = lookup(self.org, obj, k, key, v.get(key))
                             values[k] = v
                         rec_id, created = apply_row(self.org, obj, job["operation"], job.get("externalIdFieldName"),
                                                     values)
@@ -257,11 +256,7 @@ def csv_results(results: list[dict[str, Any]]) -> str:
 
 def csv_rows(records: list[dict[str, Any]]) -> str:
     """A query result set as CSV (parent fields as ``Account.Name`` columns)."""
-    from .bulk2 import _flatten
-    flat = [_flatten(r) for r in records]
-    columns: list[str] = []
-    for row in flat:
-        columns += [k for k in row if k not in columns]
+    columns, flat = flat_table(records)
     out = io.StringIO()
     w = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
     w.writerow(columns)

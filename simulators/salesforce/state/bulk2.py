@@ -29,8 +29,8 @@ from datetime import timedelta
 from typing import Any
 
 from .. import errors as E
-from .bulk_rows import apply_row, lookup
-from .values import sf_datetime, to_json
+from .bulk_rows import apply_row, flat_table, lookup
+from .values import sf_datetime
 
 DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
@@ -193,7 +193,7 @@ class Bulk2:
 
     def delete(self, job_id: str, kind: str) -> None:
         job = self.job(job_id, kind)
-        if job["state"] in ("Open", "UploadComplete", "InProgress") and kind == "ingest" and job["state"] != "Open":
+        if kind == "ingest" and job["state"] in ("UploadComplete", "InProgress"):
             raise _err("INVALIDJOBSTATE", 409, f"Job {job_id} is still being processed: abort it first")
         for key in ("jobs", "data", "results"):
             self.store.data[key].pop(job_id, None)
@@ -250,15 +250,9 @@ class Bulk2:
         return apply_row(self.org, obj, job["operation"], job.get("externalIdFieldName"), values)
 
     def _run_query(self, job: dict[str, Any]) -> None:
-        records = self._select(job["_query"], job["operation"], str(job["apiVersion"]))
-        columns: list[str] = []
-        flat = [_flatten(r) for r in records]
-        for row in flat:
-            for k in row:
-                if k not in columns:
-                    columns.append(k)
-        self.store.data["results"][job["id"]] = {"columns": columns, "rows": flat}
-        job["numberRecordsProcessed"] = len(flat)
+        columns, rows = flat_table(self._select(job["_query"], job["operation"], str(job["apiVersion"])))
+        self.store.data["results"][job["id"]] = {"columns": columns, "rows": rows}
+        job["numberRecordsProcessed"] = len(rows)
 
     # ---- results ---------------------------------------------------------------------------------
     def ingest_results(self, job_id: str, which: str) -> str:
@@ -303,16 +297,3 @@ class Bulk2:
         for row in page:
             w.writerow(["" if row.get(c) is None else row[c] for c in res["columns"]])
         return out.getvalue(), (str(nxt) if nxt < len(res["rows"]) else "null"), len(page)
-
-
-def _flatten(rec: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in rec.items():
-        if k == "attributes":
-            continue
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            v = to_json(v)
-            out[f"{prefix}{k}"] = ("true" if v else "false") if isinstance(v, bool) else v
-    return out

@@ -1,10 +1,12 @@
 """One record of a bulk job (Bulk API 1.0 and 2.0 alike): an insert, update, upsert or delete of the
-org's records, each its own DML statement, and lookups of a parent by its external id."""
+org's records, each its own DML statement, lookups of a parent by its external id, and query rows
+flattened into CSV columns."""
 from __future__ import annotations
 
 from typing import Any
 
 from .. import errors as E
+from .values import to_json
 
 
 def lookup(org, obj, rel: str, key: str, value: Any) -> tuple[str, Any]:
@@ -46,3 +48,26 @@ def apply_row(org, obj, op: str, ext: str | None, values: dict[str, Any]) -> tup
         raise E.SalesforceError(f"Missing external ID value for {ext}", code="MISSING_ARGUMENT", fields=[ext or ""])
     rec, created = db.upsert(obj.name, str(ext), str(values.pop(key)), values)
     return rec["Id"], created
+
+
+def flatten(rec: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A query row as CSV cells: parent fields become ``Account.Name`` columns, booleans ``true``/``false``."""
+    out: dict[str, Any] = {}
+    for k, v in rec.items():
+        if k == "attributes":
+            continue
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            v = to_json(v)
+            out[f"{prefix}{k}"] = ("true" if v else "false") if isinstance(v, bool) else v
+    return out
+
+
+def flat_table(records: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Query rows flattened, and every column in the order it first appears."""
+    rows = [flatten(r) for r in records]
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    return list(columns), rows
