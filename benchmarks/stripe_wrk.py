@@ -23,17 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.fakes_wrk import wrk as _wrk  # noqa: E402
 from simulators.harness import LiveHarness  # noqa: E402
+from simulators.registry import free_port  # noqa: E402
 
 AUTH = {"Authorization": "Bearer sk_test_o2c"}
 POST_LUA = 'wrk.method = "POST"\nwrk.body = "email=bench%40o2c.test&name=Bench"\n' \
            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> float:

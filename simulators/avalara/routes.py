@@ -119,7 +119,8 @@ def install(sim: Sim, state: AvaTaxState, tables: list[list[Route]]) -> Lane:
         return route.status, [JSON], dumps(payload).encode("utf-8")
 
     def not_found(req: LaneRequest) -> SimError:
-        others = [m for m in ("GET", "POST", "PUT", "DELETE", "PATCH") if m != req.method and lane.match(m, req.path)]
+        served = lane.allowed(req.path)
+        others = [m for m in ("GET", "POST", "PUT", "DELETE", "PATCH") if m != req.method and m in served]
         problem = HttpProblem(req.method, req.path, allowed=tuple(others))
         return errors.http_error(405 if others else 404, problem)
 

@@ -147,7 +147,7 @@ def install(sim, state, authenticator) -> Lane:
         return handler(call, **req.url_args)
 
     def not_found(req: LaneRequest) -> NetSuiteError:
-        allowed = sorted(m for m in ("GET", "POST", "PATCH", "PUT", "DELETE") if lane.match(m, req.path))
+        allowed = [m for m in lane.allowed(req.path) if m != "HEAD"]
         if allowed:
             return NetSuiteError(f"The HTTP method {req.method} is not allowed for this resource. Allowed: "
                                  f"{', '.join(allowed)}.", status=405, code="INVALID_REQUEST",
