@@ -191,7 +191,7 @@ class ControlPlane:
 
     def _dispatch(self, req: ControlRequest) -> Reply:
         from .control import validate_body
-        segs = [s for s in req.path.strip("/").split("/")]
+        segs = req.path.strip("/").split("/")
         candidates = [c for table in self.tables for c in table.match(segs)]
         method = "GET" if req.method == "HEAD" else req.method
         for m, fn, args in candidates:

@@ -140,6 +140,7 @@ class Lane:
         # ``/v1/customers/<id>``; None when it is a variable), each with its position, so a request
         # tries only the routes that can match, still in the order they were added
         self._index: dict[tuple[str, int, str | None], list[tuple[int, Route]]] = {}
+        self._added = 0   # fixed-length routes added so far: the next one's position
         self._tails: dict[str, list[tuple[tuple[Segment, ...], str, str, Callable]]] = {}
         # endpoint -> whether it may run on the event loop: True, False or a predicate on the environ
         self._inline: dict[str, bool | Callable[[dict[str, Any]], bool]] = {}
@@ -158,8 +159,8 @@ class Lane:
             route = (segs, endpoint, handler)
             self._routes.setdefault((method, len(segs)), []).append(route)
             second = segs[1][0] if len(segs) > 1 and segs[1][1] is None else None
-            pos = sum(len(v) for v in self._routes.values())
-            self._index.setdefault((method, len(segs), second), []).append((pos, route))
+            self._index.setdefault((method, len(segs), second), []).append((self._added, route))
+            self._added += 1
         else:
             self._tails.setdefault(method, []).append((segs, tail, endpoint, handler))
 

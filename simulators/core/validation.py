@@ -64,9 +64,7 @@ def _fast(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
         try:
             check(data)
             return True
-        except fastjsonschema.JsonSchemaException:
-            return False
-        except Exception:   # noqa: BLE001 - anything odd: let the full validator decide and word it
+        except Exception:   # noqa: BLE001 - invalid, or anything odd: the full validator decides and words it
             return False
     return quick
 
