@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .control import control_routes
-from .control_routes import ControlPlane
+from .control import mount
 
 
 class VendorApp:
@@ -31,9 +30,8 @@ class VendorApp:
 
     def serve(self, sim: Any, lane: Any) -> "VendorApp":
         """Wire the pipeline: the control plane, then the lane (which owns every other path)."""
-        sim.control_tables.insert(0, control_routes(sim))
         self.extensions.update(sim=sim, lane=lane)
-        self.wsgi_app = self.extensions["control"] = ControlPlane(sim, lane, prefixes=("/_sim",))
+        self.wsgi_app = self.extensions["control"] = mount(sim, lane)
         return self
 
 

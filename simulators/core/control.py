@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from .clock import iso, parse_instant
-from .control_routes import ControlRoutes, control_request, json_response
+from .control_routes import ControlPlane, ControlRoutes, control_request, json_response
 from .control_schema import OPENAPI_PATH, body_validator, check, openapi, strict_json  # noqa: F401
 from .errors import ControlError
 
@@ -256,3 +256,10 @@ def control_routes(sim) -> ControlRoutes:
         return json_response({"mode": sim.validator.mode})
 
     return bp
+
+
+def mount(sim, app) -> ControlPlane:
+    """The control plane in front of ``app`` (a WSGI callable): the common ``/_sim`` endpoints first,
+    then the tables the vendor added to ``sim.control_tables``."""
+    sim.control_tables.insert(0, control_routes(sim))
+    return ControlPlane(sim, app, prefixes=("/_sim",))

@@ -268,16 +268,12 @@ def http_problem(status: int, description: str = "", allowed: tuple[str, ...] = 
 
 def install(app: Flask, sim: Sim) -> Flask:
     """Attach the core pipeline and the control plane to a vendor's Flask app."""
-    from .control import control_routes, validate_body
-    from .control_routes import ControlPlane
+    from .control import mount, validate_body
 
     app.extensions["sim"] = sim
     app.json = BoundedJSONProvider(app)
     # /_sim is answered by the framework-free control plane in front of the vendor's app
-    sim.control_tables.insert(0, control_routes(sim))
-    plane = ControlPlane(sim, app.wsgi_app, prefixes=("/_sim",))
-    app.wsgi_app = plane
-    app.extensions["control"] = plane
+    app.wsgi_app = app.extensions["control"] = mount(sim, app.wsgi_app)
     sim.operation_sources.append(lambda: [r.endpoint for r in app.url_map.iter_rules()])
     vendor = sim.vendor
 
