@@ -33,6 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from simulators.harness import make_tls  # noqa: E402
 from simulators.registry import free_port  # noqa: E402
 
 AVA_AUTH = "Basic " + base64.b64encode(b"123456:o2c-license-key").decode()
@@ -63,15 +64,7 @@ def wrk(url: str, auth: str, seconds: int, connections: int, script: str | None 
 
 
 def tls_files() -> tuple[str, str]:
-    import trustme
-    where = Path(tempfile.mkdtemp())
-    ca = trustme.CA(organization_name="o2c bench CA")
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    certfile, keyfile = where / "server.pem", where / "server.key"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    for pem in cert.cert_chain_pems[1:]:
-        pem.write_to_path(str(certfile), append=True)
-    cert.private_key_pem.write_to_path(str(keyfile))
+    _, certfile, keyfile = make_tls(Path(tempfile.mkdtemp()))
     return str(certfile), str(keyfile)
 
 

@@ -55,6 +55,24 @@ def write_private(path: Path, data: bytes | str) -> Path:
     return path
 
 
+def make_tls(where: Path) -> tuple[Path, Path, Path]:
+    """A local CA and a server certificate for 127.0.0.1 / localhost / ::1 (trustme), written under
+    ``where``: (CA certificate, server certificate chain, private key written 0600)."""
+    import trustme
+
+    where.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA(organization_name="o2c-harness local CA")
+    cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
+    ca_path = where / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    certfile, keyfile = where / "server.pem", where / "server.key"
+    write_private(keyfile, cert.private_key_pem.bytes())
+    with open(certfile, "wb") as fh:
+        for blob in cert.cert_chain_pems:
+            fh.write(blob.bytes())
+    return ca_path, certfile, keyfile
+
+
 class WaitTimeout(AssertionError):
     pass
 
@@ -193,19 +211,7 @@ class LiveHarness(_Base):
 
     # ---- TLS ----------------------------------------------------------------------------
     def _make_tls(self) -> tuple[Path, Path]:
-        import trustme
-
-        tls = self.run_dir / "tls"
-        tls.mkdir(parents=True, exist_ok=True)
-        ca = trustme.CA(organization_name="o2c-harness local CA")
-        cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
-        self.ca_path = tls / "ca.pem"
-        ca.cert_pem.write_to_path(str(self.ca_path))
-        certfile, keyfile = tls / "server.pem", tls / "server.key"
-        write_private(keyfile, cert.private_key_pem.bytes())
-        with open(certfile, "wb") as fh:
-            for blob in cert.cert_chain_pems:
-                fh.write(blob.bytes())
+        self.ca_path, certfile, keyfile = make_tls(self.run_dir / "tls")
         return certfile, keyfile
 
     def url(self, name: str) -> str:
