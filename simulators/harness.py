@@ -1,6 +1,6 @@
 """Wires the fakes (and later the integration) together, in-process or live.
 
-In-process (``InProcessHarness``): every fake is a Flask app in this process, sharing one
+In-process (``InProcessHarness``): every fake is a WSGI app in this process, sharing one
 simulated clock; ``responses`` routes the vendors' real hostnames to them. Deterministic, no
 sockets, no threads.
 

@@ -40,7 +40,7 @@ SERVICES: dict[str, FakeSpec] = {**FAKES, "integration": INTEGRATION}
 
 
 def create(name: str, **kw):
-    """Build a fake's Flask app: ``create_app(clock=None, seed=0, validation='strict', live=False, ...)``."""
+    """Build a fake's WSGI app (``VendorApp``, or a Flask app for fakes with HTML pages): ``create_app(clock=None, seed=0, validation='strict', live=False, ...)``."""
     module = importlib.import_module(SERVICES[name].module)
     return module.create_app(**kw)
 

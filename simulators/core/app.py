@@ -1,7 +1,7 @@
 """A fake's WSGI application without a web framework: the control plane (``/_sim``) in front of
 the vendor's lane (``lane.py``), which answers every other path, known or not, in the vendor's
-shape. Fakes with HTML pages (the Salesforce portal, Stripe's hosted invoice page) and the
-reference integration keep a Flask app behind their lane instead.
+shape. Fakes with HTML pages (the Salesforce portal, Stripe's hosted invoice page) keep a Flask
+app behind their lane for those pages; the reference integration uses a ``VendorApp`` too.
 
 ``VendorApp`` offers what the harness, the live server and tests use of an app: ``extensions``
 (``sim``, ``lane``, ``control``, the vendor's state), ``wsgi_app``, the WSGI call itself and

@@ -262,4 +262,4 @@ def mount(sim, app) -> ControlPlane:
     """The control plane in front of ``app`` (a WSGI callable): the common ``/_sim`` endpoints first,
     then the tables the vendor added to ``sim.control_tables``."""
     sim.control_tables.insert(0, control_routes(sim))
-    return ControlPlane(sim, app, prefixes=("/_sim",))
+    return ControlPlane(sim, app, prefixes=tuple(sim.control_prefixes))

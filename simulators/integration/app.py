@@ -1,20 +1,19 @@
 """The reference integration as a web service: it receives Salesforce Outbound Messages and
 Stripe webhooks, runs its work on the shared simulated clock, and shows its own state (dead
 letters, counters, settings) under ``/_integration``. It also carries the core ``/_sim`` control
-plane so the harness can drive its clock in live mode like any fake.
+plane so the harness can drive its clock in live mode like any fake. Its HTTP surface
+(``routes.py``) is the fakes' framework-free pipeline.
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
 import requests
-from flask import Flask, Response, request
 
+from ..core.app import VendorApp
 from ..core.clock import SimClock
-from ..core.errors import SimError
-from ..core.sim import Sim, Vendor, install, json_response
+from ..core.sim import Sim, Vendor
 from .billing import BillingRun
 from ..clients import AvaTaxConn, ErpConn, SalesforceConn, StripeConn
 from .config import Config
@@ -23,27 +22,7 @@ from .jobs import WorkQueue
 from ..clients import Retryable
 from .payments import Payments
 from .publish import Publisher
-
-ACK = (b'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/'
-       b'envelope/"><soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">'
-       b"<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>")
-NOTIFICATION = re.compile(rb"<(?:\w+:)?sObject[^>]*>(.*?)</(?:\w+:)?sObject>", re.S)
-FIELD = lambda name: re.compile(rb"<(?:\w+:)?%s>([^<]*)</(?:\w+:)?%s>" % (name, name))  # noqa: E731
-ID, ORG = FIELD(b"Id"), FIELD(b"OrganizationId")
-
-
-def soap_fault(code: str, message: str, status: int) -> Response:
-    """A SOAP 1.1 fault: Salesforce keeps an Outbound Message queued (and retries it) until it gets
-    an Ack, so a refusal is a fault, never ``<Ack>true</Ack>``."""
-    body = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/'
-            f'soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:{code}</faultcode>'
-            f'<faultstring>{message}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>')
-    return Response(body.encode(), status=status, mimetype="text/xml")
-
-
-class IntegrationError(SimError):
-    def body(self):
-        return {"error": self.message}
+from .routes import IntegrationError, control_table, lane, render_error
 
 
 def _state() -> dict[str, Any]:
@@ -112,27 +91,20 @@ class Integration:
             self.store.data["org_id"] = self.sf.org_id
         return self.store.data["org_id"][:15]
 
-    def on_notification(self, body: bytes) -> tuple[int, str]:
+    def on_notification(self, org: str | None, record_ids: list[str]) -> tuple[int, str]:
         """An Outbound Message: accepted only from our own org; it names records, nothing more. The
         order job re-reads each order from Salesforce and acts on what Salesforce says (a
         ``<sf:Status>`` in the message is never trusted: Cancelled there does not cancel anything)."""
-        found = ORG.search(body)
         try:
             ours = self.org_id()
         except Retryable:
             return 503, "cannot check the organization right now"
-        if not found or found.group(1).decode()[:15] != ours:
+        if not org or org[:15] != ours:
             self.store.data["stats"]["notifications_refused"] += 1
             return 400, "OrganizationId does not match the connected organization"
-        n = 0
-        for sobject in NOTIFICATION.findall(body):
-            ids = ID.findall(sobject)
-            if not ids:
-                continue
-            order_id = ids[0].decode()
+        for order_id in record_ids:
             self.queue.submit("order", order_id, {"order_id": order_id})
-            n += 1
-        self.store.data["notifications"] += n
+        self.store.data["notifications"] += len(record_ids)
         return 200, "ok"
 
     def status(self) -> dict[str, Any]:
@@ -146,11 +118,11 @@ class Integration:
 
 
 def create_app(clock: SimClock | None = None, seed: int | str | None = None, validation: str = "off", live: bool = False,
-               **settings: Any) -> Flask:
+               **settings: Any) -> VendorApp:
     config = Config()
     config.update(settings)
-    app = Flask("integration")
-    vendor = Vendor(name="integration", render_error=lambda e: json_response(e.body(), e.status),
+    app = VendorApp("integration")
+    vendor = Vendor(name="integration", render_error=render_error,
                     fault_error=lambda spec: IntegrationError(spec.get("message", "fault"), status=spec.get("status", 503)),
                     violation_error=lambda v: IntegrationError(str(v)))
     sim = Sim(vendor, clock=clock, seed=seed, validation="off")
@@ -158,64 +130,9 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
     # (settings carry where credentials are sent, so a stranger must not change them).
     sim.control_prefixes = ("/_sim", "/_integration")
     integ = Integration(sim, config)
+    sim.control_tables.append(control_table(integ))
+    app.serve(sim, lane(sim, integ))
     app.extensions["integration"] = integ
-
-    @app.post("/webhooks/stripe", endpoint="webhooks.stripe")
-    def stripe_webhook():
-        status, text = integ.payments.receive_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
-        return json_response({"received": status == 200, "detail": text}, status)
-
-    @app.post("/salesforce/outbound", endpoint="salesforce.outbound")
-    def outbound_message():
-        status, detail = integ.on_notification(request.get_data())
-        if status != 200:
-            return soap_fault("Client" if status == 400 else "Server", detail, status)
-        return Response(ACK, status=200, mimetype="text/xml")
-
-    @app.get("/_integration/status", endpoint="_integration.status")
-    def status():
-        return json_response(integ.status())
-
-    @app.get("/_integration/dead-letters", endpoint="_integration.dead")
-    def dead_letters():
-        return json_response({"dead_letters": integ.store.data["dead"]})
-
-    @app.post("/_integration/dead-letters/retry", endpoint="_integration.retry")
-    def retry_dead():
-        return json_response({"resubmitted": integ.queue.retry_dead((request.get_json(silent=True) or {}).get("id"))})
-
-    @app.get("/_integration/pending", endpoint="_integration.pending")
-    def pending():
-        return json_response({"pending": list(integ.store.data["pending"].values())})
-
-    @app.post("/_integration/config", endpoint="_integration.config")
-    def set_config():
-        changes = request.get_json(silent=True) or {}
-        if not isinstance(changes, dict) or "control_token" in changes:
-            return json_response({"error": "the body must be an object of settings (control_token is fixed "
-                                           "for the run)"}, 400)
-        try:
-            config.update(changes)
-        except ValueError as exc:
-            return json_response({"error": str(exc)}, 400)
-        integ.connect()
-        integ.billing.schedule()
-        return json_response(config.public())
-
-    @app.post("/_integration/billing-run", endpoint="_integration.billing_run")
-    def billing_run_now():
-        """An operator's "bill now": run the billing run at once (whatever the mode)."""
-        return json_response(integ.billing.submit(), 202)
-
-    @app.get("/_integration/billing-runs", endpoint="_integration.billing_runs")
-    def billing_runs():
-        return json_response({"next_run": integ.billing.next_due, "runs": integ.store.data["billing_runs"]})
-
-    @app.post("/_integration/install", endpoint="_integration.install")
-    def do_install():
-        return json_response(integ.install())
-
-    install(app, sim)
     sim.on_reset(integ.billing.schedule)
     if live:
         integ.queue.start_workers(config.workers)
