@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from ..errors import IdempotencyInProgress, IdempotencyMismatch, InvalidRequest
-from .base import Base
+from .base import Resource
 
 TTL = 24 * 3600
 
@@ -24,15 +24,15 @@ def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-class IdempotencyMixin(Base):
+class IdempotencyStore(Resource):
     def idem_begin(self, scope: str, key: str, fp: str) -> dict[str, Any] | None:
         """Returns the saved response to replay, or None after reserving the key for this request."""
         if len(key) > 255:
             raise InvalidRequest("Invalid Idempotency-Key: the key must be at most 255 characters long.",
                                  param="Idempotency-Key")
-        now = self.now()
+        now = self.db.now()
         with self.lock:
-            table = self.d["idem"]
+            table = self.db.d["idem"]
             self._idem_prune(table, now)
             slot = f"{scope}|{key}"
             rec = table.get(slot)
@@ -54,15 +54,15 @@ class IdempotencyMixin(Base):
 
     def idem_finish(self, scope: str, key: str, status: int, body: bytes, headers: dict[str, str]) -> None:
         with self.lock:
-            rec = self.d["idem"].get(f"{scope}|{key}")
+            rec = self.db.d["idem"].get(f"{scope}|{key}")
             if rec is not None:
                 rec.update(state="done", status=status, body=body.decode("utf-8"), headers=headers)
 
     def idem_abort(self, scope: str, key: str) -> None:
         with self.lock:
-            rec = self.d["idem"].get(f"{scope}|{key}")
+            rec = self.db.d["idem"].get(f"{scope}|{key}")
             if rec is not None and rec["state"] == "running":
-                del self.d["idem"][f"{scope}|{key}"]
+                del self.db.d["idem"][f"{scope}|{key}"]
 
     @staticmethod
     def _idem_prune(table: dict[str, Any], now: int) -> None:
