@@ -125,7 +125,7 @@ def run_api(state: StripeState, req: LaneRequest, handler: Handler) -> Answer:
     request_id = req.cache["request_id"]
     events = state.events
     if key:
-        saved = state.idempotency.idem_begin(scope, key, fingerprint(req.method, req.path, params))
+        saved = state.idempotency.begin(scope, key, fingerprint(req.method, req.path, params))
         if saved is not None:
             headers = [JSON, *saved["headers"].items(), ("Idempotent-Replayed", "true"),
                        ("Original-Request", saved["headers"].get("Request-Id", ""))]
@@ -141,12 +141,12 @@ def run_api(state: StripeState, req: LaneRequest, handler: Handler) -> Answer:
         status, headers, body = lane_error(exc)
     except Exception:
         if key:
-            state.idempotency.idem_abort(scope, key)
+            state.idempotency.abort(scope, key)
         raise
     if key:
         headers.append(("Idempotency-Key", key))
-        state.idempotency.idem_finish(scope, key, status, body,
-                          {"Request-Id": request_id, **{k: v for k, v in headers if k.startswith("Stripe-Should")}})
+        saved_headers = {"Request-Id": request_id, **{k: v for k, v in headers if k.startswith("Stripe-Should")}}
+        state.idempotency.finish(scope, key, status, body, saved_headers)
     return status, headers, body
 
 

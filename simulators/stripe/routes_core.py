@@ -72,8 +72,8 @@ def pm_create(st: S, p):
 
 
 def pm_retrieve(st: S, p, id):
-    return st.render(st.payment_methods.resolve_pm(id, param="payment_method") if id in _magic(st) else st.get("payment_method", id),
-                     expand(p))
+    pm = st.payment_methods.resolve_pm(id, param="payment_method") if id in _magic(st) else st.get("payment_method", id)
+    return st.render(pm, expand(p))
 
 
 def _magic(st: S):

@@ -33,8 +33,8 @@ def _page(items: list, p, url: str) -> dict:
 
 
 def cn_preview_lines(st: S, p):
-    return st.render(_page(st.credit_notes.preview_credit_note(p)["lines"]["data"], p, "/v1/credit_notes/preview/lines"),
-                     expand(p))
+    lines = st.credit_notes.preview_credit_note(p)["lines"]["data"]
+    return st.render(_page(lines, p, "/v1/credit_notes/preview/lines"), expand(p))
 
 
 def cn_update(st: S, p, id):

@@ -4,7 +4,8 @@ Where things live (each store is a class in the module of the same name):
 
 - ``objects`` (base.py): every object by id, creation order, lists, ``expand[]``: shared by all stores;
 - ``customers`` (customers.py): customers, products, prices, test clocks; ``payment_methods``: PaymentMethods, cards;
-- ``payments`` (payments.py): PaymentIntents; ``charges``: charges, card sources, captures; ``refunds``: refunds, disputes;
+- ``payments`` (payments.py): PaymentIntents; ``charges``: charges, card sources, captures;
+  ``refunds``: refunds, disputes;
 - ``invoices`` (invoices.py, dunning.py): invoices, invoice items, finalize/pay/void, scheduled jobs, retries;
 - ``lines``: invoice line items; ``invoice_payments``: invoice payments; ``invoice_tax``: pricing of lines
   (tax rates, discounts); ``preview``: upcoming-invoice previews;

@@ -124,7 +124,7 @@ class ChargeStore(Resource):
                             param=dec.get("param"), charge=cid)
         if capture:
             charge["balance_transaction"] = self.hub.balance.new_balance_transaction(amount, currency, "charge", cid,
-                                                                         charge["description"])
+                                                                                     charge["description"])
         self.hub.events.emit("charge.succeeded", charge)
         if spec.get("dispute"):
             self.hub.refunds.open_dispute(charge, spec["dispute"].get("reason", "fraudulent"))
@@ -134,7 +134,8 @@ class ChargeStore(Resource):
         if charge["payment_intent"]:
             # a PaymentIntent's charge is captured through its PaymentIntent (same rules, same events)
             pi = self.db.get("payment_intent", charge["payment_intent"])
-            self.hub.payments.capture_payment_intent(pi, {"amount_to_capture": params["amount"]} if "amount" in params else {})
+            capture = {"amount_to_capture": params["amount"]} if "amount" in params else {}
+            self.hub.payments.capture_payment_intent(pi, capture)
             return charge
         if charge["captured"]:
             raise InvalidRequest(f"Charge {charge['id']} has already been captured.",
@@ -155,7 +156,7 @@ class ChargeStore(Resource):
         released = charge["amount"] - amount
         charge.update(captured=True, amount_captured=amount, amount_refunded=released,
                       balance_transaction=self.hub.balance.new_balance_transaction(amount, charge["currency"], "charge",
-                                                                       charge["id"], charge["description"]))
+                                                                                   charge["id"], charge["description"]))
         charge["payment_method_details"]["card"]["capture_before"] = None
         # the uncaptured rest goes back to the card: it counts as refunded, and is not refundable again
         self.db.internal(charge["id"])["released"] = released

@@ -168,8 +168,9 @@ class CreditNoteStore(Resource):
             cn["refunds"].append({"amount_refunded": refund["amount"], "payment_record_refund": None,
                                   "refund": refund["id"], "type": "refund"})
         if split["credit_amount"]:
-            txn = self.hub.balance.add_customer_balance(self.db.get("customer", inv["customer"]), -split["credit_amount"],
-                                            inv["currency"], "credit_note", credit_note=cn["id"], invoice=inv["id"])
+            txn = self.hub.balance.add_customer_balance(
+                self.db.get("customer", inv["customer"]), -split["credit_amount"], inv["currency"], "credit_note",
+                credit_note=cn["id"], invoice=inv["id"])
             cn["customer_balance_transaction"] = txn["id"]
         self.db.internal(inv["id"])["credit_notes"] = self.db.internal(inv["id"]).get("credit_notes", 0) + 1
         self.db.put(cn)
@@ -225,8 +226,9 @@ class CreditNoteStore(Resource):
                                  code="invoice_not_editable")
         if cn["customer_balance_transaction"]:
             txn = self.db.get("customer_balance_transaction", cn["customer_balance_transaction"])
-            self.hub.balance.add_customer_balance(self.db.get("customer", inv["customer"]), -txn["amount"], txn["currency"],
-                                      "credit_note", credit_note=cn["id"], invoice=inv["id"])
+            self.hub.balance.add_customer_balance(self.db.get("customer", inv["customer"]), -txn["amount"],
+                                                  txn["currency"], "credit_note", credit_note=cn["id"],
+                                                  invoice=inv["id"])
         cn.update(status="void", voided_at=self.db.now())
         self._credit_invoice(inv, cn["pre_payment_amount"], cn["post_payment_amount"], sign=-1)
         self.hub.events.emit("credit_note.voided", cn)

@@ -118,8 +118,8 @@ class EventStore(Resource):
             self.outbox.enqueue(endpoint, raw, evt["id"], evt["type"], delays)
 
     def _endpoints(self) -> list[dict[str, Any]]:
-        objs = self.db.d["objects"]
-        return [objs[i] for i in self.db.d["order"].get("webhook_endpoint", []) if i in objs and not objs[i].get("deleted")]
+        objs, order = self.db.d["objects"], self.db.d["order"]
+        return [objs[i] for i in order.get("webhook_endpoint", []) if i in objs and not objs[i].get("deleted")]
 
     def decorate(self, obj: dict[str, Any]) -> dict[str, Any]:
         if obj.get("object") == "event" and obj.get("pending_webhooks"):

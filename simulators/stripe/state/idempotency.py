@@ -25,7 +25,7 @@ def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
 
 
 class IdempotencyStore(Resource):
-    def idem_begin(self, scope: str, key: str, fp: str) -> dict[str, Any] | None:
+    def begin(self, scope: str, key: str, fp: str) -> dict[str, Any] | None:
         """Returns the saved response to replay, or None after reserving the key for this request."""
         if len(key) > 255:
             raise InvalidRequest("Invalid Idempotency-Key: the key must be at most 255 characters long.",
@@ -33,7 +33,7 @@ class IdempotencyStore(Resource):
         now = self.db.now()
         with self.lock:
             table = self.db.d["idem"]
-            self._idem_prune(table, now)
+            self._prune(table, now)
             slot = f"{scope}|{key}"
             rec = table.get(slot)
             if rec is not None and rec["created"] + TTL <= now:
@@ -52,20 +52,20 @@ class IdempotencyStore(Resource):
                     "clicked twice). Please try again.", headers={"Stripe-Should-Retry": "true"})
             return rec
 
-    def idem_finish(self, scope: str, key: str, status: int, body: bytes, headers: dict[str, str]) -> None:
+    def finish(self, scope: str, key: str, status: int, body: bytes, headers: dict[str, str]) -> None:
         with self.lock:
             rec = self.db.d["idem"].get(f"{scope}|{key}")
             if rec is not None:
                 rec.update(state="done", status=status, body=body.decode("utf-8"), headers=headers)
 
-    def idem_abort(self, scope: str, key: str) -> None:
+    def abort(self, scope: str, key: str) -> None:
         with self.lock:
             rec = self.db.d["idem"].get(f"{scope}|{key}")
             if rec is not None and rec["state"] == "running":
                 del self.db.d["idem"][f"{scope}|{key}"]
 
     @staticmethod
-    def _idem_prune(table: dict[str, Any], now: int) -> None:
+    def _prune(table: dict[str, Any], now: int) -> None:
         while table:
             first = next(iter(table))
             if table[first]["created"] + TTL > now:

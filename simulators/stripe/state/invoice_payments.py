@@ -215,7 +215,7 @@ class InvoicePaymentStore(Resource):
             raise InvalidRequest(f"The amount ({amount}) exceeds the invoice's amount remaining "
                                  f"({inv['amount_remaining']}).", param="amount", code="amount_too_large")
         pi = self.hub.payments.new_payment_intent(amount, inv["currency"], inv["customer"],
-                                     f"Partial payment of invoice {inv['number']}", {})
+                                                  f"Partial payment of invoice {inv['number']}", {})
         self.hub.events.emit("payment_intent.created", pi)
         self.attach_payment(inv, {"payment_intent": pi["id"]})
         pi.update(payment_method=pm["id"], status="requires_confirmation")

@@ -132,7 +132,7 @@ class InvoiceTax(Resource):
             inv["default_tax_rates"] = self.tax_rate_objects(params["default_tax_rates"], "default_tax_rates")
         if "discounts" in params:
             inv["discounts"] = self.hub.discounts.make_discounts(params["discounts"], "discounts", inv["customer"],
-                                                   inv["currency"], inv["id"])
+                                                                 inv["currency"], inv["id"])
         if "default_tax_rates" in params or "discounts" in params:
             self.hub.lines.recompute(inv)
 
@@ -145,6 +145,6 @@ class InvoiceTax(Resource):
             ii["tax_rates"] = self.tax_rate_objects(params["tax_rates"], name("tax_rates"))
         if "discounts" in params:
             ii["discounts"] = self.hub.discounts.make_discounts(params["discounts"], name("discounts"), ii["customer"],
-                                                  ii["currency"], ii["invoice"], ii["id"])
+                                                                ii["currency"], ii["invoice"], ii["id"])
         if params.get("discountable") not in (None, ""):
             ii["discountable"] = P.boolean(params, "discountable", label=name("discountable"))

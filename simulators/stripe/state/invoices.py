@@ -84,7 +84,7 @@ class InvoiceStore(DunningMixin, Resource):
         inv.update(extra or {})
         if params.get("default_payment_method"):
             inv["default_payment_method"] = self.hub.payment_methods.resolve_pm(params["default_payment_method"],
-                                                            param="default_payment_method")["id"]
+                                                                                param="default_payment_method")["id"]
         self.hub.invoice_tax.invoice_pricing_params(inv, params)   # default_tax_rates, discounts (state/invoice_tax.py)
         self.db.put(inv)
         behaviour = P.string(params, "pending_invoice_items_behavior", default="exclude",
@@ -124,7 +124,7 @@ class InvoiceStore(DunningMixin, Resource):
             inv["due_date"] = P.integer(params, "due_date")
         if params.get("default_payment_method"):
             inv["default_payment_method"] = self.hub.payment_methods.resolve_pm(params["default_payment_method"],
-                                                            param="default_payment_method")["id"]
+                                                                                param="default_payment_method")["id"]
         if "auto_advance" in params:
             inv["auto_advance"] = P.boolean(params, "auto_advance")
             if inv["status"] == "draft":
@@ -177,7 +177,7 @@ class InvoiceStore(DunningMixin, Resource):
         self.hub.lines.recompute(inv)
         if inv["amount_due"] > 0:
             pi = self.hub.payments.new_payment_intent(inv["amount_due"], inv["currency"], inv["customer"],
-                                         f"Invoice {inv['number']}", {})
+                                                      f"Invoice {inv['number']}", {})
             self.hub.events.emit("payment_intent.created", pi)
             inv["confirmation_secret"] = {"client_secret": pi["client_secret"], "type": "payment_intent"}
             self.hub.invoice_payments.new_invoice_payment(inv, pi, default=True)

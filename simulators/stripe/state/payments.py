@@ -194,8 +194,8 @@ class PaymentIntentStore(Resource):
         }
         self.db.put(charge)
         if ok and not manual:
-            charge["balance_transaction"] = self.hub.balance.new_balance_transaction(charge["amount"], charge["currency"],
-                                                                         "charge", cid, pi["description"])
+            charge["balance_transaction"] = self.hub.balance.new_balance_transaction(
+                charge["amount"], charge["currency"], "charge", cid, pi["description"])
         pi["latest_charge"] = cid
         pi["payment_method"] = pm["id"]
         if ok:
@@ -205,11 +205,12 @@ class PaymentIntentStore(Resource):
             else:
                 pi["status"], pi["amount_received"] = "succeeded", pi["amount"]
             self.hub.events.emit("charge.succeeded", charge)
-            self.hub.events.emit("payment_intent.amount_capturable_updated" if manual else "payment_intent.succeeded", pi)
+            self.hub.events.emit("payment_intent.amount_capturable_updated" if manual else "payment_intent.succeeded",
+                                 pi)
             if spec.get("dispute"):
                 self.hub.refunds.open_dispute(charge, spec["dispute"].get("reason", "fraudulent"))
             if not manual:
-                self.hub.invoice_payments.on_payment_intent_succeeded(pi)  # credits the invoice it pays (invoice_payments.py)
+                self.hub.invoice_payments.on_payment_intent_succeeded(pi)  # credits the invoice it pays
         else:
             pi["status"] = "requires_payment_method"
             pi["last_payment_error"] = {
@@ -233,7 +234,7 @@ class PaymentIntentStore(Resource):
         charge = self.db.get("charge", pi["latest_charge"])
         charge.update(captured=True, amount_captured=amount,
                       balance_transaction=self.hub.balance.new_balance_transaction(amount, charge["currency"], "charge",
-                                                                       charge["id"], charge["description"]))
+                                                                                   charge["id"], charge["description"]))
         pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
         self.hub.events.emit("charge.captured", charge)
         self.hub.events.emit("payment_intent.succeeded", pi)

@@ -27,7 +27,7 @@ class InvoicePreview(Resource):
             if ii and not ii.get("deleted") and ii["invoice"] is None and ii["customer"] == cid \
                     and ii["currency"] == currency:
                 lines.append(self.preview_line(ii["amount"], ii["quantity"], ii["description"], ii["metadata"],
-                                                currency, ii["id"]))
+                                               currency, ii["id"]))
         extra = params.get("invoice_items") or []
         for i, item in enumerate(extra if isinstance(extra, list) else []):
             amount = P.integer(item, "amount", label=f"invoice_items[{i}][amount]")
@@ -35,7 +35,7 @@ class InvoicePreview(Resource):
                 unit = P.integer(item, "unit_amount", label=f"invoice_items[{i}][unit_amount]") or 0
                 amount = unit * (P.integer(item, "quantity", default=1, label=f"invoice_items[{i}][quantity]") or 1)
             lines.append(self.preview_line(amount, P.integer(item, "quantity", default=1) or 1,
-                                            item.get("description"), P.metadata(item), currency, None))
+                                           item.get("description"), P.metadata(item), currency, None))
         total = sum(line["amount"] for line in lines)
         now = self.db.now()
         return {
@@ -54,7 +54,7 @@ class InvoicePreview(Resource):
 
     @staticmethod
     def preview_line(amount: int, quantity: int, description: str | None, metadata: dict[str, str], currency: str,
-                      item: str | None) -> dict[str, Any]:
+                     item: str | None) -> dict[str, Any]:
         return {"id": None, "object": "line_item", "amount": amount, "currency": currency, "description": description,
                 "invoice": None, "livemode": False, "metadata": dict(metadata), "quantity": quantity,
                 "parent": {"type": "invoice_item_details",

@@ -55,7 +55,7 @@ class RefundStore(Resource):
         }
         self.db.put(refund)
         refund["balance_transaction"] = self.hub.balance.new_balance_transaction(-amount, charge["currency"], "refund",
-                                                                     refund["id"], "REFUND FOR CHARGE")
+                                                                                 refund["id"], "REFUND FOR CHARGE")
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] - released >= charge["amount_captured"]

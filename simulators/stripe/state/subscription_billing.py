@@ -301,7 +301,8 @@ class SubscriptionBilling(Resource):
         lines = []
         for si in sub["items"]["data"]:
             line = self.hub.preview.preview_line(si["price"]["unit_amount"] * si["quantity"], si["quantity"],
-                                      f"{si['quantity']} × {self._product_name(si)}", {}, sub["currency"], None)
+                                                 f"{si['quantity']} × {self._product_name(si)}", {}, sub["currency"],
+                                                 None)
             line.update(period={"start": end, "end": nxt}, subscription=sub["id"])
             lines.append(line)
         lines += [line for line in preview["lines"]["data"]
@@ -337,5 +338,5 @@ class SubscriptionBilling(Resource):
         self.hub.subscriptions.set_period(sub, old[1], self.period_end(sub, info["cycle"]))
         self.bill_period(sub, "subscription_cycle", immediate=False)
         self.hub.events.emit("customer.subscription.updated", sub,
-                  {k: v for k, v in before.items() if sub.get(k) != v and k != "latest_invoice"})
+                             {k: v for k, v in before.items() if sub.get(k) != v and k != "latest_invoice"})
         self.schedule_cycle(sub)

@@ -86,9 +86,9 @@ class SubscriptionStore(Resource):
         self.db.put(sub)
         if sub["cancel_at"]:
             self.hub.billing.schedule_sub(sub["cancel_at"], "sub_cancel_at", sid)
-        self.hub.billing.start_subscription(sub, prorate_first=bool(anchor) and not trial_end and
-                                P.string(params, "proration_behavior", default="create_prorations",
-                                         choices=PRORATION) != "none")
+        prorate_first = bool(anchor) and not trial_end and P.string(
+            params, "proration_behavior", default="create_prorations", choices=PRORATION) != "none"
+        self.hub.billing.start_subscription(sub, prorate_first=prorate_first)
         return sub
 
     def _trial_end(self, params: dict[str, Any], now: int) -> int | None:
@@ -292,7 +292,7 @@ class SubscriptionStore(Resource):
         before = self.db.snapshot(sub)
         spec = {k: v for k, v in params.items() if k in ("price", "quantity", "metadata")}
         added = self.hub.prorations.apply_item_changes(sub, [{"new": spec, "label": ""}], behavior,
-                                        P.integer(params, "proration_date") or self.db.now())
+                                                       P.integer(params, "proration_date") or self.db.now())
         self.hub.events.emit("customer.subscription.updated", sub, {"items": before["items"]})
         if behavior == "always_invoice":
             self.hub.billing.invoice_pending(sub, "subscription_update")

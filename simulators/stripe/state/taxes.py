@@ -81,8 +81,8 @@ class TaxStore(Resource):
     def list_tax_rates(self, params: dict[str, Any]) -> dict[str, Any]:
         active, inclusive = P.boolean(params, "active"), P.boolean(params, "inclusive")
         return self.db.list_objects("tax_rate", params, "/v1/tax_rates",
-                                 lambda o: (active is None or o["active"] == active)
-                                 and (inclusive is None or o["inclusive"] == inclusive))
+                                    lambda o: (active is None or o["active"] == active)
+                                    and (inclusive is None or o["inclusive"] == inclusive))
 
     # ---- customer tax ids ---------------------------------------------------------------------------------
     def create_tax_id(self, cus: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
