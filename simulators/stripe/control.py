@@ -31,7 +31,7 @@ def control_routes(st: StripeState) -> ControlRoutes:
 
     @bp.get("/webhook-schedule")
     def schedule_get():
-        return json_response({"schedules": st.d["settings"].get("schedules", {}), "named": SCHEDULES_DOC,
+        return json_response({"schedules": st.events.schedules(), "named": SCHEDULES_DOC,
                               "default": st.options.get("webhook_schedule", "sandbox")})
 
     @bp.post("/webhook-schedule")

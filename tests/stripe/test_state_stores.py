@@ -2,6 +2,7 @@
 state (events learn their request from the route), and a reset that empties every store."""
 from __future__ import annotations
 
+import copy
 import inspect
 
 import pytest
@@ -12,6 +13,7 @@ from simulators.stripe.state import StripeState
 from simulators.stripe.state.base import Objects, Resource, empty_state
 
 from .conftest import KEY, client_for
+from .test_invoices import TAX
 
 
 def stores(st: StripeState) -> dict[str, Resource]:
@@ -71,15 +73,35 @@ def test_events_of_scheduled_work_have_no_request(harness, sc):
     assert created.request.id is not None   # made by a request: stamped
 
 
-def test_reset_returns_every_store_to_its_initial_state(harness, sc, receiver):
+def own_data(st: StripeState) -> dict[str, dict]:
+    """Each store's own data (the stores that keep some) and the shared object table's."""
+    out = {name: copy.deepcopy(store.store.data) for name, store in stores(st).items() if hasattr(store, "store")}
+    out["objects"] = copy.deepcopy(st.d)
+    return out
+
+
+def test_reset_returns_every_store_to_its_initial_state(harness, sc):
     st = harness.apps["stripe"].extensions["stripe_state"]
+    initial = own_data(st)
+    assert initial["objects"] == empty_state()
+    we = sc.v1.webhook_endpoints.create({"url": "https://hooks.o2c.test/stripe", "enabled_events": ["*"]})
+    assert {"objects", "idempotency", "invoices", "lines", "events"} <= set(initial)
+    control = harness.control("stripe")
+    control.post("/stripe/dunning", {"retries": 2, "window_days": 4})
+    control.post("/stripe/webhook-schedule", {"endpoint": we.id, "schedule": "live"})
+    control.post("/stripe/webhook-signing", {"clock": "wall"})
     cus = sc.v1.customers.create({"payment_method": "pm_card_visa"}, {"idempotency_key": "reset-1"})
     sc.v1.invoice_items.create({"customer": cus.id, "amount": 700, "currency": "usd"})
-    sc.v1.invoices.create({"customer": cus.id})
-    sc.v1.coupons.create({"percent_off": 10, "duration": "once"})
-    assert st.d["objects"] and st.d["idem"]
+    inv = sc.v1.invoices.create({"customer": cus.id, "pending_invoice_items_behavior": "include"})
+    line = sc.v1.invoices.line_items.list(inv.id).data[0]
+    sc.v1.invoices.line_items.update(inv.id, line.id, {"tax_amounts": [
+        {"amount": 54, "taxable_amount": 700, "tax_rate_data": TAX}]})
+    sc.v1.invoices.finalize_invoice(inv.id)   # a hosted-page token
+    used = own_data(st)
+    assert all(used[name] != initial[name] for name in initial), [n for n in initial if used[n] == initial[n]]
     harness.reset()
-    assert st.d == empty_state() and st.events.held is None
-    assert all(store.db.d is st.d for store in stores(st).values())
+    assert own_data(st) == initial and st.events.held is None
+    assert all(store.db is st.objects for store in stores(st).values())
     fresh = client_for(harness.url("stripe"))
     assert fresh.v1.customers.list().data == [] and fresh.v1.events.list().data == []
+    assert control.get("/stripe/dunning")["retries"] == 8   # the default again

@@ -2,14 +2,16 @@
 (``Resource``): ids, time, lookup, lists (newest first, ``starting_after`` / ``ending_before`` /
 ``has_more``) and ``expand[]``.
 
-State is plain data in one ``Store`` (``/_sim/state`` dumps it; reset/snapshot/restore for free),
-because Stripe ids are one namespace (``expand[]`` and lookups cross resource types):
+The objects are plain data in one ``Store`` (``/_sim/state`` dumps it; reset/snapshot/restore for
+free), shared by every resource store because Stripe ids are one namespace (``expand[]`` and
+lookups cross resource types):
 
 - ``objects``: every Stripe object by id, stored in its public JSON shape;
 - ``order``: per object type, ids in creation order (lists walk it backwards: newest first);
-- ``idem``: idempotency records; ``tax_rates``: the TaxRates made from ``tax_rate_data``;
-- ``hosted``: hosted-invoice-page token -> invoice id; ``internal``: per-object bookkeeping that is
-  not part of the public shape (dunning attempts, scheduled-job markers).
+- ``internal``: per-object bookkeeping that is not part of the public shape (dunning attempts,
+  scheduled-job markers).
+
+A store's own data lives in its own ``Store`` (idempotency keys, hosted-page tokens, settings).
 """
 from __future__ import annotations
 
@@ -37,8 +39,7 @@ KIND_NAMES = {  # object type -> the word Stripe uses in "No such ...: 'x'"
 
 
 def empty_state() -> dict[str, Any]:
-    return {"objects": {}, "order": {}, "idem": {}, "tax_rates": {}, "hosted": {}, "internal": {},
-            "numbers": {}, "settings": {}}
+    return {"objects": {}, "order": {}, "internal": {}}
 
 
 class Objects:

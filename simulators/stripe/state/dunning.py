@@ -13,7 +13,7 @@ DEFAULT_DUNNING = {"retries": 8, "window_days": 14, "final": "past_due", "subscr
 
 class DunningMixin(Resource):
     def dunning(self) -> dict[str, Any]:
-        return dict(DEFAULT_DUNNING, **self.options.get("dunning", {}), **self.db.d["settings"].get("dunning", {}))
+        return dict(DEFAULT_DUNNING, **self.options.get("dunning", {}), **self.store.data["dunning"])
 
     def _plan_retry(self, inv: dict[str, Any], pm: dict[str, Any], charge: dict[str, Any]) -> None:
         cfg = self.dunning()
@@ -46,5 +46,5 @@ class DunningMixin(Resource):
             if cfg["subscription_final"] not in ("canceled", "unpaid", "past_due"):
                 raise ValueError("subscription_final must be canceled, unpaid or past_due")
             out["subscription_final"] = cfg["subscription_final"]
-        self.db.d["settings"]["dunning"] = out
+        self.store.data["dunning"] = out
         return out

@@ -50,6 +50,8 @@ class EventStore(Resource):
     def __init__(self, hub):
         super().__init__(hub)
         self.outbox = self.sim.outbox(signer=self._signer)
+        # settings set through /_sim/stripe: signature_clock, schedules (endpoint or "*" -> schedule), api_version
+        self.store = self.sim.store(lambda: {"settings": {}})
         self.held: list[tuple[dict[str, Any], list[dict[str, Any]]]] | None = None
         hub.objects.decorate = self.decorate
 
@@ -57,7 +59,7 @@ class EventStore(Resource):
         """``t`` is the simulated time of the attempt by default; with the ``wall`` signing clock
         (``/_sim/stripe/webhook-signing``, or the ``signature_clock`` option) it is the wall clock's,
         for receivers that check the SDK's 300-second tolerance against their own clock."""
-        wall = self.db.d["settings"].get("signature_clock", self.options.get("signature_clock")) == "wall"
+        wall = self.store.data["settings"].get("signature_clock", self.options.get("signature_clock")) == "wall"
         stamp = int(wall_seconds()) if wall else int(now.timestamp())
         return {"Stripe-Signature": sign(body, endpoint["secret"], stamp), "User-Agent": USER_AGENT}
 
@@ -65,8 +67,8 @@ class EventStore(Resource):
         if clock is not None:
             if clock not in ("simulated", "wall"):
                 raise ValueError("clock must be simulated or wall")
-            self.db.d["settings"]["signature_clock"] = clock
-        return self.db.d["settings"].get("signature_clock", self.options.get("signature_clock") or "simulated")
+            self.store.data["settings"]["signature_clock"] = clock
+        return self.store.data["settings"].get("signature_clock", self.options.get("signature_clock") or "simulated")
 
     # ---- events ----------------------------------------------------------------------------
     def emit(self, etype: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -98,7 +100,7 @@ class EventStore(Resource):
             self._deliver(evt, targets)
 
     def account_version(self) -> str:
-        return self.db.d["settings"].get("api_version") or self.options.get("api_version") or API_VERSION
+        return self.store.data["settings"].get("api_version") or self.options.get("api_version") or API_VERSION
 
     def _targets(self, evt: dict[str, Any]) -> list[dict[str, Any]]:
         """The enabled endpoints listening to this event (as they are when it happens)."""
@@ -111,7 +113,7 @@ class EventStore(Resource):
         for we in targets:
             body = dict(evt, api_version=we.get("api_version") or evt["api_version"])
             raw = dumps(body, indent=2).encode("utf-8")
-            cfg = self.db.d["settings"].get("schedules", {})
+            cfg = self.store.data["settings"].get("schedules", {})
             sched = cfg.get(we["id"]) or cfg.get("*") or self.options.get("webhook_schedule") or "sandbox"
             delays = SCHEDULES[sched] if isinstance(sched, str) else list(sched)
             endpoint = {"id": we["id"], "url": we["url"], "secret": we["secret"]}
@@ -190,10 +192,13 @@ class EventStore(Resource):
         we["metadata"] = P.metadata(params, we["metadata"])
         return we
 
+    def schedules(self) -> dict[str, Any]:
+        return dict(self.store.data["settings"].get("schedules", {}))
+
     def set_schedule(self, endpoint: str, schedule: Any) -> dict[str, Any]:
         if isinstance(schedule, str) and schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {sorted(SCHEDULES)} or a list of delays in seconds")
         if isinstance(schedule, list) and not all(isinstance(x, (int, float)) and x >= 0 for x in schedule):
             raise ValueError("a custom schedule is a list of non-negative delays in seconds")
-        self.db.d["settings"].setdefault("schedules", {})[endpoint] = schedule
-        return dict(self.db.d["settings"]["schedules"])
+        self.store.data["settings"].setdefault("schedules", {})[endpoint] = schedule
+        return dict(self.store.data["settings"]["schedules"])

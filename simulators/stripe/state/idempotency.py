@@ -25,6 +25,10 @@ def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
 
 
 class IdempotencyStore(Resource):
+    def __init__(self, hub):
+        super().__init__(hub)
+        self.store = self.sim.store(lambda: {"keys": {}})   # "{api key}|{Idempotency-Key}" -> record
+
     def begin(self, scope: str, key: str, fp: str) -> dict[str, Any] | None:
         """Returns the saved response to replay, or None after reserving the key for this request."""
         if len(key) > 255:
@@ -32,7 +36,7 @@ class IdempotencyStore(Resource):
                                  param="Idempotency-Key")
         now = self.db.now()
         with self.lock:
-            table = self.db.d["idem"]
+            table = self.store.data["keys"]
             self._prune(table, now)
             slot = f"{scope}|{key}"
             rec = table.get(slot)
@@ -54,15 +58,15 @@ class IdempotencyStore(Resource):
 
     def finish(self, scope: str, key: str, status: int, body: bytes, headers: dict[str, str]) -> None:
         with self.lock:
-            rec = self.db.d["idem"].get(f"{scope}|{key}")
+            rec = self.store.data["keys"].get(f"{scope}|{key}")
             if rec is not None:
                 rec.update(state="done", status=status, body=body.decode("utf-8"), headers=headers)
 
     def abort(self, scope: str, key: str) -> None:
         with self.lock:
-            rec = self.db.d["idem"].get(f"{scope}|{key}")
+            rec = self.store.data["keys"].get(f"{scope}|{key}")
             if rec is not None and rec["state"] == "running":
-                del self.db.d["idem"][f"{scope}|{key}"]
+                del self.store.data["keys"][f"{scope}|{key}"]
 
     @staticmethod
     def _prune(table: dict[str, Any], now: int) -> None:

@@ -24,6 +24,11 @@ HOUR = 3600
 
 
 class InvoiceStore(DunningMixin, Resource):
+    def __init__(self, hub):
+        super().__init__(hub)
+        # hosted: hosted-invoice-page token -> invoice id; dunning: the settings /_sim/stripe/dunning set
+        self.store = self.sim.store(lambda: {"hosted": {}, "dunning": {}})
+
     def create_invoice(self, params: dict[str, Any], extra: dict[str, Any] | None = None,
                        internal: dict[str, Any] | None = None) -> dict[str, Any]:
         """``extra`` (public fields) and ``internal`` (bookkeeping) let subscriptions shape their invoices
@@ -165,7 +170,7 @@ class InvoiceStore(DunningMixin, Resource):
             inv["number"] = f"{cus['invoice_prefix']}-{cus['next_invoice_sequence']:04d}"
             cus["next_invoice_sequence"] += 1
         token = "test_" + self.sim.secrets.token(40)
-        self.db.d["hosted"][token] = inv["id"]
+        self.store.data["hosted"][token] = inv["id"]
         inv.update(status="open", effective_at=now, automatically_finalizes_at=None,
                    hosted_invoice_url=f"{self.hub.public_base}/i/acct_o2c/{token}",
                    invoice_pdf=f"{self.hub.public_base}/invoice/acct_o2c/{token}/pdf")
@@ -316,7 +321,7 @@ class InvoiceStore(DunningMixin, Resource):
 
     # ---- hosted invoice page --------------------------------------------------------------------------
     def invoice_by_token(self, token: str) -> dict[str, Any] | None:
-        iid = self.db.d["hosted"].get(token)
+        iid = self.store.data["hosted"].get(token)
         return self.db.find(iid) if iid else None
 
     def pay_hosted(self, inv: dict[str, Any], card: str,

@@ -23,6 +23,10 @@ NOT_EDITABLE = ("This invoice is no longer editable. You can only change the lin
 
 
 class LineStore(Resource):
+    def __init__(self, hub):
+        super().__init__(hub)
+        self.store = self.sim.store(lambda: {"tax_rates": {}})   # tax_rate_data key -> the TaxRate made for it
+
     # ---- invoice items ---------------------------------------------------------------------
     def create_invoice_item(self, params: dict[str, Any]) -> dict[str, Any]:
         customer = self.db.get("customer", P.string(params, "customer", required=True), param="customer")
@@ -268,7 +272,7 @@ class LineStore(Resource):
             raise InvalidRequest("The percentage must be between 0 and 100 with at most 4 decimal places.",
                                  param=f"{label}[percentage]")
         key = json.dumps({k: str(v) for k, v in sorted(data.items())})
-        existing = self.db.d["tax_rates"].get(key)
+        existing = self.store.data["tax_rates"].get(key)
         if existing:
             return self.db.d["objects"][existing]
         rate = {
@@ -280,7 +284,7 @@ class LineStore(Resource):
             "state": data.get("state"), "tax_type": data.get("tax_type"),
         }
         self.db.put(rate)
-        self.db.d["tax_rates"][key] = rate["id"]
+        self.store.data["tax_rates"][key] = rate["id"]
         return rate
 
     # ---- totals ------------------------------------------------------------------------------
