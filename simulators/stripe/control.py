@@ -96,7 +96,7 @@ def control_routes(st: StripeState) -> ControlRoutes:
             if not si or si.get("object") != "setup_intent":
                 raise ControlError(f"no setup intent {sid}", 404)
             try:
-                st.setup_intents.authenticate_setup_intent(si, outcome)
+                st.setup_intents.authenticate(si, outcome)
             except ValueError as exc:
                 raise ControlError(str(exc), 409) from exc
             return json_response(st.render(si))

@@ -42,15 +42,15 @@ def ii_list(st: S, p):
 
 
 def inv_create(st: S, p):
-    return st.render(st.invoices.create_invoice(p), expand(p))
+    return st.render(st.invoices.create(p), expand(p))
 
 
 def inv_update(st: S, p, id):
-    return st.render(st.invoices.update_invoice(st.get("invoice", id), p), expand(p))
+    return st.render(st.invoices.update(st.get("invoice", id), p), expand(p))
 
 
 def inv_delete(st: S, p, id):
-    return st.invoices.delete_invoice(st.get("invoice", id))
+    return st.invoices.delete(st.get("invoice", id))
 
 
 def inv_list(st: S, p):
@@ -71,13 +71,13 @@ def _transition(action: str):
     def view(st: S, p, id):
         inv = st.get("invoice", id)
         if action == "finalize":
-            st.invoices.finalize_invoice(inv, p)
+            st.invoices.finalize(inv, p)
         elif action == "pay":
-            st.invoices.pay_invoice(inv, p)
+            st.invoices.pay(inv, p)
         elif action == "send":
-            st.invoices.send_invoice(inv)
+            st.invoices.send(inv)
         elif action == "void":
-            st.invoices.void_invoice(inv)
+            st.invoices.void(inv)
         elif action == "mark_uncollectible":
             st.invoices.mark_uncollectible(inv)
         elif action == "attach_payment":

@@ -34,7 +34,7 @@ def _eq(*fields: str):
 
 # customers ---------------------------------------------------------------------------------------
 def customers_create(st: S, p):
-    return st.render(st.customers.create_customer(p), expand(p))
+    return st.render(st.customers.create(p), expand(p))
 
 
 def customers_retrieve(st: S, p, id):
@@ -47,11 +47,11 @@ def customers_retrieve(st: S, p, id):
 
 
 def customers_update(st: S, p, id):
-    return st.render(st.customers.update_customer(st.get("customer", id), p), expand(p))
+    return st.render(st.customers.update(st.get("customer", id), p), expand(p))
 
 
 def customers_delete(st: S, p, id):
-    return st.customers.delete_customer(st.get("customer", id))
+    return st.customers.delete(st.get("customer", id))
 
 
 def customers_list(st: S, p):
@@ -68,7 +68,7 @@ def customer_payment_methods(st: S, p, id):
 
 # payment methods -------------------------------------------------------------------------------------
 def pm_create(st: S, p):
-    return st.render(st.payment_methods.create_payment_method(p), expand(p))
+    return st.render(st.payment_methods.create(p), expand(p))
 
 
 def pm_retrieve(st: S, p, id):
@@ -82,18 +82,18 @@ def _magic(st: S):
 
 
 def pm_update(st: S, p, id):
-    return st.render(st.payment_methods.update_payment_method(st.get("payment_method", id), p), expand(p))
+    return st.render(st.payment_methods.update(st.get("payment_method", id), p), expand(p))
 
 
 def pm_attach(st: S, p, id):
     if not p.get("customer"):
         raise InvalidRequest("Missing required param: customer.", param="customer", code="parameter_missing")
     pm = st.payment_methods.resolve_pm(id, param="payment_method")
-    return st.render(st.payment_methods.attach_payment_method(pm, p["customer"]), expand(p))
+    return st.render(st.payment_methods.attach(pm, p["customer"]), expand(p))
 
 
 def pm_detach(st: S, p, id):
-    return st.render(st.payment_methods.detach_payment_method(st.get("payment_method", id)), expand(p))
+    return st.render(st.payment_methods.detach(st.get("payment_method", id)), expand(p))
 
 
 def pm_list(st: S, p):

@@ -12,11 +12,11 @@ S = StripeState
 
 # credit notes ------------------------------------------------------------------------------------
 def cn_create(st: S, p):
-    return st.render(st.credit_notes.create_credit_note(p), expand(p))
+    return st.render(st.credit_notes.create(p), expand(p))
 
 
 def cn_preview(st: S, p):
-    return st.render(st.credit_notes.preview_credit_note(p), expand(p))
+    return st.render(st.credit_notes.preview(p), expand(p))
 
 
 def _page(items: list, p, url: str) -> dict:
@@ -33,16 +33,16 @@ def _page(items: list, p, url: str) -> dict:
 
 
 def cn_preview_lines(st: S, p):
-    lines = st.credit_notes.preview_credit_note(p)["lines"]["data"]
+    lines = st.credit_notes.preview(p)["lines"]["data"]
     return st.render(_page(lines, p, "/v1/credit_notes/preview/lines"), expand(p))
 
 
 def cn_update(st: S, p, id):
-    return st.render(st.credit_notes.update_credit_note(st.get("credit_note", id), p), expand(p))
+    return st.render(st.credit_notes.update(st.get("credit_note", id), p), expand(p))
 
 
 def cn_void(st: S, p, id):
-    return st.render(st.credit_notes.void_credit_note(st.get("credit_note", id)), expand(p))
+    return st.render(st.credit_notes.void(st.get("credit_note", id)), expand(p))
 
 
 def cn_list(st: S, p):

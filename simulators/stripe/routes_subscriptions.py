@@ -16,19 +16,19 @@ def sub_retrieve(st: S, p, id):
 
 
 def sub_create(st: S, p):
-    return st.render(st.subscriptions.create_subscription(p), expand(p))
+    return st.render(st.subscriptions.create(p), expand(p))
 
 
 def sub_update(st: S, p, id):
-    return st.render(st.subscriptions.update_subscription(st.get("subscription", id), p), expand(p))
+    return st.render(st.subscriptions.update(st.get("subscription", id), p), expand(p))
 
 
 def sub_cancel(st: S, p, id):
-    return st.render(st.subscriptions.cancel_subscription(st.get("subscription", id), p), expand(p))
+    return st.render(st.subscriptions.cancel(st.get("subscription", id), p), expand(p))
 
 
 def sub_resume(st: S, p, id):
-    return st.render(st.subscriptions.resume_subscription(st.get("subscription", id), p), expand(p))
+    return st.render(st.subscriptions.resume(st.get("subscription", id), p), expand(p))
 
 
 def sub_list(st: S, p):

@@ -74,7 +74,7 @@ class ChargeStore(Resource):
         return card
 
     # ---- legacy charges ----------------------------------------------------------------------
-    def create_charge(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         amount = P.integer(params, "amount", required=True, minimum=1)
         currency = P.string(params, "currency", required=True).lower()
         check_minimum(amount, currency)
@@ -130,12 +130,12 @@ class ChargeStore(Resource):
             self.hub.refunds.open_dispute(charge, spec["dispute"].get("reason", "fraudulent"))
         return charge
 
-    def capture_charge(self, charge: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def capture(self, charge: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if charge["payment_intent"]:
             # a PaymentIntent's charge is captured through its PaymentIntent (same rules, same events)
             pi = self.db.get("payment_intent", charge["payment_intent"])
             capture = {"amount_to_capture": params["amount"]} if "amount" in params else {}
-            self.hub.payments.capture_payment_intent(pi, capture)
+            self.hub.payments.capture(pi, capture)
             return charge
         if charge["captured"]:
             raise InvalidRequest(f"Charge {charge['id']} has already been captured.",
@@ -182,7 +182,7 @@ class ChargeStore(Resource):
         available = ok and pi["capture_method"] == "manual" and card["brand"] in INCREMENTAL_BRANDS
         return {"incremental_authorization": {"status": "available" if available else "unavailable"}}
 
-    def increment_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def increment_authorization(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if pi["status"] != "requires_capture":
             raise InvalidRequest(f"This PaymentIntent's status is {pi['status']}, but it must be requires_capture "
                                  "to increment its authorization.", code="payment_intent_unexpected_state")

@@ -156,15 +156,15 @@ class CreditNoteStore(Resource):
         return cn, split
 
     # ---- operations --------------------------------------------------------------------------------
-    def preview_credit_note(self, params: dict[str, Any]) -> dict[str, Any]:
+    def preview(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._compute_credit_note(params, preview=True)[0]
 
-    def create_credit_note(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         cn, split = self._compute_credit_note(params, preview=False)
         inv = self.db.get("invoice", cn["invoice"])
         if split["refund_amount"]:
             charge = self._invoice_charge(inv)
-            refund = self.hub.refunds.create_refund({"charge": charge["id"], "amount": str(split["refund_amount"])})
+            refund = self.hub.refunds.create({"charge": charge["id"], "amount": str(split["refund_amount"])})
             cn["refunds"].append({"amount_refunded": refund["amount"], "payment_record_refund": None,
                                   "refund": refund["id"], "type": "refund"})
         if split["credit_amount"]:
@@ -207,7 +207,7 @@ class CreditNoteStore(Resource):
                 pi.update(status="canceled", canceled_at=self.db.now(), cancellation_reason="void_invoice")
             self.hub.invoices.mark_paid(inv, None, out_of_band=True)
 
-    def update_credit_note(self, cn: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, cn: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         before = self.db.snapshot({k: cn[k] for k in ("memo", "metadata")})
         if "memo" in params:
             cn["memo"] = P.string(params, "memo") or None
@@ -215,7 +215,7 @@ class CreditNoteStore(Resource):
         self.hub.events.emit("credit_note.updated", cn, {k: v for k, v in before.items() if cn[k] != v})
         return cn
 
-    def void_credit_note(self, cn: dict[str, Any]) -> dict[str, Any]:
+    def void(self, cn: dict[str, Any]) -> dict[str, Any]:
         if cn["status"] == "void":
             raise InvalidRequest("This credit note has already been voided.", code="credit_note_already_voided")
         inv = self.db.get("invoice", cn["invoice"])

@@ -17,7 +17,7 @@ def _address(raw: Any) -> dict[str, Any] | None:
 
 
 class CustomerStore(Resource):
-    def create_customer(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         cus = {
             "id": self.db.new_id("cus"), "object": "customer", "address": _address(params.get("address")),
             "balance": P.integer(params, "balance", default=0), "created": self.db.now(), "currency": None,
@@ -37,7 +37,7 @@ class CustomerStore(Resource):
         self.db.put(cus)
         if params.get("payment_method"):
             pm = self.hub.payment_methods.resolve_pm(params["payment_method"])
-            self.hub.payment_methods.attach_payment_method(pm, cus["id"])
+            self.hub.payment_methods.attach(pm, cus["id"])
         if params.get("source"):
             # a token saved as the customer's default card (docs.stripe.com/api/customers/create#create_customer-source)
             cus["default_source"] = self.hub.charges.new_card(P.string(params, "source"), cus["id"])["id"]
@@ -55,7 +55,7 @@ class CustomerStore(Resource):
                 pm = self.hub.payment_methods.resolve_pm(ref, param="invoice_settings[default_payment_method]")
                 if pm["customer"] != cus["id"]:
                     if pm["customer"] is None and ref != pm["id"]:  # magic id: attach the fresh pm
-                        self.hub.payment_methods.attach_payment_method(pm, cus["id"])
+                        self.hub.payment_methods.attach(pm, cus["id"])
                     else:
                         raise InvalidRequest(f"No such PaymentMethod: '{ref}'; It's possible this PaymentMethod "
                                              "exists on one of your connected accounts...",
@@ -67,7 +67,7 @@ class CustomerStore(Resource):
         if "footer" in settings:
             cus["invoice_settings"]["footer"] = settings["footer"] or None
 
-    def update_customer(self, cus: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, cus: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         before = self.db.snapshot(cus)
         for key in ("description", "email", "name", "phone"):
             if key in params:
@@ -85,7 +85,7 @@ class CustomerStore(Resource):
             self.hub.events.emit("customer.updated", cus, previous)
         return cus
 
-    def delete_customer(self, cus: dict[str, Any]) -> dict[str, Any]:
+    def delete(self, cus: dict[str, Any]) -> dict[str, Any]:
         gone = {"id": cus["id"], "object": "customer", "deleted": True}
         self.hub.events.emit("customer.deleted", cus)
         self.db.d["objects"][cus["id"]] = gone

@@ -222,7 +222,7 @@ class InvoicePaymentStore(Resource):
         charge = self.hub.payments.charge_attempt(pi, pm)
         if charge["status"] == "failed":
             # the page gives up this attempt; the customer starts again with a fresh one
-            self.hub.payments.cancel_payment_intent(pi, {"cancellation_reason": "abandoned"})
+            self.hub.payments.cancel(pi, {"cancellation_reason": "abandoned"})
         return charge
 
     def hosted_decline(self, charge: dict[str, Any]) -> CardError:

@@ -29,8 +29,8 @@ class InvoiceStore(DunningMixin, Resource):
         # hosted: hosted-invoice-page token -> invoice id; dunning: the settings /_sim/stripe/dunning set
         self.store = self.sim.store(lambda: {"hosted": {}, "dunning": {}})
 
-    def create_invoice(self, params: dict[str, Any], extra: dict[str, Any] | None = None,
-                       internal: dict[str, Any] | None = None) -> dict[str, Any]:
+    def create(self, params: dict[str, Any], extra: dict[str, Any] | None = None,
+               internal: dict[str, Any] | None = None) -> dict[str, Any]:
         """``extra`` (public fields) and ``internal`` (bookkeeping) let subscriptions shape their invoices
         before ``invoice.created`` is sent."""
         cus = self.db.get("customer", P.string(params, "customer", required=True), param="customer")
@@ -106,7 +106,7 @@ class InvoiceStore(DunningMixin, Resource):
             self._schedule(now + HOUR, "auto_finalize", iid)
         return inv
 
-    def update_invoice(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         draft_only = ("collection_method", "days_until_due", "due_date", "currency", "default_payment_method")
         if inv["status"] != "draft":
             for key in draft_only:
@@ -142,7 +142,7 @@ class InvoiceStore(DunningMixin, Resource):
         self.hub.events.emit("invoice.updated", inv, previous)
         return inv
 
-    def delete_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+    def delete(self, inv: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] != "draft":
             raise InvalidRequest("You can only delete draft invoices.", code="invoice_not_editable")
         for line in inv["lines"]["data"]:
@@ -156,7 +156,7 @@ class InvoiceStore(DunningMixin, Resource):
         return gone
 
     # ---- finalize ------------------------------------------------------------------------------
-    def finalize_invoice(self, inv: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def finalize(self, inv: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
         if inv["status"] != "draft":
             raise InvalidRequest("This invoice is already finalized, you can't re-finalize a non-draft invoice.",
                                  code="invoice_not_editable")
@@ -199,9 +199,9 @@ class InvoiceStore(DunningMixin, Resource):
         return inv
 
     # ---- pay -------------------------------------------------------------------------------------
-    def pay_invoice(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def pay(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] == "draft":
-            self.finalize_invoice(inv, {})  # Stripe finalizes a draft passed to /pay
+            self.finalize(inv, {})  # Stripe finalizes a draft passed to /pay
             if inv["status"] == "paid":
                 return inv
         if inv["status"] == "paid":
@@ -283,7 +283,7 @@ class InvoiceStore(DunningMixin, Resource):
         self.hub.billing.on_invoice_paid(inv)
 
     # ---- other transitions -------------------------------------------------------------------------
-    def void_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+    def void(self, inv: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] not in ("open", "uncollectible"):
             raise InvalidRequest(f"You can only pass in open or uncollectible invoices. This invoice is {inv['status']}.",
                                  code="invoice_not_editable")
@@ -311,9 +311,9 @@ class InvoiceStore(DunningMixin, Resource):
         self.hub.events.emit("invoice.marked_uncollectible", inv)
         return inv
 
-    def send_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+    def send(self, inv: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] == "draft":
-            self.finalize_invoice(inv, {"auto_advance": "false"})
+            self.finalize(inv, {"auto_advance": "false"})
         if inv["status"] not in ("open", "uncollectible", "paid"):
             raise InvalidRequest("You can only send open invoices.", code="invoice_not_editable")
         self.hub.events.emit("invoice.sent", inv)
@@ -335,7 +335,7 @@ class InvoiceStore(DunningMixin, Resource):
         try:
             pm = self.hub.payment_methods.resolve_pm(card.replace(" ", ""), param="card")
         except Exception:
-            pm = self.hub.payment_methods.create_payment_method({"type": "card", "card": {"number": card}})
+            pm = self.hub.payment_methods.create({"type": "card", "card": {"number": card}})
         pm["customer"] = pm["customer"] or inv["customer"]
         if amount is not None and amount != inv["amount_remaining"]:
             charge = self.hub.invoice_payments.pay_hosted_partial(inv, pm, amount)
@@ -360,7 +360,7 @@ class InvoiceStore(DunningMixin, Resource):
             if not inv or inv.get("deleted"):
                 return
             if kind == "auto_finalize" and inv["status"] == "draft" and inv["auto_advance"]:
-                self.finalize_invoice(inv)
+                self.finalize(inv)
             elif kind == "overdue" and inv["status"] == "open" and inv["due_date"] and inv["due_date"] <= self.db.now():
                 self.hub.events.emit("invoice.overdue", inv)
                 self.hub.billing.on_invoice_overdue(inv)

@@ -29,7 +29,7 @@ def cards() -> dict[str, Any]:
 
 class PaymentMethodStore(Resource):
     # ---- payment methods ----------------------------------------------------------------
-    def create_payment_method(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         ptype = P.string(params, "type", required=True)
         if ptype != "card":
             raise InvalidRequest(f"The payment method type provided: {ptype} is invalid. This fake supports: card.",
@@ -79,7 +79,7 @@ class PaymentMethodStore(Resource):
         if isinstance(bd.get("address"), dict):
             pm["billing_details"]["address"].update({k: v or None for k, v in bd["address"].items()})
 
-    def update_payment_method(self, pm: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, pm: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if not pm["customer"]:
             # Stripe refuses updates to a PaymentMethod that is not saved to a customer
             raise InvalidRequest("You must save this PaymentMethod to a customer before you update it.",
@@ -142,7 +142,7 @@ class PaymentMethodStore(Resource):
         number = self.db.internal(pm["id"]).get("number", "")
         return cards()["by_number"].get(number, {"attach": "ok", "charge": "ok"})
 
-    def attach_payment_method(self, pm: dict[str, Any], customer_id: Any) -> dict[str, Any]:
+    def attach(self, pm: dict[str, Any], customer_id: Any) -> dict[str, Any]:
         cus = self.db.get("customer", customer_id, param="customer")
         if pm["customer"] and pm["customer"] != cus["id"]:
             raise InvalidRequest("The payment method you provided has already been attached to a customer.",
@@ -157,7 +157,7 @@ class PaymentMethodStore(Resource):
             self.hub.events.emit("payment_method.attached", pm)
         return pm
 
-    def detach_payment_method(self, pm: dict[str, Any]) -> dict[str, Any]:
+    def detach(self, pm: dict[str, Any]) -> dict[str, Any]:
         if not pm["customer"]:
             raise InvalidRequest("The payment method you provided is not attached to a customer so detachment is "
                                  "impossible.", code="payment_method_unexpected_state")

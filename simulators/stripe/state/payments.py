@@ -46,7 +46,7 @@ def charge_outcome(ok: bool, spec: dict[str, Any]) -> dict[str, Any]:
 
 class PaymentIntentStore(Resource):
     # ---- payment intents ----------------------------------------------------------------
-    def create_payment_intent(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         amount = P.integer(params, "amount", required=True, minimum=1)
         currency = P.string(params, "currency", required=True).lower()
         check_minimum(amount, currency)
@@ -76,7 +76,7 @@ class PaymentIntentStore(Resource):
             pi["status"] = "requires_confirmation"
         self.hub.events.emit("payment_intent.created", pi)
         if confirm:
-            self.confirm_payment_intent(pi, {k: params[k] for k in ("return_url",) if k in params})
+            self.confirm(pi, {k: params[k] for k in ("return_url",) if k in params})
         return pi
 
     def new_payment_intent(self, amount: int, currency: str, customer: str | None, description: str | None,
@@ -100,7 +100,7 @@ class PaymentIntentStore(Resource):
         }
         return self.db.put(pi)
 
-    def update_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if pi["status"] in ("succeeded", "canceled"):
             raise InvalidRequest(f"This PaymentIntent's status is {pi['status']}; it can no longer be updated.",
                                  code="payment_intent_unexpected_state")
@@ -117,7 +117,7 @@ class PaymentIntentStore(Resource):
         pi["metadata"] = P.metadata(params, pi["metadata"])
         return pi
 
-    def confirm_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def confirm(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         """Charge the PaymentIntent's method; on a decline raise the 402 the SDK maps to CardError."""
         if pi["status"] not in ("requires_payment_method", "requires_confirmation"):
             raise InvalidRequest(f"This PaymentIntent's status is {pi['status']}, but it must be "
@@ -223,7 +223,7 @@ class PaymentIntentStore(Resource):
             self.hub.events.emit("payment_intent.payment_failed", pi)
         return charge
 
-    def capture_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def capture(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if pi["status"] != "requires_capture":
             raise InvalidRequest(f"This PaymentIntent could not be captured because it has a status of "
                                  f"{pi['status']}. Only a PaymentIntent with one of the following statuses may be "
@@ -241,7 +241,7 @@ class PaymentIntentStore(Resource):
         self.hub.invoice_payments.on_payment_intent_succeeded(pi)
         return pi
 
-    def cancel_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def cancel(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if pi["status"] in ("succeeded", "canceled"):
             raise InvalidRequest(f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}. "
                                  "Only a PaymentIntent with one of the following statuses may be canceled: "

@@ -12,7 +12,7 @@ from .payment_methods import cards
 
 class RefundStore(Resource):
     # ---- refunds and disputes -----------------------------------------------------------
-    def create_refund(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("charge"):
             charge = self.db.get("charge", params["charge"], param="charge")
         elif params.get("payment_intent"):
@@ -68,7 +68,7 @@ class RefundStore(Resource):
         number = self.db.internal(charge.get("payment_method") or "").get("number", "")
         return cards()["by_number"].get(number, {})
 
-    def cancel_refund(self, refund: dict[str, Any]) -> dict[str, Any]:
+    def cancel(self, refund: dict[str, Any]) -> dict[str, Any]:
         """docs.stripe.com/api/refunds/cancel: only a refund that has not completed (``requires_action``; here also
         ``pending``, the one unfinished state a card refund reaches) can be canceled; the amount goes back to
         the charge as refundable, and the refund's balance transaction is reversed."""

@@ -26,7 +26,7 @@ AUTH_FAILED = {"code": "setup_intent_authentication_failure",
 
 
 class SetupIntentStore(Resource):
-    def create_setup_intent(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         customer = P.string(params, "customer")
         if customer:
             self.db.get("customer", customer, param="customer")
@@ -53,10 +53,10 @@ class SetupIntentStore(Resource):
             si["status"] = "requires_confirmation"
         self.hub.events.emit("setup_intent.created", si)
         if P.boolean(params, "confirm", default=False):
-            self.confirm_setup_intent(si, {})
+            self.confirm(si, {})
         return si
 
-    def update_setup_intent(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if si["status"] in ("succeeded", "canceled"):
             raise InvalidRequest(f"You cannot update this SetupIntent because it has a status of {si['status']}.",
                                  code="setup_intent_unexpected_state")
@@ -71,7 +71,7 @@ class SetupIntentStore(Resource):
         si["metadata"] = P.metadata(params, si["metadata"])
         return si
 
-    def confirm_setup_intent(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def confirm(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if si["status"] not in CONFIRMABLE:
             raise InvalidRequest(f"You cannot confirm this SetupIntent because it has a status of {si['status']}. "
                                  "Only a SetupIntent with one of the following statuses may be confirmed: "
@@ -110,7 +110,7 @@ class SetupIntentStore(Resource):
 
     def _setup_succeeded(self, si: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
         if si["customer"]:
-            self.hub.payment_methods.attach_payment_method(pm, si["customer"])
+            self.hub.payment_methods.attach(pm, si["customer"])
         si.update(status="succeeded", next_action=None, last_setup_error=None)
         self.hub.events.emit("setup_intent.succeeded", si)
         return si
@@ -127,7 +127,7 @@ class SetupIntentStore(Resource):
         return CardError(dec["message"], code=dec["code"], decline_code=dec.get("decline_code"),
                          param=dec.get("param"), setup_intent=self.db.snapshot(si), payment_method=self.db.snapshot(pm))
 
-    def authenticate_setup_intent(self, si: dict[str, Any], outcome: str) -> dict[str, Any]:
+    def authenticate(self, si: dict[str, Any], outcome: str) -> dict[str, Any]:
         """The customer finishes (``complete``) or fails (``fail``) the 3D Secure challenge."""
         if si["status"] != "requires_action":
             raise ValueError(f"setup intent {si['id']} is {si['status']}, not requires_action")
@@ -137,7 +137,7 @@ class SetupIntentStore(Resource):
         self._setup_failed(si, pm, AUTH_FAILED)
         return si
 
-    def cancel_setup_intent(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def cancel(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if si["status"] not in CANCELABLE:
             raise InvalidRequest(f"You cannot cancel this SetupIntent because it has a status of {si['status']}. "
                                  "Only a SetupIntent with one of the following statuses may be canceled: "

@@ -137,7 +137,7 @@ class SubscriptionBilling(Resource):
 
     def _collect_now(self, sub: dict[str, Any], inv: dict[str, Any], create: bool) -> None:
         send = sub["collection_method"] == "send_invoice"
-        self.hub.invoices.finalize_invoice(inv, {"auto_advance": "true" if send else "false"})
+        self.hub.invoices.finalize(inv, {"auto_advance": "true" if send else "false"})
         inv["auto_advance"] = inv["status"] == "open" and not create   # retries; none for a first invoice
         if inv["status"] != "open" or sub["collection_method"] != "charge_automatically":
             return
@@ -154,7 +154,7 @@ class SubscriptionBilling(Resource):
         extra = {"billing_reason": reason, "default_payment_method": sub["default_payment_method"],
                  "parent": {"quote_details": None, "type": "subscription_details",
                             "subscription_details": {"metadata": dict(sub["metadata"]), "subscription": sub["id"]}}}
-        inv = self.hub.invoices.create_invoice(params, extra=extra, internal={"subscription": sub["id"]})
+        inv = self.hub.invoices.create(params, extra=extra, internal={"subscription": sub["id"]})
         sub["latest_invoice"] = inv["id"]
         return inv
 
@@ -278,7 +278,7 @@ class SubscriptionBilling(Resource):
             if kind == "sub_expire" and sub["status"] == "incomplete":
                 inv = self.db.find(sub["latest_invoice"])
                 if inv and inv["status"] == "open":
-                    self.hub.invoices.void_invoice(inv)
+                    self.hub.invoices.void(inv)
                 self._set_status(sub, "incomplete_expired")
             elif kind == "sub_trial_will_end" and sub["status"] == "trialing":
                 self.hub.events.emit("customer.subscription.trial_will_end", sub)

@@ -21,7 +21,7 @@ PRORATION = ("create_prorations", "none", "always_invoice")
 
 class SubscriptionStore(Resource):
     # ---- create ------------------------------------------------------------------------------------
-    def create_subscription(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         cus = self.db.get("customer", P.string(params, "customer", required=True), param="customer")
         specs = params.get("items")
         if not isinstance(specs, list) or not specs:
@@ -173,7 +173,7 @@ class SubscriptionStore(Resource):
         return first["current_period_start"], first["current_period_end"]
 
     # ---- update ------------------------------------------------------------------------------------
-    def update_subscription(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if sub["status"] in ("canceled", "incomplete_expired"):
             raise InvalidRequest("A canceled subscription can only update its cancellation_details and metadata.")
         before = self.db.snapshot(sub)
@@ -234,7 +234,7 @@ class SubscriptionStore(Resource):
         return {"new": spec, "label": label}
 
     # ---- cancel / resume ---------------------------------------------------------------------------
-    def cancel_subscription(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def cancel(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if sub["status"] in ("canceled", "incomplete_expired"):
             raise InvalidRequest(f"No such subscription: '{sub['id']}'; this subscription is already canceled.",
                                  code="resource_missing", param="id", status=404)
@@ -248,7 +248,7 @@ class SubscriptionStore(Resource):
             self.hub.billing.invoice_pending(sub, "subscription_update", allow_empty=False)
         return sub
 
-    def resume_subscription(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def resume(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if sub["status"] != "paused":
             raise InvalidRequest("Only paused subscriptions can be resumed.")
         P.string(params, "billing_cycle_anchor", default="now", choices=("now", "unchanged"))
@@ -301,9 +301,8 @@ class SubscriptionStore(Resource):
     def update_subscription_item(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         sub = self.db.get("subscription", si["subscription"])
         items = {"id": si["id"], **{k: v for k, v in params.items() if k in ("price", "quantity", "metadata")}}
-        self.update_subscription(sub, {"items": [items],
-                                       **{k: params[k] for k in ("proration_behavior", "proration_date")
-                                          if k in params}})
+        self.update(sub, {"items": [items],
+                          **{k: params[k] for k in ("proration_behavior", "proration_date") if k in params}})
         return si
 
     def delete_subscription_item(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -311,7 +310,6 @@ class SubscriptionStore(Resource):
         if len(sub["items"]["data"]) == 1:
             raise InvalidRequest("A subscription must have at least one active plan. To cancel a subscription, "
                                  "please use the cancel API endpoint on /v1/subscriptions.")
-        self.update_subscription(sub, {"items": [{"id": si["id"], "deleted": "true"}],
-                                       **{k: params[k] for k in ("proration_behavior", "proration_date")
-                                          if k in params}})
+        self.update(sub, {"items": [{"id": si["id"], "deleted": "true"}],
+                          **{k: params[k] for k in ("proration_behavior", "proration_date") if k in params}})
         return {"id": si["id"], "object": "subscription_item", "deleted": True}
