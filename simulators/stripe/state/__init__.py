@@ -6,9 +6,9 @@ Where things live (each store is a class in the module of the same name):
 - ``customers`` (customers.py): customers, products, prices, test clocks; ``payment_methods``: PaymentMethods, cards;
 - ``payments`` (payments.py): PaymentIntents; ``charges``: charges, card sources, captures;
   ``refunds``: refunds, disputes;
-- ``invoices`` (invoices.py, dunning.py): invoices, invoice items, finalize/pay/void, scheduled jobs, retries;
-- ``lines``: invoice line items; ``invoice_payments``: invoice payments; ``invoice_tax``: pricing of lines
-  (tax rates, discounts); ``preview``: upcoming-invoice previews;
+- ``invoices`` (invoices.py, dunning.py): invoices, finalize/pay/void, hosted page, scheduled jobs, retries;
+- ``lines``: invoice items and invoice line items; ``invoice_payments``: invoice payments;
+  ``invoice_tax``: pricing of lines (tax rates, discounts); ``preview``: upcoming-invoice previews;
 - ``subscriptions`` (subscriptions.py): subscriptions and their items;
   ``billing`` (subscription_billing.py): periods, renewals, trials, payment outcomes;
   ``prorations``: proration of item changes;
