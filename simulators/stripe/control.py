@@ -31,7 +31,7 @@ def control_routes(st: StripeState) -> ControlRoutes:
 
     @bp.get("/webhook-schedule")
     def schedule_get():
-        return json_response({"schedules": st.d["settings"].get("schedules", {}), "named": SCHEDULES_DOC,
+        return json_response({"schedules": st.events.schedules(), "named": SCHEDULES_DOC,
                               "default": st.options.get("webhook_schedule", "sandbox")})
 
     @bp.post("/webhook-schedule")
@@ -46,29 +46,29 @@ def control_routes(st: StripeState) -> ControlRoutes:
                 if not obj or obj.get("object") != "webhook_endpoint":
                     raise ControlError(f"no webhook endpoint {endpoint}", 404)
             try:
-                out = st.set_schedule(endpoint, body["schedule"])
+                out = st.events.set_schedule(endpoint, body["schedule"])
             except ValueError as exc:
                 raise ControlError(str(exc)) from exc
         return json_response({"schedules": out})
 
     @bp.get("/webhook-signing")
     def signing_get():
-        return json_response({"clock": st.signature_clock()})
+        return json_response({"clock": st.events.signature_clock()})
 
     @bp.post("/webhook-signing")
     def signing_set():
         with st.lock:
-            return json_response({"clock": st.signature_clock(_body()["clock"])})
+            return json_response({"clock": st.events.signature_clock(_body()["clock"])})
 
     @bp.get("/dunning")
     def dunning_get():
-        return json_response(st.dunning())
+        return json_response(st.invoices.dunning())
 
     @bp.post("/dunning")
     def dunning_set():
         with st.lock:
             try:
-                return json_response(st.set_dunning(_body()))
+                return json_response(st.invoices.set_dunning(_body()))
             except ValueError as exc:
                 raise ControlError(str(exc)) from exc
 
@@ -81,8 +81,7 @@ def control_routes(st: StripeState) -> ControlRoutes:
             inv = st.find(iid)
             if not inv or inv.get("object") != "invoice" or inv.get("deleted"):
                 raise ControlError(f"no invoice {iid}", 404)
-            st._request_ctx = None
-            _, error = st.pay_hosted(inv, card, amount)
+            _, error = st.invoices.pay_hosted(inv, card, amount)
             payload = st.render(inv)
             return json_response({"invoice": payload, **({"error": error["error"]} if error else {})},
                                  402 if error else 200)
@@ -96,9 +95,8 @@ def control_routes(st: StripeState) -> ControlRoutes:
             si = st.find(sid)
             if not si or si.get("object") != "setup_intent":
                 raise ControlError(f"no setup intent {sid}", 404)
-            st._request_ctx = None
             try:
-                st.authenticate_setup_intent(si, outcome)
+                st.setup_intents.authenticate(si, outcome)
             except ValueError as exc:
                 raise ControlError(str(exc), 409) from exc
             return json_response(st.render(si))
@@ -106,6 +104,6 @@ def control_routes(st: StripeState) -> ControlRoutes:
     @bp.get("/deliveries")
     def deliveries():
         event = control_request().args.get("event")
-        return json_response({"deliveries": [d.summary() for d in st.outbox.deliveries(event_id=event)]})
+        return json_response({"deliveries": [d.summary() for d in st.events.outbox.deliveries(event_id=event)]})
 
     return bp

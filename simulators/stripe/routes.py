@@ -123,29 +123,30 @@ def run_api(state: StripeState, req: LaneRequest, handler: Handler) -> Answer:
     key = req.header("Idempotency-Key") if req.method == "POST" else None
     scope = req.cache.get("api_key", "")
     request_id = req.cache["request_id"]
+    events = state.events
     if key:
-        saved = state.idem_begin(scope, key, fingerprint(req.method, req.path, params))
+        saved = state.idempotency.begin(scope, key, fingerprint(req.method, req.path, params))
         if saved is not None:
             headers = [JSON, *saved["headers"].items(), ("Idempotent-Replayed", "true"),
                        ("Original-Request", saved["headers"].get("Request-Id", ""))]
             return saved["status"], headers, saved["body"].encode("utf-8")
     try:
         with state.lock:
-            state._request_ctx = {"id": request_id, "idempotency_key": key}
+            events.hold()   # the operation's events wait for the request that caused them
             try:
                 status, headers, body = 200, [JSON], dumps(handler(state, params, **req.url_args)).encode("utf-8")
             finally:
-                state._request_ctx = None
+                events.publish(request_id, key)
     except SimError as exc:
         status, headers, body = lane_error(exc)
     except Exception:
         if key:
-            state.idem_abort(scope, key)
+            state.idempotency.abort(scope, key)
         raise
     if key:
         headers.append(("Idempotency-Key", key))
-        state.idem_finish(scope, key, status, body,
-                          {"Request-Id": request_id, **{k: v for k, v in headers if k.startswith("Stripe-Should")}})
+        saved_headers = {"Request-Id": request_id, **{k: v for k, v in headers if k.startswith("Stripe-Should")}}
+        state.idempotency.finish(scope, key, status, body, saved_headers)
     return status, headers, body
 
 
@@ -177,7 +178,7 @@ def install_http(app: Flask, sim, state: StripeState) -> None:
     def finish(req: LaneRequest, headers: list[tuple[str, str]]) -> None:
         if not any(k == "Request-Id" for k, _ in headers):
             headers.append(("Request-Id", req.cache["request_id"]))
-        headers.append(("Stripe-Version", req.header("Stripe-Version") or state.account_version()))
+        headers.append(("Stripe-Version", req.header("Stripe-Version") or state.events.account_version()))
         headers.append(("Access-Control-Allow-Origin", "*"))
 
     hooks = LaneHooks(begin=begin, authenticate=lane_auth, params=lane_params,
@@ -195,7 +196,7 @@ def install_http(app: Flask, sim, state: StripeState) -> None:
     def _headers(resp: Response):
         if not request.path.startswith("/_sim"):
             resp.headers.setdefault("Request-Id", getattr(g, "request_id", ""))
-            resp.headers["Stripe-Version"] = request.headers.get("Stripe-Version") or state.account_version()
+            resp.headers["Stripe-Version"] = request.headers.get("Stripe-Version") or state.events.account_version()
             resp.headers.setdefault("Access-Control-Allow-Origin", "*")
         return resp
 

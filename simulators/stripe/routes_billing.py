@@ -20,15 +20,15 @@ S = StripeState
 
 
 def ii_create(st: S, p):
-    return st.render(st.create_invoice_item(p), expand(p))
+    return st.render(st.lines.create_invoice_item(p), expand(p))
 
 
 def ii_update(st: S, p, id):
-    return st.render(st.update_invoice_item(st.get("invoiceitem", id), p), expand(p))
+    return st.render(st.lines.update_invoice_item(st.get("invoiceitem", id), p), expand(p))
 
 
 def ii_delete(st: S, p, id):
-    return st.delete_invoice_item(st.get("invoiceitem", id))
+    return st.lines.delete_invoice_item(st.get("invoiceitem", id))
 
 
 def ii_list(st: S, p):
@@ -42,15 +42,15 @@ def ii_list(st: S, p):
 
 
 def inv_create(st: S, p):
-    return st.render(st.create_invoice(p), expand(p))
+    return st.render(st.invoices.create(p), expand(p))
 
 
 def inv_update(st: S, p, id):
-    return st.render(st.update_invoice(st.get("invoice", id), p), expand(p))
+    return st.render(st.invoices.update(st.get("invoice", id), p), expand(p))
 
 
 def inv_delete(st: S, p, id):
-    return st.delete_invoice(st.get("invoice", id))
+    return st.invoices.delete(st.get("invoice", id))
 
 
 def inv_list(st: S, p):
@@ -71,17 +71,17 @@ def _transition(action: str):
     def view(st: S, p, id):
         inv = st.get("invoice", id)
         if action == "finalize":
-            st.finalize_invoice(inv, p)
+            st.invoices.finalize(inv, p)
         elif action == "pay":
-            st.pay_invoice(inv, p)
+            st.invoices.pay(inv, p)
         elif action == "send":
-            st.send_invoice(inv)
+            st.invoices.send(inv)
         elif action == "void":
-            st.void_invoice(inv)
+            st.invoices.void(inv)
         elif action == "mark_uncollectible":
-            st.mark_uncollectible(inv)
+            st.invoices.mark_uncollectible(inv)
         elif action == "attach_payment":
-            st.attach_payment(inv, p)
+            st.invoice_payments.attach_payment(inv, p)
         return st.render(inv, expand(p))
     return view
 
@@ -95,20 +95,20 @@ def lines_list(st: S, p, id):
 
 def lines_update(st: S, p, invoice, line_item_id):
     inv = st.get("invoice", invoice, param="invoice")
-    line = st.get_line(inv, line_item_id)
-    return st.render(st.update_line(inv, line, p), expand(p))
+    line = st.lines.get_line(inv, line_item_id)
+    return st.render(st.lines.update_line(inv, line, p), expand(p))
 
 
 def inv_update_lines(st: S, p, id):
-    return st.render(st.update_lines(st.get("invoice", id), p), expand(p))
+    return st.render(st.lines.update_lines(st.get("invoice", id), p), expand(p))
 
 
 def inv_add_lines(st: S, p, id):
-    return st.render(st.add_lines(st.get("invoice", id), p), expand(p))
+    return st.render(st.lines.add_lines(st.get("invoice", id), p), expand(p))
 
 
 def invoice_payments_list(st: S, p):
-    return st.render(st.list_invoice_payments(p), expand(p))
+    return st.render(st.invoice_payments.list_invoice_payments(p), expand(p))
 
 
 TABLE = [
@@ -144,7 +144,7 @@ def _money(amount: int, currency: str) -> str:
 
 def hosted_page(st: S, token: str, message: str = "", status: int = 200) -> Response:
     with st.lock:
-        inv = st.invoice_by_token(token)
+        inv = st.invoices.invoice_by_token(token)
         if inv is None:
             raise ResourceMissing("invoice", token)
         rows = "".join(f"<tr><td>{html.escape(line['description'] or '')}</td><td>{line['quantity']}</td>"
@@ -190,13 +190,12 @@ def _minor(text: str) -> int | None:
 def hosted_pay(st: S, token: str) -> Response:
     card = request.form.get("card", "")
     with st.lock:
-        inv = st.invoice_by_token(token)
+        inv = st.invoices.invoice_by_token(token)
         if inv is None:
             raise ResourceMissing("invoice", token)
-        st._request_ctx = None
         status = 402
         try:
-            _, error = st.pay_hosted(inv, card, _minor(request.form.get("amount", "")))
+            _, error = st.invoices.pay_hosted(inv, card, _minor(request.form.get("amount", "")))
         except InvalidRequest as exc:
             error, status = exc.body(), 400
     if error:
@@ -208,7 +207,7 @@ def invoice_pdf(st: S, token: str) -> Response:
     """The invoice document behind ``invoice_pdf``: the same PDF the customer portal serves
     (core/invoice_pdf.py), filled from the Stripe invoice."""
     with st.lock:
-        inv = st.invoice_by_token(token)
+        inv = st.invoices.invoice_by_token(token)
         if inv is None:
             raise ResourceMissing("invoice", token)
         doc = _document(inv)

@@ -34,7 +34,7 @@ def _eq(*fields: str):
 
 # customers ---------------------------------------------------------------------------------------
 def customers_create(st: S, p):
-    return st.render(st.create_customer(p), expand(p))
+    return st.render(st.customers.create(p), expand(p))
 
 
 def customers_retrieve(st: S, p, id):
@@ -47,15 +47,15 @@ def customers_retrieve(st: S, p, id):
 
 
 def customers_update(st: S, p, id):
-    return st.render(st.update_customer(st.get("customer", id), p), expand(p))
+    return st.render(st.customers.update(st.get("customer", id), p), expand(p))
 
 
 def customers_delete(st: S, p, id):
-    return st.delete_customer(st.get("customer", id))
+    return st.customers.delete(st.get("customer", id))
 
 
 def customers_list(st: S, p):
-    return st.render(st.list_customers(p), expand(p))
+    return st.render(st.customers.list_customers(p), expand(p))
 
 
 def customer_payment_methods(st: S, p, id):
@@ -68,12 +68,12 @@ def customer_payment_methods(st: S, p, id):
 
 # payment methods -------------------------------------------------------------------------------------
 def pm_create(st: S, p):
-    return st.render(st.create_payment_method(p), expand(p))
+    return st.render(st.payment_methods.create(p), expand(p))
 
 
 def pm_retrieve(st: S, p, id):
-    return st.render(st.resolve_pm(id, param="payment_method") if id in _magic(st) else st.get("payment_method", id),
-                     expand(p))
+    pm = st.payment_methods.resolve_pm(id, param="payment_method") if id in _magic(st) else st.get("payment_method", id)
+    return st.render(pm, expand(p))
 
 
 def _magic(st: S):
@@ -82,18 +82,18 @@ def _magic(st: S):
 
 
 def pm_update(st: S, p, id):
-    return st.render(st.update_payment_method(st.get("payment_method", id), p), expand(p))
+    return st.render(st.payment_methods.update(st.get("payment_method", id), p), expand(p))
 
 
 def pm_attach(st: S, p, id):
     if not p.get("customer"):
         raise InvalidRequest("Missing required param: customer.", param="customer", code="parameter_missing")
-    pm = st.resolve_pm(id, param="payment_method")
-    return st.render(st.attach_payment_method(pm, p["customer"]), expand(p))
+    pm = st.payment_methods.resolve_pm(id, param="payment_method")
+    return st.render(st.payment_methods.attach(pm, p["customer"]), expand(p))
 
 
 def pm_detach(st: S, p, id):
-    return st.render(st.detach_payment_method(st.get("payment_method", id)), expand(p))
+    return st.render(st.payment_methods.detach(st.get("payment_method", id)), expand(p))
 
 
 def pm_list(st: S, p):
@@ -107,23 +107,23 @@ def pm_list(st: S, p):
 
 # products / prices -------------------------------------------------------------------------------------
 def products_create(st: S, p):
-    return st.render(st.create_product(p), expand(p))
+    return st.render(st.customers.create_product(p), expand(p))
 
 
 def products_update(st: S, p, id):
-    return st.render(st.update_product(st.get("product", id), p), expand(p))
+    return st.render(st.customers.update_product(st.get("product", id), p), expand(p))
 
 
 def products_delete(st: S, p, id):
-    return st.delete_product(st.get("product", id))
+    return st.customers.delete_product(st.get("product", id))
 
 
 def prices_create(st: S, p):
-    return st.render(st.create_price(p), expand(p))
+    return st.render(st.customers.create_price(p), expand(p))
 
 
 def prices_update(st: S, p, id):
-    return st.render(st.update_price(st.get("price", id), p), expand(p))
+    return st.render(st.customers.update_price(st.get("price", id), p), expand(p))
 
 
 def _active(*fields: str):
@@ -139,19 +139,19 @@ def _active(*fields: str):
 
 # events and webhook endpoints -------------------------------------------------------------------------
 def events_list(st: S, p):
-    return st.render(st.list_events(p), expand(p))
+    return st.render(st.events.list_events(p), expand(p))
 
 
 def webhook_endpoints_create(st: S, p):
-    return st.create_webhook_endpoint(p)  # the only response that carries `secret`
+    return st.events.create_webhook_endpoint(p)  # the only response that carries `secret`
 
 
 def webhook_endpoints_retrieve(st: S, p, id):
-    return st.public_endpoint(st.get("webhook_endpoint", id))
+    return st.events.public_endpoint(st.get("webhook_endpoint", id))
 
 
 def webhook_endpoints_update(st: S, p, id):
-    return st.public_endpoint(st.update_webhook_endpoint(st.get("webhook_endpoint", id), p))
+    return st.events.public_endpoint(st.events.update_webhook_endpoint(st.get("webhook_endpoint", id), p))
 
 
 def webhook_endpoints_delete(st: S, p, id):
@@ -162,20 +162,20 @@ def webhook_endpoints_delete(st: S, p, id):
 
 def webhook_endpoints_list(st: S, p):
     out = st.list_objects("webhook_endpoint", p, "/v1/webhook_endpoints")
-    return dict(out, data=[st.public_endpoint(we) for we in out["data"]])
+    return dict(out, data=[st.events.public_endpoint(we) for we in out["data"]])
 
 
 # test clocks -----------------------------------------------------------------------------------------
 def clocks_create(st: S, p):
-    return st.create_test_clock(p)
+    return st.customers.create_test_clock(p)
 
 
 def clocks_advance(st: S, p, id):
-    return st.advance_test_clock(st.get("test_helpers.test_clock", id), p)
+    return st.customers.advance_test_clock(st.get("test_helpers.test_clock", id), p)
 
 
 def clocks_delete(st: S, p, id):
-    return st.delete_test_clock(st.get("test_helpers.test_clock", id))
+    return st.customers.delete_test_clock(st.get("test_helpers.test_clock", id))
 
 
 TC = "/v1/test_helpers/test_clocks"

@@ -12,11 +12,11 @@ S = StripeState
 
 # credit notes ------------------------------------------------------------------------------------
 def cn_create(st: S, p):
-    return st.render(st.create_credit_note(p), expand(p))
+    return st.render(st.credit_notes.create(p), expand(p))
 
 
 def cn_preview(st: S, p):
-    return st.render(st.preview_credit_note(p), expand(p))
+    return st.render(st.credit_notes.preview(p), expand(p))
 
 
 def _page(items: list, p, url: str) -> dict:
@@ -33,16 +33,16 @@ def _page(items: list, p, url: str) -> dict:
 
 
 def cn_preview_lines(st: S, p):
-    return st.render(_page(st.preview_credit_note(p)["lines"]["data"], p, "/v1/credit_notes/preview/lines"),
-                     expand(p))
+    lines = st.credit_notes.preview(p)["lines"]["data"]
+    return st.render(_page(lines, p, "/v1/credit_notes/preview/lines"), expand(p))
 
 
 def cn_update(st: S, p, id):
-    return st.render(st.update_credit_note(st.get("credit_note", id), p), expand(p))
+    return st.render(st.credit_notes.update(st.get("credit_note", id), p), expand(p))
 
 
 def cn_void(st: S, p, id):
-    return st.render(st.void_credit_note(st.get("credit_note", id)), expand(p))
+    return st.render(st.credit_notes.void(st.get("credit_note", id)), expand(p))
 
 
 def cn_list(st: S, p):
@@ -62,18 +62,18 @@ def cn_lines(st: S, p, credit_note):
 # customer balance transactions ---------------------------------------------------------------------
 def cbt_create(st: S, p, customer):
     cus = st.get("customer", customer, param="customer")
-    return st.render(st.create_customer_balance_transaction(cus, p), expand(p))
+    return st.render(st.balance.create_customer_balance_transaction(cus, p), expand(p))
 
 
 def cbt_retrieve(st: S, p, customer, transaction):
     cus = st.get("customer", customer, param="customer")
-    return st.render(st.customer_balance_transaction(cus, transaction), expand(p))
+    return st.render(st.balance.customer_balance_transaction(cus, transaction), expand(p))
 
 
 def cbt_update(st: S, p, customer, transaction):
     cus = st.get("customer", customer, param="customer")
-    txn = st.customer_balance_transaction(cus, transaction)
-    return st.render(st.update_customer_balance_transaction(txn, p), expand(p))
+    txn = st.balance.customer_balance_transaction(cus, transaction)
+    return st.render(st.balance.update_customer_balance_transaction(txn, p), expand(p))
 
 
 def cbt_list(st: S, p, customer):
@@ -85,7 +85,7 @@ def cbt_list(st: S, p, customer):
 
 
 def bt_list(st: S, p):
-    return st.render(st.list_balance_transactions(p), expand(p))
+    return st.render(st.balance.list_balance_transactions(p), expand(p))
 
 
 TABLE = [

@@ -8,27 +8,27 @@ S = StripeState
 
 
 def coupon_create(st: S, p):
-    return st.render(st.create_coupon(p), expand(p))
+    return st.render(st.discounts.create_coupon(p), expand(p))
 
 
 def coupon_retrieve(st: S, p, id):
-    return st.render(st.coupon(id, param="id"), expand(p))
+    return st.render(st.discounts.coupon(id, param="id"), expand(p))
 
 
 def coupon_update(st: S, p, id):
-    return st.render(st.update_coupon(st.coupon(id, param="id"), p), expand(p))
+    return st.render(st.discounts.update_coupon(st.discounts.coupon(id, param="id"), p), expand(p))
 
 
 def coupon_delete(st: S, p, id):
-    return st.delete_coupon(st.coupon(id, param="id"))
+    return st.discounts.delete_coupon(st.discounts.coupon(id, param="id"))
 
 
 def coupon_list(st: S, p):
-    return st.render(st.list_coupons(p), expand(p))
+    return st.render(st.discounts.list_coupons(p), expand(p))
 
 
 def promo_create(st: S, p):
-    return st.render(st.create_promotion_code(p), expand(p))
+    return st.render(st.discounts.create_promotion_code(p), expand(p))
 
 
 def promo_retrieve(st: S, p, id):
@@ -36,11 +36,11 @@ def promo_retrieve(st: S, p, id):
 
 
 def promo_update(st: S, p, id):
-    return st.render(st.update_promotion_code(st.get("promotion_code", id), p), expand(p))
+    return st.render(st.discounts.update_promotion_code(st.get("promotion_code", id), p), expand(p))
 
 
 def promo_list(st: S, p):
-    return st.render(st.list_promotion_codes(p), expand(p))
+    return st.render(st.discounts.list_promotion_codes(p), expand(p))
 
 
 TABLE = [

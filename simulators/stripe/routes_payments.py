@@ -10,17 +10,18 @@ S = StripeState
 
 
 def pi_create(st: S, p):
-    return st.render(st.create_payment_intent(p), expand(p))
+    return st.render(st.payments.create(p), expand(p))
 
 
 def pi_update(st: S, p, id):
-    return st.render(st.update_payment_intent(st.get("payment_intent", id), p), expand(p))
+    return st.render(st.payments.update(st.get("payment_intent", id), p), expand(p))
 
 
-def _pi_action(action: str):
+def _pi_action(action: str, store: str = "payments"):
+    """``store``: the state store that does it (an incremental authorization is the charge's)."""
     def view(st: S, p, id):
         pi = st.get("payment_intent", id)
-        getattr(st, f"{action}_payment_intent")(pi, p)
+        getattr(getattr(st, store), action)(pi, p)
         return st.render(pi, expand(p))
     return view
 
@@ -38,24 +39,24 @@ def charge_update(st: S, p, id):
     ch["metadata"] = P.metadata(p, ch["metadata"])
     if "description" in p:
         ch["description"] = p["description"] or None
-    st.emit("charge.updated", ch)
+    st.events.emit("charge.updated", ch)
     return st.render(ch, expand(p))
 
 
 def charge_create(st: S, p):
-    return st.render(st.create_charge(p), expand(p))
+    return st.render(st.charges.create(p), expand(p))
 
 
 def charge_capture(st: S, p, id):
-    return st.render(st.capture_charge(st.get("charge", id), p), expand(p))
+    return st.render(st.charges.capture(st.get("charge", id), p), expand(p))
 
 
 def refund_cancel(st: S, p, id):
-    return st.render(st.cancel_refund(st.get("refund", id)), expand(p))
+    return st.render(st.refunds.cancel(st.get("refund", id)), expand(p))
 
 
 def refund_create(st: S, p):
-    return st.render(st.create_refund(p), expand(p))
+    return st.render(st.refunds.create(p), expand(p))
 
 
 def refund_update(st: S, p, id):
@@ -65,11 +66,11 @@ def refund_update(st: S, p, id):
 
 
 def dispute_update(st: S, p, id):
-    return st.render(st.update_dispute(st.get("dispute", id), p), expand(p))
+    return st.render(st.refunds.update_dispute(st.get("dispute", id), p), expand(p))
 
 
 def dispute_close(st: S, p, id):
-    return st.render(st.close_dispute(st.get("dispute", id)), expand(p))
+    return st.render(st.refunds.close_dispute(st.get("dispute", id)), expand(p))
 
 
 TABLE = [
@@ -81,7 +82,7 @@ TABLE = [
     ("POST", "/v1/payment_intents/<id>/capture", "payment_intents.capture", _pi_action("capture")),
     ("POST", "/v1/payment_intents/<id>/cancel", "payment_intents.cancel", _pi_action("cancel")),
     ("POST", "/v1/payment_intents/<id>/increment_authorization", "payment_intents.increment_authorization",
-     _pi_action("increment")),
+     _pi_action("increment_authorization", "charges")),
     ("POST", "/v1/charges", "charges.create", charge_create),
     ("GET", "/v1/charges", "charges.list", _list_by("charge", "/v1/charges", "customer", "payment_intent")),
     ("GET", "/v1/charges/<id>", "charges.retrieve", _one("charge")),

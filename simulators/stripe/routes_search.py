@@ -63,7 +63,7 @@ def _search(resource: str):
 
 
 def invoice_preview(st: S, p: dict[str, Any]):
-    return st.render(st.preview_invoice(p), expand(p))
+    return st.render(st.preview.preview_invoice(p), expand(p))
 
 
 TABLE = [("GET", f"/v1/{resource}/search", f"{resource}.search", _search(resource)) for resource in KINDS] + [

@@ -9,11 +9,11 @@ S = StripeState
 
 
 def si_create(st: S, p):
-    return st.render(st.create_setup_intent(p), expand(p))
+    return st.render(st.setup_intents.create(p), expand(p))
 
 
 def si_update(st: S, p, id):
-    return st.render(st.update_setup_intent(st.get("setup_intent", id), p), expand(p))
+    return st.render(st.setup_intents.update(st.get("setup_intent", id), p), expand(p))
 
 
 def si_list(st: S, p):
@@ -25,7 +25,7 @@ def si_list(st: S, p):
 def _action(action: str):
     def view(st: S, p, id):
         si = st.get("setup_intent", id)
-        getattr(st, f"{action}_setup_intent")(si, p)
+        getattr(st.setup_intents, action)(si, p)
         return st.render(si, expand(p))
     return view
 

@@ -16,39 +16,39 @@ def sub_retrieve(st: S, p, id):
 
 
 def sub_create(st: S, p):
-    return st.render(st.create_subscription(p), expand(p))
+    return st.render(st.subscriptions.create(p), expand(p))
 
 
 def sub_update(st: S, p, id):
-    return st.render(st.update_subscription(st.get("subscription", id), p), expand(p))
+    return st.render(st.subscriptions.update(st.get("subscription", id), p), expand(p))
 
 
 def sub_cancel(st: S, p, id):
-    return st.render(st.cancel_subscription(st.get("subscription", id), p), expand(p))
+    return st.render(st.subscriptions.cancel(st.get("subscription", id), p), expand(p))
 
 
 def sub_resume(st: S, p, id):
-    return st.render(st.resume_subscription(st.get("subscription", id), p), expand(p))
+    return st.render(st.subscriptions.resume(st.get("subscription", id), p), expand(p))
 
 
 def sub_list(st: S, p):
-    return st.render(st.list_subscriptions(p), expand(p))
+    return st.render(st.subscriptions.list_subscriptions(p), expand(p))
 
 
 def si_create(st: S, p):
-    return st.render(st.create_subscription_item(p), expand(p))
+    return st.render(st.subscriptions.create_subscription_item(p), expand(p))
 
 
 def si_update(st: S, p, id):
-    return st.render(st.update_subscription_item(st.get("subscription_item", id), p), expand(p))
+    return st.render(st.subscriptions.update_subscription_item(st.get("subscription_item", id), p), expand(p))
 
 
 def si_delete(st: S, p, id):
-    return st.delete_subscription_item(st.get("subscription_item", id), p)
+    return st.subscriptions.delete_subscription_item(st.get("subscription_item", id), p)
 
 
 def si_list(st: S, p):
-    return st.render(st.list_subscription_items(p), expand(p))
+    return st.render(st.subscriptions.list_subscription_items(p), expand(p))
 
 
 TABLE = [

@@ -8,27 +8,27 @@ S = StripeState
 
 
 def txr_create(st: S, p):
-    return st.render(st.create_tax_rate(p), expand(p))
+    return st.render(st.taxes.create_tax_rate(p), expand(p))
 
 
 def txr_update(st: S, p, id):
-    return st.render(st.update_tax_rate(st.get("tax_rate", id), p), expand(p))
+    return st.render(st.taxes.update_tax_rate(st.get("tax_rate", id), p), expand(p))
 
 
 def txr_list(st: S, p):
-    return st.render(st.list_tax_rates(p), expand(p))
+    return st.render(st.taxes.list_tax_rates(p), expand(p))
 
 
 def txi_create(st: S, p, customer):
-    return st.render(st.create_tax_id(st.get("customer", customer, param="customer"), p), expand(p))
+    return st.render(st.taxes.create_tax_id(st.get("customer", customer, param="customer"), p), expand(p))
 
 
 def txi_retrieve(st: S, p, customer, id):
-    return st.render(st.customer_tax_id(st.get("customer", customer, param="customer"), id), expand(p))
+    return st.render(st.taxes.customer_tax_id(st.get("customer", customer, param="customer"), id), expand(p))
 
 
 def txi_delete(st: S, p, customer, id):
-    return st.delete_tax_id(st.customer_tax_id(st.get("customer", customer, param="customer"), id))
+    return st.taxes.delete_tax_id(st.taxes.customer_tax_id(st.get("customer", customer, param="customer"), id))
 
 
 def txi_list(st: S, p, customer):

@@ -102,10 +102,10 @@ def test_idempotency_errors_are_replayed_and_keys_expire_after_24h(harness, sc):
 
 def test_concurrent_use_of_a_key_is_409(harness):
     st = harness.apps["stripe"].extensions["stripe_state"]
-    assert st.idem_begin("sk", "k", "fp") is None
+    assert st.idempotency.begin("sk", "k", "fp") is None
     from simulators.stripe.errors import IdempotencyInProgress
     with pytest.raises(IdempotencyInProgress) as exc:
-        st.idem_begin("sk", "k", "fp")
+        st.idempotency.begin("sk", "k", "fp")
     assert exc.value.status == 409
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import Base
+from .base import Resource
 
 CBT_TYPES = ("adjustment", "applied_to_invoice", "credit_note", "initial", "invoice_overpaid", "invoice_too_large",
              "invoice_too_small", "unapplied_from_invoice", "unspent_receiver_credit")
@@ -25,7 +25,7 @@ FEE_RATE, FEE_FIXED = Decimal("0.029"), 30
 DAY = 86400
 
 
-class BalanceMixin(Base):
+class BalanceStore(Resource):
     # ---- customer balance --------------------------------------------------------------------------
     def add_customer_balance(self, cus: dict[str, Any], amount: int, currency: str, kind: str,
                              description: str | None = None, metadata: dict[str, str] | None = None,
@@ -38,13 +38,13 @@ class BalanceMixin(Base):
         previous = cus["balance"]
         cus["balance"] = previous + amount
         txn = {
-            "id": self.new_id("cbtxn"), "object": "customer_balance_transaction", "amount": amount,
-            "checkout_session": None, "created": self.now(), "credit_note": credit_note, "currency": currency,
+            "id": self.db.new_id("cbtxn"), "object": "customer_balance_transaction", "amount": amount,
+            "checkout_session": None, "created": self.db.now(), "credit_note": credit_note, "currency": currency,
             "customer": cus["id"], "description": description, "ending_balance": cus["balance"], "invoice": invoice,
             "livemode": False, "metadata": metadata or {}, "type": kind,
         }
-        self.put(txn)
-        self.emit("customer.updated", cus, {"balance": previous})
+        self.db.put(txn)
+        self.hub.events.emit("customer.updated", cus, {"balance": previous})
         return txn
 
     def create_customer_balance_transaction(self, cus: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -56,9 +56,9 @@ class BalanceMixin(Base):
                                          P.metadata(params))
 
     def customer_balance_transaction(self, cus: dict[str, Any], tid: str) -> dict[str, Any]:
-        txn = self.get("customer_balance_transaction", tid)
+        txn = self.db.get("customer_balance_transaction", tid)
         if txn["customer"] != cus["id"]:
-            self.get("customer_balance_transaction", "")   # Stripe's 404 for another customer's transaction
+            self.db.get("customer_balance_transaction", "")   # Stripe's 404 for another customer's transaction
         return txn
 
     def update_customer_balance_transaction(self, txn: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +69,7 @@ class BalanceMixin(Base):
 
     def apply_customer_balance(self, inv: dict[str, Any]) -> None:
         """At finalization: credit (negative balance) pays down the invoice, a debit is added to it."""
-        cus = self.get("customer", inv["customer"])
+        cus = self.db.get("customer", inv["customer"])
         start = cus["balance"] if cus.get("currency") in (None, inv["currency"]) else 0
         inv["starting_balance"] = start
         applied = 0
@@ -85,21 +85,21 @@ class BalanceMixin(Base):
     def new_balance_transaction(self, amount: int, currency: str, kind: str, source: str,
                                 description: str | None = None) -> str:
         fee = int((Decimal(amount) * FEE_RATE).quantize(Decimal(1), ROUND_HALF_UP)) + FEE_FIXED if kind == "charge" else 0
-        now = self.now()
+        now = self.db.now()
         txn = {
-            "id": self.new_id("txn"), "object": "balance_transaction", "amount": amount,
+            "id": self.db.new_id("txn"), "object": "balance_transaction", "amount": amount,
             "available_on": now + 2 * DAY, "balance_type": "payments", "created": now, "currency": currency,
             "description": description, "exchange_rate": None, "fee": fee,
             "fee_details": [{"amount": fee, "application": None, "currency": currency,
                              "description": "Stripe processing fees", "type": "stripe_fee"}] if fee else [],
             "net": amount - fee, "reporting_category": kind, "source": source, "status": "pending", "type": kind,
         }
-        self.put(txn)
+        self.db.put(txn)
         return txn["id"]
 
     def list_balance_transactions(self, params: dict[str, Any]) -> dict[str, Any]:
         kind, source, currency = P.string(params, "type"), P.string(params, "source"), P.string(params, "currency")
-        return self.list_objects(
+        return self.db.list_objects(
             "balance_transaction", params, "/v1/balance_transactions",
             lambda o: (not kind or o["type"] == kind) and (not source or o["source"] == source)
             and (not currency or o["currency"] == currency.lower()))

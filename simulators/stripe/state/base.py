@@ -1,13 +1,17 @@
-"""The Stripe fake's store and the machinery every resource uses: ids, time, lookup, lists
-(newest first, ``starting_after`` / ``ending_before`` / ``has_more``), ``expand[]`` and events.
+"""The Stripe fake's object table (``Objects``) and the base of every per-resource store
+(``Resource``): ids, time, lookup, lists (newest first, ``starting_after`` / ``ending_before`` /
+``has_more``) and ``expand[]``.
 
-State is plain data in one ``Store`` (``/_sim/state`` dumps it; reset/snapshot/restore for free):
+The objects are plain data in one ``Store`` (``/_sim/state`` dumps it; reset/snapshot/restore for
+free), shared by every resource store because Stripe ids are one namespace (``expand[]`` and
+lookups cross resource types):
 
 - ``objects``: every Stripe object by id, stored in its public JSON shape;
 - ``order``: per object type, ids in creation order (lists walk it backwards: newest first);
-- ``idem``: idempotency records; ``tax_rates``: the TaxRates made from ``tax_rate_data``;
-- ``hosted``: hosted-invoice-page token -> invoice id; ``internal``: per-object bookkeeping that is
-  not part of the public shape (dunning attempts, scheduled-job markers).
+- ``internal``: per-object bookkeeping that is not part of the public shape (dunning attempts,
+  scheduled-job markers).
+
+A store's own data lives in its own ``Store`` (idempotency keys, hosted-page tokens, settings).
 """
 from __future__ import annotations
 
@@ -35,12 +39,11 @@ KIND_NAMES = {  # object type -> the word Stripe uses in "No such ...: 'x'"
 
 
 def empty_state() -> dict[str, Any]:
-    return {"objects": {}, "order": {}, "idem": {}, "tax_rates": {}, "hosted": {}, "internal": {},
-            "numbers": {}, "settings": {}}
+    return {"objects": {}, "order": {}, "internal": {}}
 
 
-class Base:
-    """Shared by every resource mixin; ``StripeState`` (state/__init__.py) combines them."""
+class Objects:
+    """Every Stripe object by id, plus the per-type creation order; shared by all resource stores."""
 
     def __init__(self, sim, options: dict[str, Any]):
         self.sim = sim
@@ -48,7 +51,8 @@ class Base:
         self.store = sim.store(empty_state)
         self.lock = self.store.lock
         self.options = options
-        self.public_base = options.get("public_base", "https://api.stripe.com")
+        # fields computed at read time (``pending_webhooks`` on events): the event store sets it
+        self.decorate: Callable[[dict[str, Any]], dict[str, Any]] = lambda obj: obj
 
     # ---- basics ------------------------------------------------------------------------
     @property
@@ -136,29 +140,12 @@ class Base:
             page, has_more = take(walk)
         return {"object": "list", "data": page, "has_more": has_more, "url": url}
 
-    # ---- invoice hooks (subscriptions override them: state/subscription_billing.py) ----------------
-    def on_invoice_paid(self, inv: dict[str, Any]) -> None:
-        pass
-
-    def on_invoice_payment_failed(self, inv: dict[str, Any]) -> None:
-        pass
-
-    def on_dunning_exhausted(self, inv: dict[str, Any]) -> None:
-        pass
-
-    def on_invoice_overdue(self, inv: dict[str, Any]) -> None:
-        pass
-
     # ---- rendering -----------------------------------------------------------------------
     def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:
         out = self.decorate(obj)
         for path in expand or []:
             out = self._expand(out, path.split("."), path)
         return out
-
-    def decorate(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Hook for fields computed at read time (e.g. ``pending_webhooks`` on events)."""
-        return obj
 
     def _expand(self, value: Any, parts: list[str], full: str) -> Any:
         if not parts or not isinstance(value, dict):
@@ -190,10 +177,23 @@ class Base:
     def snapshot(obj: Any) -> Any:
         """A deep copy of plain JSON data (much cheaper than copy.deepcopy)."""
         if isinstance(obj, dict):
-            return {k: Base.snapshot(v) for k, v in obj.items()}
+            return {k: Objects.snapshot(v) for k, v in obj.items()}
         if isinstance(obj, list):
-            return [Base.snapshot(v) for v in obj]
+            return [Objects.snapshot(v) for v in obj]
         return obj
+
+
+class Resource:
+    """One resource's store: its own methods over the shared object table (``self.db``), and its
+    sibling stores through the hub (``self.hub.invoices``, ``self.hub.events``, ...)."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.db: Objects = hub.objects
+        self.sim = hub.sim
+        self.clock = hub.clock
+        self.lock = hub.lock
+        self.options = hub.options
 
 
 def _created_match(value: int | None, spec: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import params as P
 from ..errors import CardError, InvalidRequest, ResourceMissing
-from .base import Base
+from .base import Resource
 from .payment_methods import cards
 from .payments import EXPIRED, charge_outcome, check_minimum
 
@@ -24,7 +24,7 @@ MAX_INCREMENTS = 10
 AUTH_DAYS = 7   # an uncaptured card charge expires after 7 days (docs.stripe.com/payments/place-a-hold-on-a-payment-method)
 
 
-class ChargesMixin(Base):
+class ChargeStore(Resource):
     # ---- cards (the legacy sources API) --------------------------------------------------------
     def new_card(self, token: str, customer: str | None = None) -> dict[str, Any]:
         number = cards()["aliases"].get(token) if token.startswith("tok_") else None
@@ -32,21 +32,21 @@ class ChargesMixin(Base):
             raise ResourceMissing("token", token, param="source")
         spec = cards()["by_number"][number]
         card = {
-            "id": self.new_id("card"), "object": "card", "address_city": None, "address_country": None,
+            "id": self.db.new_id("card"), "object": "card", "address_city": None, "address_country": None,
             "address_line1": None, "address_line1_check": None, "address_line2": None, "address_state": None,
             "address_zip": None, "address_zip_check": None, "brand": _BRANDS.get(spec["brand"], spec["brand"]),
             "country": "US", "customer": customer, "cvc_check": "pass", "dynamic_last4": None, "exp_month": 12,
-            "exp_year": self.clock.now().year + 8, "fingerprint": self.fingerprint(number),
+            "exp_year": self.clock.now().year + 8, "fingerprint": self.hub.payment_methods.fingerprint(number),
             "funding": spec.get("funding", "credit"), "last4": number[-4:], "metadata": {}, "name": None,
             "tokenization_method": None, "wallet": None,
         }
-        self.internal(card["id"])["number"] = number
-        return self.put(card)
+        self.db.internal(card["id"])["number"] = number
+        return self.db.put(card)
 
     def _source_card(self, params: dict[str, Any], customer: dict[str, Any] | None) -> dict[str, Any]:
         source = P.string(params, "source")
         if source and source.startswith("card_"):
-            card = self.find(source)
+            card = self.db.find(source)
             if not card or card.get("object") != "card":
                 raise ResourceMissing("source", source, param="source")
         elif source:
@@ -68,26 +68,26 @@ class ChargesMixin(Base):
         return card
 
     def get_card(self, cid: str) -> dict[str, Any]:
-        card = self.find(cid)
+        card = self.db.find(cid)
         if not card or card.get("object") != "card":
             raise ResourceMissing("source", cid, param="source")
         return card
 
     # ---- legacy charges ----------------------------------------------------------------------
-    def create_charge(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         amount = P.integer(params, "amount", required=True, minimum=1)
         currency = P.string(params, "currency", required=True).lower()
         check_minimum(amount, currency)
-        customer = self.get("customer", params["customer"], param="customer") if params.get("customer") else None
+        customer = self.db.get("customer", params["customer"], param="customer") if params.get("customer") else None
         card = self._source_card(params, customer)
         capture = P.boolean(params, "capture", default=True)
-        spec = cards()["by_number"].get(self.internal(card["id"]).get("number", ""), {"charge": "ok"})
+        spec = cards()["by_number"].get(self.db.internal(card["id"]).get("number", ""), {"charge": "ok"})
         if (card["exp_year"], card["exp_month"]) < (self.clock.now().year, self.clock.now().month):
             spec = dict(spec, charge="decline", decline=EXPIRED)
         ok = spec.get("charge", "ok") == "ok"
         dec = spec.get("decline") or {}
         brand = _SHORT.get(card["brand"], card["brand"].lower())
-        cid, now = self.new_id("ch"), self.now()
+        cid, now = self.db.new_id("ch"), self.db.now()
         charge = {
             "id": cid, "object": "charge", "amount": amount, "amount_captured": amount if ok and capture else 0,
             "amount_refunded": 0, "application": None, "application_fee": None, "application_fee_amount": None,
@@ -109,32 +109,33 @@ class ChargesMixin(Base):
                 "fingerprint": card["fingerprint"], "funding": card["funding"], "last4": card["last4"],
                 "network": brand}, "type": "card"},
             "receipt_email": P.string(params, "receipt_email"), "receipt_number": None,
-            "receipt_url": f"{self.public_base}/receipts/{cid}" if ok else None, "refunded": False,
+            "receipt_url": f"{self.hub.public_base}/receipts/{cid}" if ok else None, "refunded": False,
             "refunds": {"object": "list", "data": [], "has_more": False, "url": f"/v1/charges/{cid}/refunds"},
-            "review": None, "shipping": None, "source": self.snapshot(card), "source_transfer": None,
+            "review": None, "shipping": None, "source": self.db.snapshot(card), "source_transfer": None,
             "statement_descriptor": P.string(params, "statement_descriptor"), "statement_descriptor_suffix": None,
             "status": "succeeded" if ok else "failed", "transfer_data": None, "transfer_group": None,
         }
-        self.put(charge)
+        self.db.put(charge)
         if not ok:
-            self.internal(cid)["hard"] = bool(spec.get("hard"))
-            self.emit("charge.failed", charge)
+            self.db.internal(cid)["hard"] = bool(spec.get("hard"))
+            self.hub.events.emit("charge.failed", charge)
             # the 402 carries the failed charge's id (docs.stripe.com/api/errors: ``charge``)
             raise CardError(dec.get("message"), code=dec.get("code"), decline_code=dec.get("decline_code"),
                             param=dec.get("param"), charge=cid)
         if capture:
-            charge["balance_transaction"] = self.new_balance_transaction(amount, currency, "charge", cid,
-                                                                         charge["description"])
-        self.emit("charge.succeeded", charge)
+            charge["balance_transaction"] = self.hub.balance.new_balance_transaction(amount, currency, "charge", cid,
+                                                                                     charge["description"])
+        self.hub.events.emit("charge.succeeded", charge)
         if spec.get("dispute"):
-            self._open_dispute(charge, spec["dispute"].get("reason", "fraudulent"))
+            self.hub.refunds.open_dispute(charge, spec["dispute"].get("reason", "fraudulent"))
         return charge
 
-    def capture_charge(self, charge: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def capture(self, charge: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if charge["payment_intent"]:
             # a PaymentIntent's charge is captured through its PaymentIntent (same rules, same events)
-            pi = self.get("payment_intent", charge["payment_intent"])
-            self.capture_payment_intent(pi, {"amount_to_capture": params["amount"]} if "amount" in params else {})
+            pi = self.db.get("payment_intent", charge["payment_intent"])
+            capture = {"amount_to_capture": params["amount"]} if "amount" in params else {}
+            self.hub.payments.capture(pi, capture)
             return charge
         if charge["captured"]:
             raise InvalidRequest(f"Charge {charge['id']} has already been captured.",
@@ -154,12 +155,12 @@ class ChargesMixin(Base):
         check_minimum(amount, charge["currency"])
         released = charge["amount"] - amount
         charge.update(captured=True, amount_captured=amount, amount_refunded=released,
-                      balance_transaction=self.new_balance_transaction(amount, charge["currency"], "charge",
-                                                                       charge["id"], charge["description"]))
+                      balance_transaction=self.hub.balance.new_balance_transaction(amount, charge["currency"], "charge",
+                                                                                   charge["id"], charge["description"]))
         charge["payment_method_details"]["card"]["capture_before"] = None
         # the uncaptured rest goes back to the card: it counts as refunded, and is not refundable again
-        self.internal(charge["id"])["released"] = released
-        self.emit("charge.captured", charge)
+        self.db.internal(charge["id"])["released"] = released
+        self.hub.events.emit("charge.captured", charge)
         return charge
 
     # ---- incremental authorization -------------------------------------------------------------
@@ -181,22 +182,22 @@ class ChargesMixin(Base):
         available = ok and pi["capture_method"] == "manual" and card["brand"] in INCREMENTAL_BRANDS
         return {"incremental_authorization": {"status": "available" if available else "unavailable"}}
 
-    def increment_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def increment_authorization(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if pi["status"] != "requires_capture":
             raise InvalidRequest(f"This PaymentIntent's status is {pi['status']}, but it must be requires_capture "
                                  "to increment its authorization.", code="payment_intent_unexpected_state")
-        charge = self.get("charge", pi["latest_charge"])
+        charge = self.db.get("charge", pi["latest_charge"])
         details = charge["payment_method_details"]["card"]
         if (details.get("incremental_authorization") or {}).get("status") != "available":
             raise InvalidRequest("This PaymentIntent is not eligible for incremental authorization: request it with "
                                  "`payment_method_options[card][request_incremental_authorization]=if_available` "
                                  "when creating the PaymentIntent.", code="payment_intent_unexpected_state")
         amount = P.integer(params, "amount", required=True, minimum=1)
-        attempts = self.internal(pi["id"]).get("increments", 0)
+        attempts = self.db.internal(pi["id"]).get("increments", 0)
         if attempts >= MAX_INCREMENTS:
             raise InvalidRequest(f"This PaymentIntent has reached the maximum of {MAX_INCREMENTS} incremental "
                                  "authorization attempts.", code="payment_intent_unexpected_state")
-        self.internal(pi["id"])["increments"] = attempts + 1
+        self.db.internal(pi["id"])["increments"] = attempts + 1
         if amount <= pi["amount"]:
             raise InvalidRequest(f"The amount ({amount}) must be greater than the PaymentIntent's current amount "
                                  f"({pi['amount']}).", param="amount")
@@ -206,8 +207,8 @@ class ChargesMixin(Base):
         pi.update(amount=amount, amount_capturable=amount)
         charge["amount"] = amount
         details["amount_authorized"] = amount
-        self.emit("charge.updated", charge)
-        self.emit("payment_intent.amount_capturable_updated", pi)
+        self.hub.events.emit("charge.updated", charge)
+        self.hub.events.emit("payment_intent.amount_capturable_updated", pi)
         return pi
 
 

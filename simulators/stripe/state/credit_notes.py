@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import Base
+from .base import Resource
 
 REASONS = ("duplicate", "fraudulent", "order_change", "product_unsatisfactory")
 
@@ -41,7 +41,7 @@ def _money(amount: int) -> str:
     return f"${amount / 100:.2f}"
 
 
-class CreditNotesMixin(Base):
+class CreditNoteStore(Resource):
     # ---- computation (shared by create and preview) ------------------------------------------------
     def _credit_lines(self, inv: dict[str, Any], raw: Any) -> list[dict[str, Any]]:
         if not isinstance(raw, list):
@@ -57,7 +57,7 @@ class CreditNotesMixin(Base):
             taxes: list[dict[str, Any]] = []
             discounts: list[dict[str, Any]] = []
             if kind == "invoice_line_item":
-                line = self.get_line(inv, spec.get("invoice_line_item"), param=f"{where}[invoice_line_item]")
+                line = self.hub.lines.get_line(inv, spec.get("invoice_line_item"), param=f"{where}[invoice_line_item]")
                 amount = P.integer(spec, "amount", minimum=0, label=f"{where}[amount]")
                 line_qty = line.get("quantity") or 1
                 if amount is None:
@@ -85,7 +85,7 @@ class CreditNotesMixin(Base):
                 qty = qty or 1
                 amount, line_id = unit * qty, None
             out.append({
-                "id": self.new_id("cnli"), "object": "credit_note_line_item", "amount": amount,
+                "id": self.db.new_id("cnli"), "object": "credit_note_line_item", "amount": amount,
                 "description": desc, "discount_amount": sum(d["amount"] for d in discounts),
                 "discount_amounts": discounts, "invoice_line_item": line_id,
                 "livemode": False, "metadata": P.metadata(spec), "pretax_credit_amounts": [], "quantity": qty,
@@ -95,7 +95,7 @@ class CreditNotesMixin(Base):
         return out
 
     def _compute_credit_note(self, params: dict[str, Any], preview: bool) -> tuple[dict[str, Any], dict[str, int]]:
-        inv = self.get("invoice", P.string(params, "invoice", required=True), param="invoice")
+        inv = self.db.get("invoice", P.string(params, "invoice", required=True), param="invoice")
         if inv["status"] not in ("open", "paid"):
             raise InvalidRequest(f"Credit notes can only be issued for open or paid invoices. This invoice is "
                                  f"{inv['status']}.", param="invoice", code="invoice_not_editable")
@@ -133,10 +133,10 @@ class CreditNotesMixin(Base):
                 slot = agg.setdefault(key, dict(tax, amount=0, taxable_amount=0))
                 slot["amount"] += tax["amount"]
                 slot["taxable_amount"] += tax["taxable_amount"]
-        cid = self.new_id("cnprv" if preview else "cn")
-        count = self.internal(inv["id"]).get("credit_notes", 0) + 1
+        cid = self.db.new_id("cnprv" if preview else "cn")
+        count = self.db.internal(inv["id"]).get("credit_notes", 0) + 1
         cn = {
-            "id": cid, "object": "credit_note", "amount": total, "amount_shipping": 0, "created": self.now(),
+            "id": cid, "object": "credit_note", "amount": total, "amount_shipping": 0, "created": self.db.now(),
             "currency": inv["currency"], "customer": inv["customer"], "customer_balance_transaction": None,
             "discount_amount": discount, "discount_amounts": _by_discount(lines), "effective_at": P.integer(params, "effective_at"),
             "invoice": inv["id"],
@@ -156,33 +156,34 @@ class CreditNotesMixin(Base):
         return cn, split
 
     # ---- operations --------------------------------------------------------------------------------
-    def preview_credit_note(self, params: dict[str, Any]) -> dict[str, Any]:
+    def preview(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._compute_credit_note(params, preview=True)[0]
 
-    def create_credit_note(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         cn, split = self._compute_credit_note(params, preview=False)
-        inv = self.get("invoice", cn["invoice"])
+        inv = self.db.get("invoice", cn["invoice"])
         if split["refund_amount"]:
             charge = self._invoice_charge(inv)
-            refund = self.create_refund({"charge": charge["id"], "amount": str(split["refund_amount"])})
+            refund = self.hub.refunds.create({"charge": charge["id"], "amount": str(split["refund_amount"])})
             cn["refunds"].append({"amount_refunded": refund["amount"], "payment_record_refund": None,
                                   "refund": refund["id"], "type": "refund"})
         if split["credit_amount"]:
-            txn = self.add_customer_balance(self.get("customer", inv["customer"]), -split["credit_amount"],
-                                            inv["currency"], "credit_note", credit_note=cn["id"], invoice=inv["id"])
+            txn = self.hub.balance.add_customer_balance(
+                self.db.get("customer", inv["customer"]), -split["credit_amount"], inv["currency"], "credit_note",
+                credit_note=cn["id"], invoice=inv["id"])
             cn["customer_balance_transaction"] = txn["id"]
-        self.internal(inv["id"])["credit_notes"] = self.internal(inv["id"]).get("credit_notes", 0) + 1
-        self.put(cn)
+        self.db.internal(inv["id"])["credit_notes"] = self.db.internal(inv["id"]).get("credit_notes", 0) + 1
+        self.db.put(cn)
         for line in cn["lines"]["data"]:
-            self.d["objects"][line["id"]] = line
-        cn["pdf"] = f"{self.public_base}/credit_notes/{cn['id']}/pdf"
-        self.emit("credit_note.created", cn)
+            self.db.d["objects"][line["id"]] = line
+        cn["pdf"] = f"{self.hub.public_base}/credit_notes/{cn['id']}/pdf"
+        self.hub.events.emit("credit_note.created", cn)
         self._credit_invoice(inv, cn["pre_payment_amount"], cn["post_payment_amount"])
         return cn
 
     def _invoice_charge(self, inv: dict[str, Any]) -> dict[str, Any]:
-        pi = self._invoice_pi(inv)
-        charge = self.find(pi["latest_charge"]) if pi and pi.get("latest_charge") else None
+        pi = self.hub.invoices.invoice_pi(inv)
+        charge = self.db.find(pi["latest_charge"]) if pi and pi.get("latest_charge") else None
         if charge is None or charge["status"] != "succeeded":
             raise InvalidRequest("This invoice was not paid with a Stripe charge, so `refund_amount` cannot be used; "
                                  "use `out_of_band_amount` or `credit_amount` instead.", param="refund_amount")
@@ -196,38 +197,39 @@ class CreditNotesMixin(Base):
         if pre:
             inv["amount_due"] -= sign * pre
             inv["amount_remaining"] -= sign * pre
-            pi = self._invoice_pi(inv)
+            pi = self.hub.invoices.invoice_pi(inv)
             if pi and pi["status"] not in ("succeeded", "canceled"):
                 pi["amount"] = inv["amount_remaining"] or pi["amount"]
-        self.emit("invoice.updated", inv, {k: v for k, v in before.items() if inv[k] != v})
+        self.hub.events.emit("invoice.updated", inv, {k: v for k, v in before.items() if inv[k] != v})
         if inv["status"] == "open" and inv["amount_remaining"] == 0:
-            pi = self._invoice_pi(inv)
+            pi = self.hub.invoices.invoice_pi(inv)
             if pi and pi["status"] not in ("succeeded", "canceled"):
-                pi.update(status="canceled", canceled_at=self.now(), cancellation_reason="void_invoice")
-            self._mark_paid(inv, None, out_of_band=True)
+                pi.update(status="canceled", canceled_at=self.db.now(), cancellation_reason="void_invoice")
+            self.hub.invoices.mark_paid(inv, None, out_of_band=True)
 
-    def update_credit_note(self, cn: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        before = self.snapshot({k: cn[k] for k in ("memo", "metadata")})
+    def update(self, cn: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        before = self.db.snapshot({k: cn[k] for k in ("memo", "metadata")})
         if "memo" in params:
             cn["memo"] = P.string(params, "memo") or None
         cn["metadata"] = P.metadata(params, cn["metadata"])
-        self.emit("credit_note.updated", cn, {k: v for k, v in before.items() if cn[k] != v})
+        self.hub.events.emit("credit_note.updated", cn, {k: v for k, v in before.items() if cn[k] != v})
         return cn
 
-    def void_credit_note(self, cn: dict[str, Any]) -> dict[str, Any]:
+    def void(self, cn: dict[str, Any]) -> dict[str, Any]:
         if cn["status"] == "void":
             raise InvalidRequest("This credit note has already been voided.", code="credit_note_already_voided")
-        inv = self.get("invoice", cn["invoice"])
+        inv = self.db.get("invoice", cn["invoice"])
         if cn["refunds"]:
             raise InvalidRequest("You cannot void a credit note that refunded a payment.")
         if cn["pre_payment_amount"] and inv["status"] != "open":
             raise InvalidRequest(f"You cannot void this credit note because its invoice is {inv['status']}.",
                                  code="invoice_not_editable")
         if cn["customer_balance_transaction"]:
-            txn = self.get("customer_balance_transaction", cn["customer_balance_transaction"])
-            self.add_customer_balance(self.get("customer", inv["customer"]), -txn["amount"], txn["currency"],
-                                      "credit_note", credit_note=cn["id"], invoice=inv["id"])
-        cn.update(status="void", voided_at=self.now())
+            txn = self.db.get("customer_balance_transaction", cn["customer_balance_transaction"])
+            self.hub.balance.add_customer_balance(self.db.get("customer", inv["customer"]), -txn["amount"],
+                                                  txn["currency"], "credit_note", credit_note=cn["id"],
+                                                  invoice=inv["id"])
+        cn.update(status="void", voided_at=self.db.now())
         self._credit_invoice(inv, cn["pre_payment_amount"], cn["post_payment_amount"], sign=-1)
-        self.emit("credit_note.voided", cn)
+        self.hub.events.emit("credit_note.voided", cn)
         return cn

@@ -23,12 +23,12 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import Base
+from .base import Resource
 
 DURATIONS = ("forever", "once", "repeating")
 
 
-class DiscountsMixin(Base):
+class DiscountStore(Resource):
     # ---- coupons ------------------------------------------------------------------------------------
     def create_coupon(self, params: dict[str, Any]) -> dict[str, Any]:
         pct, amount = params.get("percent_off"), params.get("amount_off")
@@ -63,56 +63,56 @@ class DiscountsMixin(Base):
             raise InvalidRequest("duration_in_months can only be set when duration is `repeating`.",
                                  param="duration_in_months")
         redeem_by = P.integer(params, "redeem_by")
-        if redeem_by is not None and redeem_by <= self.now():
+        if redeem_by is not None and redeem_by <= self.db.now():
             raise InvalidRequest("redeem_by must be in the future.", param="redeem_by")
         cid = P.string(params, "id") or self.sim.ids.token(8)
-        if cid in self.d["objects"]:
+        if cid in self.db.d["objects"]:
             raise InvalidRequest("Coupon already exists.", param="id", code="resource_already_exists")
         applies = params.get("applies_to") if isinstance(params.get("applies_to"), dict) else None
         products = None
         if applies is not None:
-            products = [self.get("product", p, param="applies_to[products]")["id"]
+            products = [self.db.get("product", p, param="applies_to[products]")["id"]
                         for p in (applies.get("products") or [])]
         coupon = {
             "id": cid, "object": "coupon", "amount_off": amount_off,
-            "applies_to": {"products": products} if products is not None else None, "created": self.now(),
+            "applies_to": {"products": products} if products is not None else None, "created": self.db.now(),
             "currency": currency, "duration": duration, "duration_in_months": months, "livemode": False,
             "max_redemptions": P.integer(params, "max_redemptions", minimum=1), "metadata": P.metadata(params),
             "name": P.string(params, "name"), "percent_off": percent_off, "redeem_by": redeem_by,
             "times_redeemed": 0, "valid": True,
         }
-        self.put(coupon)
-        self.emit("coupon.created", coupon)
+        self.db.put(coupon)
+        self.hub.events.emit("coupon.created", coupon)
         return coupon
 
     def coupon(self, cid: Any, param: str = "coupon") -> dict[str, Any]:
-        c = self.get("coupon", cid, param=param)
+        c = self.db.get("coupon", cid, param=param)
         c["valid"] = self._coupon_problem(c) is None   # redeem_by passes on the simulated clock
         return c
 
     def update_coupon(self, c: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        before = self.snapshot(c)
+        before = self.db.snapshot(c)
         if "name" in params:
             c["name"] = P.string(params, "name") or None
         c["metadata"] = P.metadata(params, c["metadata"])
-        self.emit("coupon.updated", c, {k: v for k, v in before.items() if c.get(k) != v})
+        self.hub.events.emit("coupon.updated", c, {k: v for k, v in before.items() if c.get(k) != v})
         return c
 
     def delete_coupon(self, c: dict[str, Any]) -> dict[str, Any]:
         """Deleting a coupon keeps existing discounts; new redemptions are refused (it is gone)."""
-        self.emit("coupon.deleted", c)
+        self.hub.events.emit("coupon.deleted", c)
         gone = {"id": c["id"], "object": "coupon", "deleted": True}
-        self.d["objects"][c["id"]] = gone
+        self.db.d["objects"][c["id"]] = gone
         return gone
 
     def list_coupons(self, params: dict[str, Any]) -> dict[str, Any]:
-        out = self.list_objects("coupon", params, "/v1/coupons")
+        out = self.db.list_objects("coupon", params, "/v1/coupons")
         for c in out["data"]:
             c["valid"] = self._coupon_problem(c) is None
         return out
 
     def _coupon_problem(self, c: dict[str, Any]) -> str | None:
-        if c["redeem_by"] is not None and self.now() >= c["redeem_by"]:
+        if c["redeem_by"] is not None and self.db.now() >= c["redeem_by"]:
             return "expired"
         if c["max_redemptions"] is not None and c["times_redeemed"] >= c["max_redemptions"]:
             return "used up"
@@ -132,7 +132,7 @@ class DiscountsMixin(Base):
             self._code_free(code)
         customer = None
         if params.get("customer"):
-            customer = self.get("customer", params["customer"], param="customer")["id"]
+            customer = self.db.get("customer", params["customer"], param="customer")["id"]
         r = params.get("restrictions") if isinstance(params.get("restrictions"), dict) else {}
         minimum = P.integer(r, "minimum_amount", minimum=0, label="restrictions[minimum_amount]")
         min_cur = P.string(r, "minimum_amount_currency", label="restrictions[minimum_amount_currency]")
@@ -144,8 +144,8 @@ class DiscountsMixin(Base):
             raise InvalidRequest("The promotion code's `expires_at` may not be after the coupon's `redeem_by`.",
                                  param="expires_at")
         pc = {
-            "id": self.new_id("promo"), "object": "promotion_code", "active": active, "code": code,
-            "created": self.now(), "customer": customer, "customer_account": None, "expires_at": expires,
+            "id": self.db.new_id("promo"), "object": "promotion_code", "active": active, "code": code,
+            "created": self.db.now(), "customer": customer, "customer_account": None, "expires_at": expires,
             "livemode": False, "max_redemptions": P.integer(params, "max_redemptions", minimum=1),
             "metadata": P.metadata(params), "promotion": {"coupon": coupon["id"], "type": "coupon"},
             "restrictions": {"currency_options": {}, "first_time_transaction": bool(
@@ -153,32 +153,32 @@ class DiscountsMixin(Base):
                 "minimum_amount": minimum, "minimum_amount_currency": min_cur.lower() if min_cur else None},
             "times_redeemed": 0,
         }
-        self.put(pc)
-        self.emit("promotion_code.created", pc)
+        self.db.put(pc)
+        self.hub.events.emit("promotion_code.created", pc)
         return pc
 
     def _code_free(self, code: str, but: str | None = None) -> None:
-        for pid in self.d["order"].get("promotion_code", []):
-            other = self.d["objects"][pid]
+        for pid in self.db.d["order"].get("promotion_code", []):
+            other = self.db.d["objects"][pid]
             if other["id"] != but and other["active"] and other["code"].lower() == code.lower():
                 raise InvalidRequest("An active promotion code with `code: " + code + "` already exists.",
                                      param="code")
 
     def update_promotion_code(self, pc: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        before = self.snapshot(pc)
+        before = self.db.snapshot(pc)
         if "active" in params:
             active = P.boolean(params, "active")
             if active and not pc["active"]:
                 self._code_free(pc["code"], but=pc["id"])
             pc["active"] = active
         pc["metadata"] = P.metadata(params, pc["metadata"])
-        self.emit("promotion_code.updated", pc, {k: v for k, v in before.items() if pc.get(k) != v})
+        self.hub.events.emit("promotion_code.updated", pc, {k: v for k, v in before.items() if pc.get(k) != v})
         return pc
 
     def list_promotion_codes(self, params: dict[str, Any]) -> dict[str, Any]:
         active, code = P.boolean(params, "active"), params.get("code")
         coupon, customer = params.get("coupon"), params.get("customer")
-        return self.list_objects("promotion_code", params, "/v1/promotion_codes", lambda o: (
+        return self.db.list_objects("promotion_code", params, "/v1/promotion_codes", lambda o: (
             (active is None or o["active"] == active) and (not code or o["code"] == code)
             and (not coupon or o["promotion"]["coupon"] == coupon) and (not customer or o["customer"] == customer)))
 
@@ -198,26 +198,26 @@ class DiscountsMixin(Base):
                 raise InvalidRequest("You must pass exactly one of `coupon`, `promotion_code` or `discount`.",
                                      param=where)
             if spec.get("discount"):
-                out.append(self.get("discount", spec["discount"], param=f"{where}[discount]")["id"])
+                out.append(self.db.get("discount", spec["discount"], param=f"{where}[discount]")["id"])
                 continue
             pc = None
             if spec.get("promotion_code"):
-                pc = self.get("promotion_code", spec["promotion_code"], param=f"{where}[promotion_code]")
+                pc = self.db.get("promotion_code", spec["promotion_code"], param=f"{where}[promotion_code]")
                 self._check_code(pc, customer, f"{where}[promotion_code]")
                 coupon = self.coupon(pc["promotion"]["coupon"], param=f"{where}[promotion_code]")
             else:
                 coupon = self.coupon(spec["coupon"], param=f"{where}[coupon]")
             self._check_coupon(coupon, currency, f"{where}[{'promotion_code' if pc else 'coupon'}]")
-            if any(self.d["objects"][d]["source"]["coupon"] == coupon["id"] for d in out):
+            if any(self.db.d["objects"][d]["source"]["coupon"] == coupon["id"] for d in out):
                 raise InvalidRequest("You cannot apply the same coupon more than once.", param=where)
             di = {
-                "id": self.new_id("di"), "object": "discount", "checkout_session": None, "customer": customer,
+                "id": self.db.new_id("di"), "object": "discount", "checkout_session": None, "customer": customer,
                 "customer_account": None, "end": None, "invoice": invoice, "invoice_item": item,
                 "promotion_code": pc["id"] if pc else None, "source": {"coupon": coupon["id"], "type": "coupon"},
-                "start": self.now(), "subscription": None, "subscription_item": None,
+                "start": self.db.now(), "subscription": None, "subscription_item": None,
             }
-            self.put(di)
-            self.internal(di["id"])["coupon"] = self.snapshot(coupon)   # a deleted coupon keeps its discounts
+            self.db.put(di)
+            self.db.internal(di["id"])["coupon"] = self.db.snapshot(coupon)   # a deleted coupon keeps its discounts
             out.append(di["id"])
         return out
 
@@ -235,7 +235,7 @@ class DiscountsMixin(Base):
     def _check_code(self, pc: dict[str, Any], customer: str, param: str) -> None:
         if not pc["active"]:
             raise InvalidRequest(f"This promotion code is inactive: {pc['code']}", param=param)
-        if pc["expires_at"] is not None and self.now() >= pc["expires_at"]:
+        if pc["expires_at"] is not None and self.db.now() >= pc["expires_at"]:
             raise InvalidRequest(f"This promotion code has expired: {pc['code']}", param=param)
         if pc["max_redemptions"] is not None and pc["times_redeemed"] >= pc["max_redemptions"]:
             raise InvalidRequest(f"This promotion code has reached its maximum number of redemptions: "
@@ -246,27 +246,27 @@ class DiscountsMixin(Base):
             raise InvalidRequest("This promotion code is only valid for first-time transactions.", param=param)
 
     def _has_paid_before(self, customer: str) -> bool:
-        objs = self.d["objects"]
+        objs = self.db.d["objects"]
         return any(objs[i].get("customer") == customer and objs[i].get("status") in ("paid", "open")
-                   for i in self.d["order"].get("invoice", []))
+                   for i in self.db.d["order"].get("invoice", []))
 
     def redeem_discounts(self, inv: dict[str, Any]) -> None:
         """At finalization: check minimum amounts, then count each coupon / promotion code once."""
         ids = list(inv["discounts"]) + [d for line in inv["lines"]["data"] for d in line["discounts"]]
         for did in dict.fromkeys(ids):
-            di = self.d["objects"][did]
-            pc = self.find(di["promotion_code"])
+            di = self.db.d["objects"][did]
+            pc = self.db.find(di["promotion_code"])
             r = pc["restrictions"] if pc else None
             if r and r["minimum_amount"] is not None and (r["minimum_amount_currency"] != inv["currency"]
                                                           or inv["subtotal"] < r["minimum_amount"]):
                 raise InvalidRequest(f"This promotion code requires a minimum amount of {r['minimum_amount']} "
                                      f"{r['minimum_amount_currency']}.", param="discounts")
         for did in dict.fromkeys(ids):
-            di = self.d["objects"][did]
-            coupon = self.find(di["source"]["coupon"])
+            di = self.db.d["objects"][did]
+            coupon = self.db.find(di["source"]["coupon"])
             if coupon and not coupon.get("deleted"):
                 coupon["times_redeemed"] += 1
                 coupon["valid"] = self._coupon_problem(coupon) is None
-            pc = self.find(di["promotion_code"])
+            pc = self.db.find(di["promotion_code"])
             if pc:
                 pc["times_redeemed"] += 1

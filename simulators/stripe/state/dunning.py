@@ -6,25 +6,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Base
+from .base import Resource
 
 DEFAULT_DUNNING = {"retries": 8, "window_days": 14, "final": "past_due", "subscription_final": "canceled"}
 
 
-class DunningMixin(Base):
+class DunningMixin(Resource):
     def dunning(self) -> dict[str, Any]:
-        return dict(DEFAULT_DUNNING, **self.options.get("dunning", {}), **self.d["settings"].get("dunning", {}))
+        return dict(DEFAULT_DUNNING, **self.options.get("dunning", {}), **self.store.data["dunning"])
 
     def _plan_retry(self, inv: dict[str, Any], pm: dict[str, Any], charge: dict[str, Any]) -> None:
         cfg = self.dunning()
-        info = self.internal(inv["id"])
-        first = info.setdefault("first_failure", self.now())
+        info = self.db.internal(inv["id"])
+        first = info.setdefault("first_failure", self.db.now())
         retries_done = inv["attempt_count"] - 1
-        hard = self.internal(charge["id"]).get("hard")
+        hard = self.db.internal(charge["id"]).get("hard")
         if hard or retries_done >= int(cfg["retries"]):
-            if cfg["final"] == "uncollectible" and not self.attached_payments(inv, "open"):
+            if cfg["final"] == "uncollectible" and not self.hub.invoice_payments.attached_payments(inv, "open"):
                 self.mark_uncollectible(inv)
-            self.on_dunning_exhausted(inv)
+            self.hub.billing.on_dunning_exhausted(inv)
             return
         step = int(cfg["window_days"]) * 86400 / int(cfg["retries"])
         when = int(first + step * (retries_done + 1))
@@ -46,5 +46,5 @@ class DunningMixin(Base):
             if cfg["subscription_final"] not in ("canceled", "unpaid", "past_due"):
                 raise ValueError("subscription_final must be canceled, unpaid or past_due")
             out["subscription_final"] = cfg["subscription_final"]
-        self.d["settings"]["dunning"] = out
+        self.store.data["dunning"] = out
         return out

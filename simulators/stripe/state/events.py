@@ -23,7 +23,7 @@ from simulators.core.jsonutil import dumps
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import API_VERSION, Base
+from .base import API_VERSION, Resource
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"   # what Stripe's webhook deliveries send
 
@@ -38,15 +38,28 @@ def sign(body: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-class EventsMixin(Base):
-    def init_events(self) -> None:
+class EventStore(Resource):
+    """Events (``emit``), their webhook deliveries, and webhook endpoints.
+
+    An event's ``request`` (``{id, idempotency_key}``) is the API request that caused it. State
+    does not know the request: the route opens a batch (``hold``) before the operation and hands the
+    request to ``publish`` after it, which stamps the batch's events and enqueues their deliveries.
+    Events outside a batch (scheduled jobs, the control plane) go out at once with a null request.
+    """
+
+    def __init__(self, hub):
+        super().__init__(hub)
         self.outbox = self.sim.outbox(signer=self._signer)
+        # settings set through /_sim/stripe: signature_clock, schedules (endpoint or "*" -> schedule), api_version
+        self.store = self.sim.store(lambda: {"settings": {}})
+        self.held: list[tuple[dict[str, Any], list[dict[str, Any]]]] | None = None
+        hub.objects.decorate = self.decorate
 
     def _signer(self, body: bytes, now: datetime, endpoint: dict[str, Any]) -> dict[str, str]:
         """``t`` is the simulated time of the attempt by default; with the ``wall`` signing clock
         (``/_sim/stripe/webhook-signing``, or the ``signature_clock`` option) it is the wall clock's,
         for receivers that check the SDK's 300-second tolerance against their own clock."""
-        wall = self.d["settings"].get("signature_clock", self.options.get("signature_clock")) == "wall"
+        wall = self.store.data["settings"].get("signature_clock", self.options.get("signature_clock")) == "wall"
         stamp = int(wall_seconds()) if wall else int(now.timestamp())
         return {"Stripe-Signature": sign(body, endpoint["secret"], stamp), "User-Agent": USER_AGENT}
 
@@ -54,47 +67,61 @@ class EventsMixin(Base):
         if clock is not None:
             if clock not in ("simulated", "wall"):
                 raise ValueError("clock must be simulated or wall")
-            self.d["settings"]["signature_clock"] = clock
-        return self.d["settings"].get("signature_clock", self.options.get("signature_clock") or "simulated")
+            self.store.data["settings"]["signature_clock"] = clock
+        return self.store.data["settings"].get("signature_clock", self.options.get("signature_clock") or "simulated")
 
     # ---- events ----------------------------------------------------------------------------
-    def emit(self, etype: str, obj: dict[str, Any], previous: dict[str, Any] | None = None,
-             request: dict[str, Any] | None = None) -> dict[str, Any]:
+    def emit(self, etype: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
         evt = {
-            "id": self.new_id("evt"), "object": "event", "api_version": self.account_version(),
-            "created": self.now(), "data": {"object": self.snapshot(self.render(obj))},
+            "id": self.db.new_id("evt"), "object": "event", "api_version": self.account_version(),
+            "created": self.db.now(), "data": {"object": self.db.snapshot(self.db.render(obj))},
             "livemode": False, "pending_webhooks": 0,
-            "request": request or self.current_request(), "type": etype,
+            "request": {"id": None, "idempotency_key": None}, "type": etype,
         }
         if previous:
             evt["data"]["previous_attributes"] = previous
-        self.put(evt)
-        self._fanout(evt)
+        self.db.put(evt)
+        targets = self._targets(evt)
+        if self.held is None:
+            self._deliver(evt, targets)
+        else:
+            self.held.append((evt, targets))
         return evt
 
-    def current_request(self) -> dict[str, Any]:
-        ctx = getattr(self, "_request_ctx", None)
-        return dict(ctx) if ctx else {"id": None, "idempotency_key": None}
+    def hold(self) -> None:
+        """Start a batch: the events emitted until ``publish`` wait for their request."""
+        self.held = []
+
+    def publish(self, request_id: str | None, idempotency_key: str | None) -> None:
+        """End the batch: stamp its events with the request that caused them and deliver them."""
+        held, self.held = self.held or [], None
+        for evt, targets in held:
+            evt["request"] = {"id": request_id, "idempotency_key": idempotency_key}
+            self._deliver(evt, targets)
 
     def account_version(self) -> str:
-        return self.d["settings"].get("api_version") or self.options.get("api_version") or API_VERSION
+        return self.store.data["settings"].get("api_version") or self.options.get("api_version") or API_VERSION
 
-    def _fanout(self, evt: dict[str, Any]) -> None:
+    def _targets(self, evt: dict[str, Any]) -> list[dict[str, Any]]:
+        """The enabled endpoints listening to this event (as they are when it happens)."""
         targets = [we for we in self._endpoints() if we["status"] == "enabled"
                    and any(p == "*" or fnmatch.fnmatchcase(evt["type"], p) for p in we["enabled_events"])]
         evt["pending_webhooks"] = len(targets)
+        return targets
+
+    def _deliver(self, evt: dict[str, Any], targets: list[dict[str, Any]]) -> None:
         for we in targets:
             body = dict(evt, api_version=we.get("api_version") or evt["api_version"])
             raw = dumps(body, indent=2).encode("utf-8")
-            cfg = self.d["settings"].get("schedules", {})
+            cfg = self.store.data["settings"].get("schedules", {})
             sched = cfg.get(we["id"]) or cfg.get("*") or self.options.get("webhook_schedule") or "sandbox"
             delays = SCHEDULES[sched] if isinstance(sched, str) else list(sched)
             endpoint = {"id": we["id"], "url": we["url"], "secret": we["secret"]}
             self.outbox.enqueue(endpoint, raw, evt["id"], evt["type"], delays)
 
     def _endpoints(self) -> list[dict[str, Any]]:
-        objs = self.d["objects"]
-        return [objs[i] for i in self.d["order"].get("webhook_endpoint", []) if i in objs and not objs[i].get("deleted")]
+        objs, order = self.db.d["objects"], self.db.d["order"]
+        return [objs[i] for i in order.get("webhook_endpoint", []) if i in objs and not objs[i].get("deleted")]
 
     def decorate(self, obj: dict[str, Any]) -> dict[str, Any]:
         if obj.get("object") == "event" and obj.get("pending_webhooks"):
@@ -125,7 +152,7 @@ class EventsMixin(Base):
                 return False
             return True
 
-        return self.list_objects("event", params, "/v1/events", where)
+        return self.db.list_objects("event", params, "/v1/events", where)
 
     # ---- webhook endpoints -------------------------------------------------------------------
     def create_webhook_endpoint(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -138,13 +165,13 @@ class EventsMixin(Base):
                                  code="parameter_missing")
         events = events if isinstance(events, list) else [events]
         we = {
-            "id": self.new_id("we"), "object": "webhook_endpoint",
-            "api_version": P.string(params, "api_version"), "application": None, "created": self.now(),
+            "id": self.db.new_id("we"), "object": "webhook_endpoint",
+            "api_version": P.string(params, "api_version"), "application": None, "created": self.db.now(),
             "description": P.string(params, "description"), "enabled_events": events, "livemode": False,
             "metadata": P.metadata(params), "secret": "whsec_" + self.sim.secrets.token(32),
             "status": "enabled", "url": url,
         }
-        self.put(we)
+        self.db.put(we)
         return we
 
     def public_endpoint(self, we: dict[str, Any]) -> dict[str, Any]:
@@ -165,10 +192,13 @@ class EventsMixin(Base):
         we["metadata"] = P.metadata(params, we["metadata"])
         return we
 
+    def schedules(self) -> dict[str, Any]:
+        return dict(self.store.data["settings"].get("schedules", {}))
+
     def set_schedule(self, endpoint: str, schedule: Any) -> dict[str, Any]:
         if isinstance(schedule, str) and schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {sorted(SCHEDULES)} or a list of delays in seconds")
         if isinstance(schedule, list) and not all(isinstance(x, (int, float)) and x >= 0 for x in schedule):
             raise ValueError("a custom schedule is a list of non-negative delays in seconds")
-        self.d["settings"].setdefault("schedules", {})[endpoint] = schedule
-        return dict(self.d["settings"]["schedules"])
+        self.store.data["settings"].setdefault("schedules", {})[endpoint] = schedule
+        return dict(self.store.data["settings"]["schedules"])

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from ..errors import IdempotencyInProgress, IdempotencyMismatch, InvalidRequest
-from .base import Base
+from .base import Resource
 
 TTL = 24 * 3600
 
@@ -24,16 +24,20 @@ def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-class IdempotencyMixin(Base):
-    def idem_begin(self, scope: str, key: str, fp: str) -> dict[str, Any] | None:
+class IdempotencyStore(Resource):
+    def __init__(self, hub):
+        super().__init__(hub)
+        self.store = self.sim.store(lambda: {"keys": {}})   # "{api key}|{Idempotency-Key}" -> record
+
+    def begin(self, scope: str, key: str, fp: str) -> dict[str, Any] | None:
         """Returns the saved response to replay, or None after reserving the key for this request."""
         if len(key) > 255:
             raise InvalidRequest("Invalid Idempotency-Key: the key must be at most 255 characters long.",
                                  param="Idempotency-Key")
-        now = self.now()
+        now = self.db.now()
         with self.lock:
-            table = self.d["idem"]
-            self._idem_prune(table, now)
+            table = self.store.data["keys"]
+            self._prune(table, now)
             slot = f"{scope}|{key}"
             rec = table.get(slot)
             if rec is not None and rec["created"] + TTL <= now:
@@ -52,20 +56,20 @@ class IdempotencyMixin(Base):
                     "clicked twice). Please try again.", headers={"Stripe-Should-Retry": "true"})
             return rec
 
-    def idem_finish(self, scope: str, key: str, status: int, body: bytes, headers: dict[str, str]) -> None:
+    def finish(self, scope: str, key: str, status: int, body: bytes, headers: dict[str, str]) -> None:
         with self.lock:
-            rec = self.d["idem"].get(f"{scope}|{key}")
+            rec = self.store.data["keys"].get(f"{scope}|{key}")
             if rec is not None:
                 rec.update(state="done", status=status, body=body.decode("utf-8"), headers=headers)
 
-    def idem_abort(self, scope: str, key: str) -> None:
+    def abort(self, scope: str, key: str) -> None:
         with self.lock:
-            rec = self.d["idem"].get(f"{scope}|{key}")
+            rec = self.store.data["keys"].get(f"{scope}|{key}")
             if rec is not None and rec["state"] == "running":
-                del self.d["idem"][f"{scope}|{key}"]
+                del self.store.data["keys"][f"{scope}|{key}"]
 
     @staticmethod
-    def _idem_prune(table: dict[str, Any], now: int) -> None:
+    def _prune(table: dict[str, Any], now: int) -> None:
         while table:
             first = next(iter(table))
             if table[first]["created"] + TTL > now:

@@ -32,7 +32,7 @@ from typing import Any
 
 from .. import params as P
 from ..errors import CardError, InvalidRequest
-from .base import Base
+from .base import Resource
 
 # minor units; docs.stripe.com/currencies#minimum-and-maximum-charge-amounts (others: 50)
 MIN_CHARGE = {"usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500, "dkk": 250,
@@ -40,18 +40,18 @@ MIN_CHARGE = {"usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50
               "nok": 300, "nzd": 50, "pln": 200, "ron": 200, "sek": 300, "sgd": 50, "thb": 1000}
 
 
-class InvoicePaymentsMixin(Base):
+class InvoicePaymentStore(Resource):
     # ---- the records -------------------------------------------------------------------------
     def new_invoice_payment(self, inv: dict[str, Any], pi: dict[str, Any], default: bool) -> dict[str, Any]:
-        pay = {"id": self.new_id("inpay"), "object": "invoice_payment", "amount_paid": None,
-               "amount_requested": pi["amount"], "created": self.now(), "currency": inv["currency"],
+        pay = {"id": self.db.new_id("inpay"), "object": "invoice_payment", "amount_paid": None,
+               "amount_requested": pi["amount"], "created": self.db.now(), "currency": inv["currency"],
                "invoice": inv["id"], "is_default": default, "livemode": False,
                "payment": {"payment_intent": pi["id"], "type": "payment_intent"}, "status": "open",
                "status_transitions": {"canceled_at": None, "paid_at": None}}
-        self.put(pay)
+        self.db.put(pay)
         inv["payments"]["data"].append(pay)
         inv["payments"]["total_count"] = len(inv["payments"]["data"])
-        self.internal(pi["id"])["invoice_payment"] = pay["id"]
+        self.db.internal(pi["id"])["invoice_payment"] = pay["id"]
         return pay
 
     def default_payment(self, inv: dict[str, Any]) -> dict[str, Any] | None:
@@ -61,8 +61,8 @@ class InvoicePaymentsMixin(Base):
         return [p for p in inv["payments"]["data"] if not p["is_default"] and (not statuses or p["status"] in statuses)]
 
     def invoice_of_pi(self, pi: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        pay = self.find(self.internal(pi["id"]).get("invoice_payment"))
-        inv = self.find(pay["invoice"]) if pay else None
+        pay = self.db.find(self.db.internal(pi["id"]).get("invoice_payment"))
+        inv = self.db.find(pay["invoice"]) if pay else None
         return (inv, pay) if inv else None
 
     def list_invoice_payments(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +83,7 @@ class InvoicePaymentsMixin(Base):
                     and (not ptype or o["payment"]["type"] == ptype)
                     and (not pi or o["payment"].get("payment_intent") == pi))
 
-        return self.list_objects("invoice_payment", params, "/v1/invoice_payments", where)
+        return self.db.list_objects("invoice_payment", params, "/v1/invoice_payments", where)
 
     # ---- attach_payment ---------------------------------------------------------------------------
     def attach_payment(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -94,12 +94,12 @@ class InvoicePaymentsMixin(Base):
         if not pid:
             raise InvalidRequest("You must provide one of `payment_intent` or `payment_record`.",
                                  param="payment_intent", code="parameter_missing")
-        pi = self.get("payment_intent", pid, param="payment_intent")
+        pi = self.db.get("payment_intent", pid, param="payment_intent")
         if inv["status"] != "open":
             raise InvalidRequest(f"You can only attach payments to an open invoice. This invoice is {inv['status']}.",
                                  param="invoice", code="invoice_not_editable")
-        if self.internal(pi["id"]).get("invoice_payment"):
-            owner = self.find(self.find(self.internal(pi["id"])["invoice_payment"])["invoice"])
+        if self.db.internal(pi["id"]).get("invoice_payment"):
+            owner = self.db.find(self.db.find(self.db.internal(pi["id"])["invoice_payment"])["invoice"])
             raise InvalidRequest(f"The PaymentIntent {pi['id']} is already attached to invoice {owner['id']}.",
                                  param="payment_intent", code="payment_intent_unexpected_state")
         if pi["status"] == "canceled":
@@ -131,7 +131,7 @@ class InvoicePaymentsMixin(Base):
         inv, pay = found
         if pay["is_default"]:
             if inv["status"] in ("open", "uncollectible"):
-                self._mark_paid(inv, pi)
+                self.hub.invoices.mark_paid(inv, pi)
         elif pay["status"] == "open":
             self.credit_payment(inv, pay, pi)
 
@@ -139,7 +139,7 @@ class InvoicePaymentsMixin(Base):
         found = self.invoice_of_pi(pi)
         if found and found[1]["status"] == "open":
             found[1]["status"] = "canceled"
-            found[1]["status_transitions"]["canceled_at"] = self.now()
+            found[1]["status_transitions"]["canceled_at"] = self.db.now()
 
     def guard_default_pi(self, pi: dict[str, Any], action: str) -> None:
         found = self.invoice_of_pi(pi)
@@ -150,7 +150,7 @@ class InvoicePaymentsMixin(Base):
 
     def credit_payment(self, inv: dict[str, Any], pay: dict[str, Any], pi: dict[str, Any]) -> None:
         """Credit an attached payment that succeeded: the invoice's amounts, then its status."""
-        now = self.now()
+        now = self.db.now()
         received = min(pi["amount_received"], pay["amount_requested"])
         pay.update(status="paid", amount_paid=received)
         pay["status_transitions"]["paid_at"] = now
@@ -159,24 +159,24 @@ class InvoicePaymentsMixin(Base):
         inv["amount_paid"] += received
         inv["amount_overpaid"] += received - applied
         inv["amount_remaining"] -= applied
-        self.emit("invoice_payment.paid", pay)
+        self.hub.events.emit("invoice_payment.paid", pay)
         if inv["status"] not in ("open", "uncollectible"):
             return  # paid or void meanwhile: only the overpayment is recorded
         if inv["amount_remaining"] == 0:
             default = self.default_payment(inv)
             if default and default["status"] == "open":
-                dpi = self.find(default["payment"]["payment_intent"])
+                dpi = self.db.find(default["payment"]["payment_intent"])
                 if dpi and dpi["status"] not in ("succeeded", "canceled"):
                     dpi.update(status="canceled", canceled_at=now, cancellation_reason="automatic")
                 default["status"] = "canceled"
                 default["status_transitions"]["canceled_at"] = now
             inv.update(status="paid", next_payment_attempt=None, auto_advance=False)
             inv["status_transitions"]["paid_at"] = now
-            self.emit("invoice.paid", inv)
-            self.emit("invoice.payment_succeeded", inv)
+            self.hub.events.emit("invoice.paid", inv)
+            self.hub.events.emit("invoice.payment_succeeded", inv)
             return
         self._sync_default(inv)
-        self.emit("invoice.updated", inv, before)
+        self.hub.events.emit("invoice.updated", inv, before)
 
     def _sync_default(self, inv: dict[str, Any]) -> None:
         """The default payment follows the amount remaining (Stripe: ``is_default``)."""
@@ -184,7 +184,7 @@ class InvoicePaymentsMixin(Base):
         if default is None or default["status"] != "open":
             return
         default["amount_requested"] = inv["amount_remaining"]
-        dpi = self.find(default["payment"]["payment_intent"])
+        dpi = self.db.find(default["payment"]["payment_intent"])
         if dpi and dpi["status"] not in ("succeeded", "canceled", "processing"):
             dpi["amount"] = inv["amount_remaining"]
 
@@ -214,16 +214,16 @@ class InvoicePaymentsMixin(Base):
         if amount > inv["amount_remaining"]:
             raise InvalidRequest(f"The amount ({amount}) exceeds the invoice's amount remaining "
                                  f"({inv['amount_remaining']}).", param="amount", code="amount_too_large")
-        pi = self.new_payment_intent(amount, inv["currency"], inv["customer"],
-                                     f"Partial payment of invoice {inv['number']}", {})
-        self.emit("payment_intent.created", pi)
+        pi = self.hub.payments.new_payment_intent(amount, inv["currency"], inv["customer"],
+                                                  f"Partial payment of invoice {inv['number']}", {})
+        self.hub.events.emit("payment_intent.created", pi)
         self.attach_payment(inv, {"payment_intent": pi["id"]})
         pi.update(payment_method=pm["id"], status="requires_confirmation")
-        charge = self._charge(pi, pm)
+        charge = self.hub.payments.charge_attempt(pi, pm)
         if charge["status"] == "failed":
             # the page gives up this attempt; the customer starts again with a fresh one
-            self.cancel_payment_intent(pi, {"cancellation_reason": "abandoned"})
+            self.hub.payments.cancel(pi, {"cancellation_reason": "abandoned"})
         return charge
 
     def hosted_decline(self, charge: dict[str, Any]) -> CardError:
-        return self.decline_error(self.get("payment_intent", charge["payment_intent"]), charge)
+        return self.hub.payments.decline_error(self.db.get("payment_intent", charge["payment_intent"]), charge)

@@ -23,14 +23,14 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import Base
+from .base import Resource
 
 
 def _round(x: Decimal) -> int:
     return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-class InvoiceTaxMixin(Base):
+class InvoiceTax(Resource):
     def tax_rate_objects(self, raw: Any, label: str) -> list[dict[str, Any]]:
         """``tax_rates[]`` / ``default_tax_rates[]`` -> TaxRate objects (``""`` clears)."""
         if raw in ("", None):
@@ -41,13 +41,13 @@ class InvoiceTaxMixin(Base):
             raise InvalidRequest("You can pass at most 10 tax rates.", param=label)
         out = []
         for i, rid in enumerate(raw):
-            rate = self.get("tax_rate", rid, param=f"{label}[{i}]")
+            rate = self.db.get("tax_rate", rid, param=f"{label}[{i}]")
             if not rate["active"]:
                 raise InvalidRequest(f"Tax rate {rate['id']} is archived and cannot be applied to new objects.",
                                      param=f"{label}[{i}]")
             if any(r["id"] == rate["id"] for r in out):
                 raise InvalidRequest("The same tax rate cannot be applied more than once.", param=f"{label}[{i}]")
-            out.append(self.snapshot(rate))
+            out.append(self.db.snapshot(rate))
         return out
 
     def price_lines(self, inv: dict[str, Any]) -> tuple[int, int]:
@@ -72,12 +72,12 @@ class InvoiceTaxMixin(Base):
                                                if da["discount"] == did), "discount": did})
         inv["total_discount_amounts"] = per_discount
         for line in lines:
-            if not self.d["internal"].get(line["id"], {}).get("manual_tax"):   # no bookkeeping entry per line
+            if not self.db.d["internal"].get(line["id"], {}).get("manual_tax"):   # no bookkeeping entry per line
                 line["taxes"] = self._rate_taxes(self._line_rates(inv, line), owed[line["id"]])
         return item_total, inv_total
 
     def _apply_discount(self, did: str, lines: list[dict[str, Any]], owed: dict[str, int]) -> int:
-        coupon = self.d["internal"][did]["coupon"]   # as it was when redeemed (make_discounts)
+        coupon = self.db.d["internal"][did]["coupon"]   # as it was when redeemed (make_discounts)
         products = (coupon.get("applies_to") or {}).get("products")
         eligible = [line for line in lines if line.get("discountable") and owed[line["id"]] > 0
                     and (products is None or ((line.get("pricing") or {}).get("price_details") or {}).get("product")
@@ -102,7 +102,7 @@ class InvoiceTaxMixin(Base):
         return sum(parts.values())
 
     def _line_rates(self, inv: dict[str, Any], line: dict[str, Any]) -> list[dict[str, Any]]:
-        ii = self.find((line["parent"].get("invoice_item_details") or {}).get("invoice_item"))
+        ii = self.db.find((line["parent"].get("invoice_item_details") or {}).get("invoice_item"))
         if ii is not None and ii.get("tax_rates"):
             return ii["tax_rates"]
         return inv.get("default_tax_rates") or []
@@ -131,10 +131,10 @@ class InvoiceTaxMixin(Base):
         if "default_tax_rates" in params:
             inv["default_tax_rates"] = self.tax_rate_objects(params["default_tax_rates"], "default_tax_rates")
         if "discounts" in params:
-            inv["discounts"] = self.make_discounts(params["discounts"], "discounts", inv["customer"],
-                                                   inv["currency"], inv["id"])
+            inv["discounts"] = self.hub.discounts.make_discounts(params["discounts"], "discounts", inv["customer"],
+                                                                 inv["currency"], inv["id"])
         if "default_tax_rates" in params or "discounts" in params:
-            self.recompute(inv)
+            self.hub.lines.recompute(inv)
 
     def item_pricing_params(self, ii: dict[str, Any], params: dict[str, Any], label: str = "") -> None:
         """``tax_rates`` and ``discounts`` of an invoice item (or of its invoice line; ``label``: the
@@ -144,7 +144,7 @@ class InvoiceTaxMixin(Base):
         if "tax_rates" in params:
             ii["tax_rates"] = self.tax_rate_objects(params["tax_rates"], name("tax_rates"))
         if "discounts" in params:
-            ii["discounts"] = self.make_discounts(params["discounts"], name("discounts"), ii["customer"],
-                                                  ii["currency"], ii["invoice"], ii["id"])
+            ii["discounts"] = self.hub.discounts.make_discounts(params["discounts"], name("discounts"), ii["customer"],
+                                                                ii["currency"], ii["invoice"], ii["id"])
         if params.get("discountable") not in (None, ""):
             ii["discountable"] = P.boolean(params, "discountable", label=name("discountable"))

@@ -17,18 +17,23 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import Base
+from .base import Resource
 from .dunning import DunningMixin
 
 HOUR = 3600
 
 
-class InvoicesMixin(DunningMixin, Base):
-    def create_invoice(self, params: dict[str, Any], extra: dict[str, Any] | None = None,
-                       internal: dict[str, Any] | None = None) -> dict[str, Any]:
+class InvoiceStore(DunningMixin, Resource):
+    def __init__(self, hub):
+        super().__init__(hub)
+        # hosted: hosted-invoice-page token -> invoice id; dunning: the settings /_sim/stripe/dunning set
+        self.store = self.sim.store(lambda: {"hosted": {}, "dunning": {}})
+
+    def create(self, params: dict[str, Any], extra: dict[str, Any] | None = None,
+               internal: dict[str, Any] | None = None) -> dict[str, Any]:
         """``extra`` (public fields) and ``internal`` (bookkeeping) let subscriptions shape their invoices
         before ``invoice.created`` is sent."""
-        cus = self.get("customer", P.string(params, "customer", required=True), param="customer")
+        cus = self.db.get("customer", P.string(params, "customer", required=True), param="customer")
         method = P.string(params, "collection_method", default="charge_automatically",
                           choices=("charge_automatically", "send_invoice"))
         days = P.integer(params, "days_until_due", minimum=0)
@@ -39,9 +44,9 @@ class InvoicesMixin(DunningMixin, Base):
         if method == "charge_automatically" and (days is not None or due is not None):
             raise InvalidRequest("`days_until_due` and `due_date` can only be set when `collection_method` is "
                                  "`send_invoice`.", param="days_until_due" if days is not None else "due_date")
-        now = self.now()
+        now = self.db.now()
         auto = P.boolean(params, "auto_advance", default=False)
-        iid = self.new_id("in")
+        iid = self.db.new_id("in")
         inv = {
             "id": iid, "object": "invoice", "account_country": "US", "account_name": "O2C Harness (test)",
             "account_tax_ids": None, "amount_due": 0, "amount_overpaid": 0, "amount_paid": 0,
@@ -79,29 +84,29 @@ class InvoicesMixin(DunningMixin, Base):
             "threshold_reason": None, "total": 0, "total_discount_amounts": [], "total_excluding_tax": 0,
             "total_pretax_credit_amounts": [], "total_taxes": [], "webhooks_delivered_at": None,
         }
-        self.internal(iid)["days_until_due"] = days
-        self.internal(iid).update(internal or {})
+        self.db.internal(iid)["days_until_due"] = days
+        self.db.internal(iid).update(internal or {})
         inv.update(extra or {})
         if params.get("default_payment_method"):
-            inv["default_payment_method"] = self.resolve_pm(params["default_payment_method"],
-                                                            param="default_payment_method")["id"]
-        self.invoice_pricing_params(inv, params)   # default_tax_rates, discounts (state/invoice_tax.py)
-        self.put(inv)
+            inv["default_payment_method"] = self.hub.payment_methods.resolve_pm(params["default_payment_method"],
+                                                                                param="default_payment_method")["id"]
+        self.hub.invoice_tax.invoice_pricing_params(inv, params)   # default_tax_rates, discounts (state/invoice_tax.py)
+        self.db.put(inv)
         behaviour = P.string(params, "pending_invoice_items_behavior", default="exclude",
                              choices=("exclude", "include"))
         if behaviour == "include":
-            for ii_id in list(self.d["order"].get("invoiceitem", [])):
-                ii = self.d["objects"].get(ii_id)
+            for ii_id in list(self.db.d["order"].get("invoiceitem", [])):
+                ii = self.db.d["objects"].get(ii_id)
                 if (ii and not ii.get("deleted") and ii["invoice"] is None and ii["customer"] == cus["id"]
                         and ii["currency"] == inv["currency"]):
-                    self._add_line_for_item(inv, ii)
-        self.recompute(inv)
-        self.emit("invoice.created", inv)
+                    self.hub.lines.add_line_for_item(inv, ii)
+        self.hub.lines.recompute(inv)
+        self.hub.events.emit("invoice.created", inv)
         if auto:
             self._schedule(now + HOUR, "auto_finalize", iid)
         return inv
 
-    def update_invoice(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         draft_only = ("collection_method", "days_until_due", "due_date", "currency", "default_payment_method")
         if inv["status"] != "draft":
             for key in draft_only:
@@ -111,7 +116,7 @@ class InvoicesMixin(DunningMixin, Base):
         if inv["status"] in ("paid", "void") and "auto_advance" in params:
             raise InvalidRequest("You can't change auto_advance on a paid or void invoice.", param="auto_advance",
                                  code="invoice_not_editable")
-        before = self.snapshot(inv)
+        before = self.db.snapshot(inv)
         for key in ("description", "footer"):
             if key in params:
                 inv[key] = params[key] or None
@@ -119,84 +124,84 @@ class InvoicesMixin(DunningMixin, Base):
             inv["collection_method"] = P.string(params, "collection_method",
                                                 choices=("charge_automatically", "send_invoice"))
         if "days_until_due" in params:
-            self.internal(inv["id"])["days_until_due"] = P.integer(params, "days_until_due", minimum=0)
+            self.db.internal(inv["id"])["days_until_due"] = P.integer(params, "days_until_due", minimum=0)
         if "due_date" in params:
             inv["due_date"] = P.integer(params, "due_date")
         if params.get("default_payment_method"):
-            inv["default_payment_method"] = self.resolve_pm(params["default_payment_method"],
-                                                            param="default_payment_method")["id"]
+            inv["default_payment_method"] = self.hub.payment_methods.resolve_pm(params["default_payment_method"],
+                                                                                param="default_payment_method")["id"]
         if "auto_advance" in params:
             inv["auto_advance"] = P.boolean(params, "auto_advance")
             if inv["status"] == "draft":
                 inv["automatically_finalizes_at"] = inv["created"] + HOUR if inv["auto_advance"] else None
                 if inv["auto_advance"]:
-                    self._schedule(max(self.now(), inv["created"] + HOUR), "auto_finalize", inv["id"])
+                    self._schedule(max(self.db.now(), inv["created"] + HOUR), "auto_finalize", inv["id"])
         inv["metadata"] = P.metadata(params, inv["metadata"])
-        self.invoice_pricing_params(inv, params)   # recomputes the totals
+        self.hub.invoice_tax.invoice_pricing_params(inv, params)   # recomputes the totals
         previous = {k: v for k, v in before.items() if inv.get(k) != v}
-        self.emit("invoice.updated", inv, previous)
+        self.hub.events.emit("invoice.updated", inv, previous)
         return inv
 
-    def delete_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+    def delete(self, inv: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] != "draft":
             raise InvalidRequest("You can only delete draft invoices.", code="invoice_not_editable")
         for line in inv["lines"]["data"]:
             ii_id = (line["parent"]["invoice_item_details"] or {}).get("invoice_item")
             if ii_id:
-                self.d["objects"][ii_id] = {"id": ii_id, "object": "invoiceitem", "deleted": True}
-            self.d["objects"].pop(line["id"], None)
-        self.emit("invoice.deleted", inv)
+                self.db.d["objects"][ii_id] = {"id": ii_id, "object": "invoiceitem", "deleted": True}
+            self.db.d["objects"].pop(line["id"], None)
+        self.hub.events.emit("invoice.deleted", inv)
         gone = {"id": inv["id"], "object": "invoice", "deleted": True}
-        self.d["objects"][inv["id"]] = gone
+        self.db.d["objects"][inv["id"]] = gone
         return gone
 
     # ---- finalize ------------------------------------------------------------------------------
-    def finalize_invoice(self, inv: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def finalize(self, inv: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
         if inv["status"] != "draft":
             raise InvalidRequest("This invoice is already finalized, you can't re-finalize a non-draft invoice.",
                                  code="invoice_not_editable")
-        self.redeem_discounts(inv)   # checks restrictions, then counts redemptions (state/discounts.py)
+        self.hub.discounts.redeem_discounts(inv)   # checks restrictions, then counts redemptions (state/discounts.py)
         params = params or {}
         if "auto_advance" in params:
             inv["auto_advance"] = P.boolean(params, "auto_advance")
-        now = self.now()
-        cus = self.get("customer", inv["customer"])
+        now = self.db.now()
+        cus = self.db.get("customer", inv["customer"])
         if not inv["number"]:
             inv["number"] = f"{cus['invoice_prefix']}-{cus['next_invoice_sequence']:04d}"
             cus["next_invoice_sequence"] += 1
         token = "test_" + self.sim.secrets.token(40)
-        self.d["hosted"][token] = inv["id"]
+        self.store.data["hosted"][token] = inv["id"]
         inv.update(status="open", effective_at=now, automatically_finalizes_at=None,
-                   hosted_invoice_url=f"{self.public_base}/i/acct_o2c/{token}",
-                   invoice_pdf=f"{self.public_base}/invoice/acct_o2c/{token}/pdf")
+                   hosted_invoice_url=f"{self.hub.public_base}/i/acct_o2c/{token}",
+                   invoice_pdf=f"{self.hub.public_base}/invoice/acct_o2c/{token}/pdf")
         inv["status_transitions"]["finalized_at"] = now
         if inv["collection_method"] == "send_invoice" and inv["due_date"] is None:
-            inv["due_date"] = now + 86400 * (self.internal(inv["id"]).get("days_until_due") or 0)
-        self.recompute(inv)
-        self.apply_customer_balance(inv)   # the customer's credit or debit (state/balance.py)
-        self.recompute(inv)
+            inv["due_date"] = now + 86400 * (self.db.internal(inv["id"]).get("days_until_due") or 0)
+        self.hub.lines.recompute(inv)
+        self.hub.balance.apply_customer_balance(inv)   # the customer's credit or debit (state/balance.py)
+        self.hub.lines.recompute(inv)
         if inv["amount_due"] > 0:
-            pi = self.new_payment_intent(inv["amount_due"], inv["currency"], inv["customer"],
-                                         f"Invoice {inv['number']}", {})
-            self.emit("payment_intent.created", pi)
+            pi = self.hub.payments.new_payment_intent(inv["amount_due"], inv["currency"], inv["customer"],
+                                                      f"Invoice {inv['number']}", {})
+            self.hub.events.emit("payment_intent.created", pi)
             inv["confirmation_secret"] = {"client_secret": pi["client_secret"], "type": "payment_intent"}
-            self.new_invoice_payment(inv, pi, default=True)
-        self.emit("invoice.finalized", inv)
+            self.hub.invoice_payments.new_invoice_payment(inv, pi, default=True)
+        self.hub.events.emit("invoice.finalized", inv)
         if inv["amount_due"] == 0:
-            self._mark_paid(inv, None)
+            self.mark_paid(inv, None)
             return inv
         if inv["collection_method"] == "send_invoice":
             if inv["auto_advance"]:
-                self.emit("invoice.sent", inv)
+                self.hub.events.emit("invoice.sent", inv)
             self._schedule(inv["due_date"], "overdue", inv["id"])
         elif inv["auto_advance"]:
             self._schedule(max(now, inv["created"] + HOUR), "auto_pay", inv["id"])
         return inv
 
     # ---- pay -------------------------------------------------------------------------------------
-    def pay_invoice(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def pay(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] == "draft":
-            self.finalize_invoice(inv, {})  # Stripe finalizes a draft passed to /pay
+            self.finalize(inv, {})  # Stripe finalizes a draft passed to /pay
             if inv["status"] == "paid":
                 return inv
         if inv["status"] == "paid":
@@ -204,14 +209,14 @@ class InvoicesMixin(DunningMixin, Base):
         if inv["status"] == "void":
             raise InvalidRequest("This invoice has been voided and cannot be paid.", code="invoice_not_editable")
         if P.boolean(params, "paid_out_of_band", default=False):
-            pi = self._invoice_pi(inv)
+            pi = self.invoice_pi(inv)
             if pi and pi["status"] not in ("succeeded", "canceled"):
-                pi.update(status="canceled", canceled_at=self.now(), cancellation_reason="void_invoice")
+                pi.update(status="canceled", canceled_at=self.db.now(), cancellation_reason="void_invoice")
             inv["amount_paid_off_stripe"] = inv["amount_remaining"]
-            self._mark_paid(inv, None, out_of_band=True)
+            self.mark_paid(inv, None, out_of_band=True)
             return inv
         pm_ref = params.get("payment_method") or params.get("source")
-        pm = self.resolve_pm(pm_ref) if pm_ref else self._default_pm(inv)
+        pm = self.hub.payment_methods.resolve_pm(pm_ref) if pm_ref else self._default_pm(inv)
         if pm is None:
             raise InvalidRequest("This customer has no attached payment source or default payment method. Please "
                                  "consider adding a default payment method. For more information, visit "
@@ -224,46 +229,46 @@ class InvoicesMixin(DunningMixin, Base):
                                  param="payment_method")
         charge = self.attempt_payment(inv, pm, automatic=False)
         if charge["status"] == "failed":
-            raise self.decline_error(self.get("payment_intent", charge["payment_intent"]), charge)
+            raise self.hub.payments.decline_error(self.db.get("payment_intent", charge["payment_intent"]), charge)
         return inv
 
     def _default_pm(self, inv: dict[str, Any]) -> dict[str, Any] | None:
-        cus = self.find(inv["customer"]) or {}
+        cus = self.db.find(inv["customer"]) or {}
         for ref in (inv.get("default_payment_method"),
                     (cus.get("invoice_settings") or {}).get("default_payment_method")):
-            if ref and self.find(ref):
-                return self.find(ref)
+            if ref and self.db.find(ref):
+                return self.db.find(ref)
         return None
 
-    def _invoice_pi(self, inv: dict[str, Any]) -> dict[str, Any] | None:
+    def invoice_pi(self, inv: dict[str, Any]) -> dict[str, Any] | None:
         for pay in inv["payments"]["data"]:
             if pay["is_default"]:
-                return self.find(pay["payment"]["payment_intent"])
+                return self.db.find(pay["payment"]["payment_intent"])
         return None
 
     def attempt_payment(self, inv: dict[str, Any], pm: dict[str, Any], automatic: bool) -> dict[str, Any]:
-        pi = self._invoice_pi(inv)
+        pi = self.invoice_pi(inv)
         if pi is None or pi["status"] in ("succeeded", "canceled"):
             raise InvalidRequest("This invoice has no payment to collect.", code="invoice_payment_intent_requires_action")
         pi.update(amount=inv["amount_remaining"], payment_method=pm["id"], status="requires_confirmation")
         inv["attempt_count"] += 1
         inv["attempted"] = True
-        charge = self._charge(pi, pm)  # on success the PaymentIntent hook marks the invoice paid
+        charge = self.hub.payments.charge_attempt(pi, pm)  # on success the PaymentIntent hook marks the invoice paid
         if charge["status"] != "succeeded":
             inv["next_payment_attempt"] = None
             if inv["collection_method"] == "charge_automatically" and inv["auto_advance"]:
                 self._plan_retry(inv, pm, charge)
-            self.emit("invoice.payment_failed", inv)
-            self.on_invoice_payment_failed(inv)
+            self.hub.events.emit("invoice.payment_failed", inv)
+            self.hub.billing.on_invoice_payment_failed(inv)
         return charge
 
-    def _mark_paid(self, inv: dict[str, Any], pi: dict[str, Any] | None, out_of_band: bool = False) -> None:
-        now = self.now()
+    def mark_paid(self, inv: dict[str, Any], pi: dict[str, Any] | None, out_of_band: bool = False) -> None:
+        now = self.db.now()
         paid = inv["amount_remaining"]
         inv.update(status="paid", amount_paid=inv["amount_paid"] + paid, amount_remaining=0,
                    next_payment_attempt=None, auto_advance=False)
         inv["status_transitions"]["paid_at"] = now
-        pay = self.default_payment(inv)
+        pay = self.hub.invoice_payments.default_payment(inv)
         if pay is not None and pi is not None:
             pay.update(status="paid", amount_paid=paid)
             pay["status_transitions"]["paid_at"] = now
@@ -271,53 +276,53 @@ class InvoicesMixin(DunningMixin, Base):
             pay["status"] = "canceled"
             pay["status_transitions"]["canceled_at"] = now
         if pi is not None and pay is not None:
-            self.emit("invoice_payment.paid", pay)
-        self.emit("invoice.paid", inv)
+            self.hub.events.emit("invoice_payment.paid", pay)
+        self.hub.events.emit("invoice.paid", inv)
         if not out_of_band:
-            self.emit("invoice.payment_succeeded", inv)
-        self.on_invoice_paid(inv)
+            self.hub.events.emit("invoice.payment_succeeded", inv)
+        self.hub.billing.on_invoice_paid(inv)
 
     # ---- other transitions -------------------------------------------------------------------------
-    def void_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+    def void(self, inv: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] not in ("open", "uncollectible"):
             raise InvalidRequest(f"You can only pass in open or uncollectible invoices. This invoice is {inv['status']}.",
                                  code="invoice_not_editable")
-        self.check_voidable(inv)
-        now = self.now()
+        self.hub.invoice_payments.check_voidable(inv)
+        now = self.db.now()
         inv.update(status="void", next_payment_attempt=None, auto_advance=False, amount_remaining=0)
         inv["status_transitions"]["voided_at"] = now
-        pi = self._invoice_pi(inv)
+        pi = self.invoice_pi(inv)
         if pi and pi["status"] not in ("succeeded", "canceled"):
             pi.update(status="canceled", canceled_at=now, cancellation_reason="void_invoice")
         for pay in inv["payments"]["data"]:
             if pay["status"] == "open":
                 pay["status"] = "canceled"
                 pay["status_transitions"]["canceled_at"] = now
-        self.emit("invoice.voided", inv)
+        self.hub.events.emit("invoice.voided", inv)
         return inv
 
     def mark_uncollectible(self, inv: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] != "open":
             raise InvalidRequest(f"You can only mark open invoices as uncollectible. This invoice is {inv['status']}.",
                                  code="invoice_not_editable")
-        self.check_uncollectible(inv)
+        self.hub.invoice_payments.check_uncollectible(inv)
         inv.update(status="uncollectible", next_payment_attempt=None)
-        inv["status_transitions"]["marked_uncollectible_at"] = self.now()
-        self.emit("invoice.marked_uncollectible", inv)
+        inv["status_transitions"]["marked_uncollectible_at"] = self.db.now()
+        self.hub.events.emit("invoice.marked_uncollectible", inv)
         return inv
 
-    def send_invoice(self, inv: dict[str, Any]) -> dict[str, Any]:
+    def send(self, inv: dict[str, Any]) -> dict[str, Any]:
         if inv["status"] == "draft":
-            self.finalize_invoice(inv, {"auto_advance": "false"})
+            self.finalize(inv, {"auto_advance": "false"})
         if inv["status"] not in ("open", "uncollectible", "paid"):
             raise InvalidRequest("You can only send open invoices.", code="invoice_not_editable")
-        self.emit("invoice.sent", inv)
+        self.hub.events.emit("invoice.sent", inv)
         return inv
 
     # ---- hosted invoice page --------------------------------------------------------------------------
     def invoice_by_token(self, token: str) -> dict[str, Any] | None:
-        iid = self.d["hosted"].get(token)
-        return self.find(iid) if iid else None
+        iid = self.store.data["hosted"].get(token)
+        return self.db.find(iid) if iid else None
 
     def pay_hosted(self, inv: dict[str, Any], card: str,
                    amount: int | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -328,16 +333,16 @@ class InvoicesMixin(DunningMixin, Base):
         if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
             raise InvalidRequest(f"Invalid integer: {amount}", param="amount", code="parameter_invalid_integer")
         try:
-            pm = self.resolve_pm(card.replace(" ", ""), param="card")
+            pm = self.hub.payment_methods.resolve_pm(card.replace(" ", ""), param="card")
         except Exception:
-            pm = self.create_payment_method({"type": "card", "card": {"number": card}})
+            pm = self.hub.payment_methods.create({"type": "card", "card": {"number": card}})
         pm["customer"] = pm["customer"] or inv["customer"]
         if amount is not None and amount != inv["amount_remaining"]:
-            charge = self.pay_hosted_partial(inv, pm, amount)
+            charge = self.hub.invoice_payments.pay_hosted_partial(inv, pm, amount)
         else:
             charge = self.attempt_payment(inv, pm, automatic=False)
         if charge["status"] == "failed":
-            return inv, self.hosted_decline(charge).body()
+            return inv, self.hub.invoice_payments.hosted_decline(charge).body()
         return inv, None
 
     # ---- scheduled work ----------------------------------------------------------------------------------
@@ -351,21 +356,20 @@ class InvoicesMixin(DunningMixin, Base):
 
     def run_job(self, kind: str, iid: str, **extra: Any) -> None:
         with self.lock:
-            self._request_ctx = None
-            inv = self.find(iid)
+            inv = self.db.find(iid)
             if not inv or inv.get("deleted"):
                 return
             if kind == "auto_finalize" and inv["status"] == "draft" and inv["auto_advance"]:
-                self.finalize_invoice(inv)
-            elif kind == "overdue" and inv["status"] == "open" and inv["due_date"] and inv["due_date"] <= self.now():
-                self.emit("invoice.overdue", inv)
-                self.on_invoice_overdue(inv)
+                self.finalize(inv)
+            elif kind == "overdue" and inv["status"] == "open" and inv["due_date"] and inv["due_date"] <= self.db.now():
+                self.hub.events.emit("invoice.overdue", inv)
+                self.hub.billing.on_invoice_overdue(inv)
             elif kind in ("auto_pay", "retry") and inv["status"] == "open" and inv["auto_advance"]:
                 if kind == "retry" and inv["attempt_count"] != extra.get("after_attempt"):
                     return  # someone paid or retried in between
-                pm = self._default_pm(inv) or self.find(extra.get("pm"))
+                pm = self._default_pm(inv) or self.db.find(extra.get("pm"))
                 if pm is None:
-                    self.emit("invoice.payment_failed", inv)
-                    self.on_invoice_payment_failed(inv)
+                    self.hub.events.emit("invoice.payment_failed", inv)
+                    self.hub.billing.on_invoice_payment_failed(inv)
                     return
                 self.attempt_payment(inv, pm, automatic=True)

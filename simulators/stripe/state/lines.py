@@ -17,18 +17,22 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest, InvoiceStateError
-from .base import Base
+from .base import Resource
 
 NOT_EDITABLE = ("This invoice is no longer editable. You can only change the line items of a draft invoice.")
 
 
-class LinesMixin(Base):
+class LineStore(Resource):
+    def __init__(self, hub):
+        super().__init__(hub)
+        self.store = self.sim.store(lambda: {"tax_rates": {}})   # tax_rate_data key -> the TaxRate made for it
+
     # ---- invoice items ---------------------------------------------------------------------
     def create_invoice_item(self, params: dict[str, Any]) -> dict[str, Any]:
-        customer = self.get("customer", P.string(params, "customer", required=True), param="customer")
+        customer = self.db.get("customer", P.string(params, "customer", required=True), param="customer")
         inv = None
         if params.get("invoice"):
-            inv = self.get("invoice", params["invoice"], param="invoice")
+            inv = self.db.get("invoice", params["invoice"], param="invoice")
             if inv["customer"] != customer["id"]:
                 raise InvalidRequest("The invoice belongs to a different customer.", param="invoice")
             self.require_draft(inv)
@@ -40,10 +44,10 @@ class LinesMixin(Base):
         if inv and currency != inv["currency"]:
             raise InvalidRequest(f"The currency of this invoice item ({currency}) does not match the invoice's "
                                  f"currency ({inv['currency']}).", param="currency")
-        now = self.now()
+        now = self.db.now()
         period = params.get("period") if isinstance(params.get("period"), dict) else {}
         ii = {
-            "id": self.new_id("ii"), "object": "invoiceitem", "amount": amount, "currency": currency,
+            "id": self.db.new_id("ii"), "object": "invoiceitem", "amount": amount, "currency": currency,
             "customer": customer["id"], "date": now, "description": P.string(params, "description"),
             "discountable": P.boolean(params, "discountable", default=True), "discounts": [],
             "invoice": inv["id"] if inv else None, "livemode": False, "metadata": P.metadata(params),
@@ -53,19 +57,19 @@ class LinesMixin(Base):
             "pricing": self._pricing(price, unit), "proration": False, "quantity": quantity, "tax_rates": [],
             "test_clock": customer.get("test_clock"),
         }
-        self.item_pricing_params(ii, params)   # tax_rates, discounts (state/invoice_tax.py)
-        self.put(ii)
+        self.hub.invoice_tax.item_pricing_params(ii, params)   # tax_rates, discounts (state/invoice_tax.py)
+        self.db.put(ii)
         if inv:
-            self._add_line_for_item(inv, ii)
+            self.add_line_for_item(inv, ii)
             self.recompute(inv)
-        self.emit("invoiceitem.created", ii)
+        self.hub.events.emit("invoiceitem.created", ii)
         return ii
 
     def _amount_fields(self, params: dict[str, Any]) -> tuple[int, int, str, dict[str, Any] | None]:
         quantity = P.integer(params, "quantity", default=1, minimum=0)
         pricing = params.get("pricing") if isinstance(params.get("pricing"), dict) else {}
         price_id = pricing.get("price") or params.get("price")
-        price = self.get("price", price_id, param="pricing[price]") if price_id else None
+        price = self.db.get("price", price_id, param="pricing[price]") if price_id else None
         if price is not None:
             unit = price["unit_amount_decimal"]
             return price["unit_amount"] * quantity, quantity, unit, price
@@ -86,14 +90,14 @@ class LinesMixin(Base):
                 "type": "price_details" if price else None, "unit_amount_decimal": unit}
 
     def update_invoice_item(self, ii: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        inv = self.find(ii["invoice"]) if ii["invoice"] else None
+        inv = self.db.find(ii["invoice"]) if ii["invoice"] else None
         if inv:
             self.require_draft(inv)
         self._apply_amounts(ii, params)
         if "description" in params:
             ii["description"] = params["description"] or None
         ii["metadata"] = P.metadata(params, ii["metadata"])
-        self.item_pricing_params(ii, params)
+        self.hub.invoice_tax.item_pricing_params(ii, params)
         if inv:
             line = self._line_for_item(inv, ii["id"])
             if line:
@@ -101,7 +105,7 @@ class LinesMixin(Base):
                             pricing=ii["pricing"], metadata=dict(ii["metadata"]), discounts=list(ii["discounts"]),
                             discountable=ii["discountable"])
             self.recompute(inv)
-        self.emit("invoiceitem.updated", ii)
+        self.hub.events.emit("invoiceitem.updated", ii)
         return ii
 
     def _apply_amounts(self, ii: dict[str, Any], params: dict[str, Any]) -> None:
@@ -116,17 +120,17 @@ class LinesMixin(Base):
             ii.update(amount=amount, net_amount=amount, quantity=quantity, pricing=self._pricing(price, unit))
 
     def delete_invoice_item(self, ii: dict[str, Any]) -> dict[str, Any]:
-        inv = self.find(ii["invoice"]) if ii["invoice"] else None
+        inv = self.db.find(ii["invoice"]) if ii["invoice"] else None
         if inv:
             self.require_draft(inv)
             line = self._line_for_item(inv, ii["id"])
             if line:
                 inv["lines"]["data"].remove(line)
-                self.d["objects"].pop(line["id"], None)
+                self.db.d["objects"].pop(line["id"], None)
             self.recompute(inv)
         gone = {"id": ii["id"], "object": "invoiceitem", "deleted": True}
-        self.d["objects"][ii["id"]] = gone
-        self.emit("invoiceitem.deleted", ii)
+        self.db.d["objects"][ii["id"]] = gone
+        self.hub.events.emit("invoiceitem.deleted", ii)
         return gone
 
     # ---- lines -------------------------------------------------------------------------------
@@ -134,9 +138,9 @@ class LinesMixin(Base):
         if inv["status"] != "draft":
             raise InvoiceStateError(NOT_EDITABLE)
 
-    def _add_line_for_item(self, inv: dict[str, Any], ii: dict[str, Any]) -> dict[str, Any]:
+    def add_line_for_item(self, inv: dict[str, Any], ii: dict[str, Any]) -> dict[str, Any]:
         line = {
-            "id": self.new_id("il"), "object": "line_item", "amount": ii["amount"], "currency": ii["currency"],
+            "id": self.db.new_id("il"), "object": "line_item", "amount": ii["amount"], "currency": ii["currency"],
             "description": ii["description"], "discount_amounts": [], "discountable": ii["discountable"],
             "discounts": list(ii["discounts"]), "invoice": inv["id"], "livemode": False,
             "metadata": dict(ii["metadata"]),
@@ -149,7 +153,7 @@ class LinesMixin(Base):
         }
         ii["invoice"] = inv["id"]
         inv["lines"]["data"].append(line)
-        self.d["objects"][line["id"]] = line
+        self.db.d["objects"][line["id"]] = line
         return line
 
     def _line_for_item(self, inv: dict[str, Any], ii_id: str) -> dict[str, Any] | None:
@@ -168,12 +172,12 @@ class LinesMixin(Base):
     def update_line(self, inv: dict[str, Any], line: dict[str, Any], params: dict[str, Any],
                     label: str = "") -> dict[str, Any]:
         self.require_draft(inv)
-        ii = self.find((line["parent"]["invoice_item_details"] or {}).get("invoice_item"))
+        ii = self.db.find((line["parent"]["invoice_item_details"] or {}).get("invoice_item"))
         if ii is not None:
             self._apply_amounts(ii, params)
             if "description" in params:
                 ii["description"] = params["description"] or None
-            self.item_pricing_params(ii, params, label.rstrip("["))
+            self.hub.invoice_tax.item_pricing_params(ii, params, label.rstrip("["))
             line.update(amount=ii["amount"], subtotal=ii["amount"], description=ii["description"],
                         quantity=ii["quantity"], pricing=ii["pricing"], discounts=list(ii["discounts"]),
                         discountable=ii["discountable"])
@@ -183,7 +187,7 @@ class LinesMixin(Base):
                 raise InvalidRequest("You cannot set both `tax_amounts` and `tax_rates` on a line item.",
                                      param=f"{label}tax_amounts")
             line["taxes"] = self._taxes(params["tax_amounts"], f"{label}tax_amounts")
-            self.internal(line["id"])["manual_tax"] = bool(line["taxes"])
+            self.db.internal(line["id"])["manual_tax"] = bool(line["taxes"])
         self.recompute(inv)
         return line
 
@@ -209,12 +213,12 @@ class LinesMixin(Base):
             if not isinstance(spec, dict):
                 raise InvalidRequest("Invalid object", param=f"lines[{i}]")
             if spec.get("invoice_item"):
-                ii = self.get("invoiceitem", spec["invoice_item"], param=f"lines[{i}][invoice_item]")
+                ii = self.db.get("invoiceitem", spec["invoice_item"], param=f"lines[{i}][invoice_item]")
                 if ii["invoice"] and ii["invoice"] != inv["id"]:
                     raise InvalidRequest("This invoice item is already on another invoice.",
                                          param=f"lines[{i}][invoice_item]")
-                self.item_pricing_params(ii, spec, f"lines[{i}]")
-                line = self._line_for_item(inv, ii["id"]) or self._add_line_for_item(inv, ii)
+                self.hub.invoice_tax.item_pricing_params(ii, spec, f"lines[{i}]")
+                line = self._line_for_item(inv, ii["id"]) or self.add_line_for_item(inv, ii)
                 line.update(discounts=list(ii["discounts"]), discountable=ii["discountable"])
             else:
                 item_params = {k: v for k, v in spec.items() if k not in ("tax_amounts", "metadata")}
@@ -268,19 +272,19 @@ class LinesMixin(Base):
             raise InvalidRequest("The percentage must be between 0 and 100 with at most 4 decimal places.",
                                  param=f"{label}[percentage]")
         key = json.dumps({k: str(v) for k, v in sorted(data.items())})
-        existing = self.d["tax_rates"].get(key)
+        existing = self.store.data["tax_rates"].get(key)
         if existing:
-            return self.d["objects"][existing]
+            return self.db.d["objects"][existing]
         rate = {
-            "id": self.new_id("txr"), "object": "tax_rate", "active": False, "country": data.get("country"),
-            "created": self.now(), "description": data.get("description"), "display_name": name,
+            "id": self.db.new_id("txr"), "object": "tax_rate", "active": False, "country": data.get("country"),
+            "created": self.db.now(), "description": data.get("description"), "display_name": name,
             "effective_percentage": float(pct), "flat_amount": None, "inclusive": inclusive,
             "jurisdiction": data.get("jurisdiction"), "jurisdiction_level": data.get("jurisdiction_level"),
             "livemode": False, "metadata": {}, "percentage": float(pct), "rate_type": "percentage",
             "state": data.get("state"), "tax_type": data.get("tax_type"),
         }
-        self.put(rate)
-        self.d["tax_rates"][key] = rate["id"]
+        self.db.put(rate)
+        self.store.data["tax_rates"][key] = rate["id"]
         return rate
 
     # ---- totals ------------------------------------------------------------------------------
@@ -288,7 +292,7 @@ class LinesMixin(Base):
         """Integer minor units throughout: subtotal = line amounts less item discounts; total = subtotal
         less invoice discounts plus exclusive taxes."""
         lines = inv["lines"]["data"]
-        item_discounts, invoice_discounts = self.price_lines(inv)   # state/invoice_tax.py
+        item_discounts, invoice_discounts = self.hub.invoice_tax.price_lines(inv)   # state/invoice_tax.py
         subtotal = sum(line["amount"] for line in lines) - item_discounts
         exclusive = inclusive = 0
         agg: dict[tuple, dict[str, Any]] = {}

@@ -12,7 +12,7 @@ from simulators import data as packaged
 
 from .. import params as P
 from ..errors import CardError, InvalidRequest, ResourceMissing
-from .base import Base
+from .base import Resource
 
 _CARDS: dict[str, Any] = {}
 
@@ -27,9 +27,9 @@ def cards() -> dict[str, Any]:
     return _CARDS
 
 
-class PaymentMethodsMixin(Base):
+class PaymentMethodStore(Resource):
     # ---- payment methods ----------------------------------------------------------------
-    def create_payment_method(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         ptype = P.string(params, "type", required=True)
         if ptype != "card":
             raise InvalidRequest(f"The payment method type provided: {ptype} is invalid. This fake supports: card.",
@@ -79,12 +79,12 @@ class PaymentMethodsMixin(Base):
         if isinstance(bd.get("address"), dict):
             pm["billing_details"]["address"].update({k: v or None for k, v in bd["address"].items()})
 
-    def update_payment_method(self, pm: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, pm: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if not pm["customer"]:
             # Stripe refuses updates to a PaymentMethod that is not saved to a customer
             raise InvalidRequest("You must save this PaymentMethod to a customer before you update it.",
                                  code="payment_method_unexpected_state")
-        previous = self.snapshot(pm)
+        previous = self.db.snapshot(pm)
         pm["metadata"] = P.metadata(params, pm["metadata"])
         self._billing_details(pm, params)
         card = params.get("card")
@@ -95,7 +95,7 @@ class PaymentMethodsMixin(Base):
                 raise CardError("Your card's expiration date is invalid.", code="invalid_expiry_year",
                                 param="exp_year")
             pm["card"].update(exp_month=month, exp_year=year)
-        self.emit("payment_method.updated", pm, {k: v for k, v in previous.items() if pm.get(k) != v})
+        self.hub.events.emit("payment_method.updated", pm, {k: v for k, v in previous.items() if pm.get(k) != v})
         return pm
 
     def fingerprint(self, number: str) -> str:
@@ -113,7 +113,7 @@ class PaymentMethodsMixin(Base):
     def _new_pm(self, number: str, exp_month: int = 12, exp_year: int = 2034) -> dict[str, Any]:
         spec = cards()["by_number"].get(number, {"brand": "visa", "funding": "credit"})
         pm = {
-            "id": self.new_id("pm"), "object": "payment_method", "allow_redisplay": "unspecified",
+            "id": self.db.new_id("pm"), "object": "payment_method", "allow_redisplay": "unspecified",
             "billing_details": {"address": {"city": None, "country": None, "line1": None, "line2": None,
                                             "postal_code": None, "state": None},
                                 "email": None, "name": None, "phone": None, "tax_id": None},
@@ -124,10 +124,10 @@ class PaymentMethodsMixin(Base):
                      "generated_from": None, "last4": number[-4:],
                      "networks": {"available": [spec["brand"]], "preferred": None},
                      "three_d_secure_usage": {"supported": True}, "wallet": None},
-            "created": self.now(), "customer": None, "livemode": False, "metadata": {}, "type": "card",
+            "created": self.db.now(), "customer": None, "livemode": False, "metadata": {}, "type": "card",
         }
-        self.internal(pm["id"])["number"] = number
-        return self.put(pm)
+        self.db.internal(pm["id"])["number"] = number
+        return self.db.put(pm)
 
     def resolve_pm(self, ref: Any, param: str = "payment_method") -> dict[str, Any]:
         """An existing pm_, or a fresh one from a magic id, token or raw test number."""
@@ -136,14 +136,14 @@ class PaymentMethodsMixin(Base):
                 return self._new_pm(cards()["aliases"][ref])
             if ref.isdigit() and len(ref) >= 12:
                 return self._new_pm(ref)
-        return self.get("payment_method", ref, param=param)
+        return self.db.get("payment_method", ref, param=param)
 
     def card_spec(self, pm: dict[str, Any]) -> dict[str, Any]:
-        number = self.internal(pm["id"]).get("number", "")
+        number = self.db.internal(pm["id"]).get("number", "")
         return cards()["by_number"].get(number, {"attach": "ok", "charge": "ok"})
 
-    def attach_payment_method(self, pm: dict[str, Any], customer_id: Any) -> dict[str, Any]:
-        cus = self.get("customer", customer_id, param="customer")
+    def attach(self, pm: dict[str, Any], customer_id: Any) -> dict[str, Any]:
+        cus = self.db.get("customer", customer_id, param="customer")
         if pm["customer"] and pm["customer"] != cus["id"]:
             raise InvalidRequest("The payment method you provided has already been attached to a customer.",
                                  param="payment_method", code="payment_method_unexpected_state")
@@ -154,19 +154,19 @@ class PaymentMethodsMixin(Base):
                             param=dec.get("param"))
         if pm["customer"] != cus["id"]:
             pm["customer"] = cus["id"]
-            self.emit("payment_method.attached", pm)
+            self.hub.events.emit("payment_method.attached", pm)
         return pm
 
-    def detach_payment_method(self, pm: dict[str, Any]) -> dict[str, Any]:
+    def detach(self, pm: dict[str, Any]) -> dict[str, Any]:
         if not pm["customer"]:
             raise InvalidRequest("The payment method you provided is not attached to a customer so detachment is "
                                  "impossible.", code="payment_method_unexpected_state")
-        cus = self.find(pm["customer"])
+        cus = self.db.find(pm["customer"])
         previous = {"customer": pm["customer"]}
         pm["customer"] = None
         if cus and cus["invoice_settings"].get("default_payment_method") == pm["id"]:
             cus["invoice_settings"]["default_payment_method"] = None
-        self.emit("payment_method.detached", pm, previous)
+        self.hub.events.emit("payment_method.detached", pm, previous)
         return pm
 
 

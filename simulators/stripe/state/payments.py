@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import params as P
 from ..errors import CardError, InvalidRequest
-from .base import Base
+from .base import Resource
 from .invoice_payments import MIN_CHARGE
 from .payment_methods import cards  # noqa: F401 (re-exported: routes and tests import it from here)
 
@@ -44,9 +44,9 @@ def charge_outcome(ok: bool, spec: dict[str, Any]) -> dict[str, Any]:
             "type": "blocked" if dec.get("decline_code") == "fraudulent" else "issuer_declined"})
 
 
-class PaymentsMixin(Base):
+class PaymentIntentStore(Resource):
     # ---- payment intents ----------------------------------------------------------------
-    def create_payment_intent(self, params: dict[str, Any]) -> dict[str, Any]:
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
         amount = P.integer(params, "amount", required=True, minimum=1)
         currency = P.string(params, "currency", required=True).lower()
         check_minimum(amount, currency)
@@ -58,7 +58,7 @@ class PaymentsMixin(Base):
                                                                     dict) else None
         customer = P.string(params, "customer")
         if customer:
-            self.get("customer", customer, param="customer")
+            self.db.get("customer", customer, param="customer")
         pi = self.new_payment_intent(amount, currency, customer, P.string(params, "description"),
                                      P.metadata(params),
                                      P.string(params, "capture_method", default="automatic",
@@ -68,27 +68,27 @@ class PaymentsMixin(Base):
             pi["automatic_payment_methods"] = {"allow_redirects": apm.get("allow_redirects") or "always",
                                                "enabled": bool(enabled)}
         if params.get("return_url"):
-            self.internal(pi["id"])["return_url"] = params["return_url"]
-        self.incremental_option(pi, params)   # charges.py
+            self.db.internal(pi["id"])["return_url"] = params["return_url"]
+        self.hub.charges.incremental_option(pi, params)   # charges.py
         if params.get("payment_method"):
-            pm = self.resolve_pm(params["payment_method"])
+            pm = self.hub.payment_methods.resolve_pm(params["payment_method"])
             pi["payment_method"] = pm["id"]
             pi["status"] = "requires_confirmation"
-        self.emit("payment_intent.created", pi)
+        self.hub.events.emit("payment_intent.created", pi)
         if confirm:
-            self.confirm_payment_intent(pi, {k: params[k] for k in ("return_url",) if k in params})
+            self.confirm(pi, {k: params[k] for k in ("return_url",) if k in params})
         return pi
 
     def new_payment_intent(self, amount: int, currency: str, customer: str | None, description: str | None,
                            metadata: dict[str, str], capture_method: str = "automatic") -> dict[str, Any]:
-        pid = self.new_id("pi")
+        pid = self.db.new_id("pi")
         pi = {
             "id": pid, "object": "payment_intent", "amount": amount, "amount_capturable": 0,
             "amount_details": {"tip": {}}, "amount_received": 0, "application": None,
             "application_fee_amount": None, "automatic_payment_methods": None, "canceled_at": None,
             "cancellation_reason": None, "capture_method": capture_method,
             "client_secret": f"{pid}_secret_{self.sim.secrets.token(25)}", "confirmation_method": "automatic",
-            "created": self.now(), "currency": currency, "customer": customer, "description": description,
+            "created": self.db.now(), "currency": currency, "customer": customer, "description": description,
             "last_payment_error": None, "latest_charge": None, "livemode": False, "metadata": metadata,
             "next_action": None, "on_behalf_of": None, "payment_method": None,
             "payment_method_options": {"card": {"installments": None, "mandate_options": None, "network": None,
@@ -98,38 +98,38 @@ class PaymentsMixin(Base):
             "statement_descriptor_suffix": None, "status": "requires_payment_method", "transfer_data": None,
             "transfer_group": None,
         }
-        return self.put(pi)
+        return self.db.put(pi)
 
-    def update_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if pi["status"] in ("succeeded", "canceled"):
             raise InvalidRequest(f"This PaymentIntent's status is {pi['status']}; it can no longer be updated.",
                                  code="payment_intent_unexpected_state")
         if "amount" in params:
-            self.guard_default_pi(pi, "change the amount of")
+            self.hub.invoice_payments.guard_default_pi(pi, "change the amount of")
             pi["amount"] = P.integer(params, "amount", required=True, minimum=1)
             check_minimum(pi["amount"], pi["currency"])
         for key in ("description", "receipt_email"):
             if key in params:
                 pi[key] = params[key] or None
         if params.get("payment_method"):
-            pi["payment_method"] = self.resolve_pm(params["payment_method"])["id"]
+            pi["payment_method"] = self.hub.payment_methods.resolve_pm(params["payment_method"])["id"]
             pi["status"] = "requires_confirmation"
         pi["metadata"] = P.metadata(params, pi["metadata"])
         return pi
 
-    def confirm_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def confirm(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         """Charge the PaymentIntent's method; on a decline raise the 402 the SDK maps to CardError."""
         if pi["status"] not in ("requires_payment_method", "requires_confirmation"):
             raise InvalidRequest(f"This PaymentIntent's status is {pi['status']}, but it must be "
                                  "requires_payment_method or requires_confirmation to be confirmed.",
                                  code="payment_intent_unexpected_state")
         if params.get("payment_method"):
-            pi["payment_method"] = self.resolve_pm(params["payment_method"])["id"]
+            pi["payment_method"] = self.hub.payment_methods.resolve_pm(params["payment_method"])["id"]
         if params.get("return_url"):
-            self.internal(pi["id"])["return_url"] = params["return_url"]
+            self.db.internal(pi["id"])["return_url"] = params["return_url"]
         apm = pi.get("automatic_payment_methods") or {}
         if apm.get("enabled") and apm.get("allow_redirects") != "never" and \
-                not self.internal(pi["id"]).get("return_url"):
+                not self.db.internal(pi["id"]).get("return_url"):
             # docs.stripe.com/payments/payment-intents#automatic-payment-methods: redirect-based methods need
             # somewhere to send the customer back to
             raise InvalidRequest("This PaymentIntent is configured to accept payment methods enabled in your "
@@ -143,8 +143,8 @@ class PaymentsMixin(Base):
                                  "To confirm the PaymentIntent with cus, specify a payment method attached to this "
                                  "customer along with the customer ID.", param="payment_method",
                                  code="payment_intent_unexpected_state")
-        pm = self.get("payment_method", pi["payment_method"], param="payment_method")
-        charge = self._charge(pi, pm)
+        pm = self.db.get("payment_method", pi["payment_method"], param="payment_method")
+        charge = self.charge_attempt(pi, pm)
         if charge["status"] == "failed":
             raise self.decline_error(pi, charge)
         return pi
@@ -152,17 +152,17 @@ class PaymentsMixin(Base):
     def decline_error(self, pi: dict[str, Any], charge: dict[str, Any]) -> CardError:
         err = pi["last_payment_error"]
         return CardError(err["message"], code=err["code"], decline_code=err.get("decline_code"),
-                         param=err.get("param"), charge=charge["id"], payment_intent=self.snapshot(pi),
+                         param=err.get("param"), charge=charge["id"], payment_intent=self.db.snapshot(pi),
                          payment_method=err.get("payment_method"))
 
-    def _charge(self, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
-        spec = self.card_spec(pm)
-        if self.card_expired(pm):
+    def charge_attempt(self, pi: dict[str, Any], pm: dict[str, Any]) -> dict[str, Any]:
+        spec = self.hub.payment_methods.card_spec(pm)
+        if self.hub.payment_methods.card_expired(pm):
             spec = dict(spec, charge="decline", decline=EXPIRED)
         ok = spec.get("charge", "ok") == "ok"
         dec = spec.get("decline") or {}
         manual = pi["capture_method"] == "manual"
-        cid = self.new_id("ch")
+        cid = self.db.new_id("ch")
         card = pm["card"]
         outcome = charge_outcome(ok, spec)
         charge = {
@@ -171,7 +171,7 @@ class PaymentsMixin(Base):
             "application": None, "application_fee": None, "application_fee_amount": None,
             "balance_transaction": None,
             "billing_details": pm["billing_details"], "calculated_statement_descriptor": "O2C HARNESS",
-            "captured": ok and not manual, "created": self.now(), "currency": pi["currency"],
+            "captured": ok and not manual, "created": self.db.now(), "currency": pi["currency"],
             "customer": pi["customer"] or pm["customer"], "description": pi["description"], "disputed": False,
             "failure_balance_transaction": None, "failure_code": None if ok else dec.get("code"),
             "failure_message": None if ok else dec.get("message"), "fraud_details": {}, "livemode": False,
@@ -183,19 +183,19 @@ class PaymentsMixin(Base):
                                                 "exp_year": card["exp_year"], "fingerprint": card["fingerprint"],
                                                 "funding": card["funding"], "last4": card["last4"],
                                                 "network": card["brand"],
-                                                **self.incremental_details(pi, card, ok)}, "type": "card"},
+                                                **self.hub.charges.incremental_details(pi, card, ok)}, "type": "card"},
             "receipt_email": None, "receipt_number": None,
-            "receipt_url": f"{self.public_base}/receipts/{cid}" if ok else None,
+            "receipt_url": f"{self.hub.public_base}/receipts/{cid}" if ok else None,
             "refunded": False, "refunds": {"object": "list", "data": [], "has_more": False,
                                            "url": f"/v1/charges/{cid}/refunds"},
             "review": None, "shipping": None, "source_transfer": None, "statement_descriptor": None,
             "statement_descriptor_suffix": None, "status": "succeeded" if ok else "failed",
             "transfer_data": None, "transfer_group": None,
         }
-        self.put(charge)
+        self.db.put(charge)
         if ok and not manual:
-            charge["balance_transaction"] = self.new_balance_transaction(charge["amount"], charge["currency"],
-                                                                         "charge", cid, pi["description"])
+            charge["balance_transaction"] = self.hub.balance.new_balance_transaction(
+                charge["amount"], charge["currency"], "charge", cid, pi["description"])
         pi["latest_charge"] = cid
         pi["payment_method"] = pm["id"]
         if ok:
@@ -204,25 +204,26 @@ class PaymentsMixin(Base):
                 pi["status"], pi["amount_capturable"] = "requires_capture", pi["amount"]
             else:
                 pi["status"], pi["amount_received"] = "succeeded", pi["amount"]
-            self.emit("charge.succeeded", charge)
-            self.emit("payment_intent.amount_capturable_updated" if manual else "payment_intent.succeeded", pi)
+            self.hub.events.emit("charge.succeeded", charge)
+            self.hub.events.emit("payment_intent.amount_capturable_updated" if manual else "payment_intent.succeeded",
+                                 pi)
             if spec.get("dispute"):
-                self._open_dispute(charge, spec["dispute"].get("reason", "fraudulent"))
+                self.hub.refunds.open_dispute(charge, spec["dispute"].get("reason", "fraudulent"))
             if not manual:
-                self.on_payment_intent_succeeded(pi)  # credits the invoice it pays (invoice_payments.py)
+                self.hub.invoice_payments.on_payment_intent_succeeded(pi)  # credits the invoice it pays
         else:
             pi["status"] = "requires_payment_method"
             pi["last_payment_error"] = {
                 "charge": cid, "code": dec.get("code"), "decline_code": dec.get("decline_code"),
                 "doc_url": f"https://stripe.com/docs/error-codes/{dec.get('code')}", "message": dec.get("message"),
-                "param": dec.get("param"), "payment_method": self.snapshot(pm), "type": "card_error",
+                "param": dec.get("param"), "payment_method": self.db.snapshot(pm), "type": "card_error",
             }
-            self.internal(cid)["hard"] = bool(spec.get("hard"))
-            self.emit("charge.failed", charge)
-            self.emit("payment_intent.payment_failed", pi)
+            self.db.internal(cid)["hard"] = bool(spec.get("hard"))
+            self.hub.events.emit("charge.failed", charge)
+            self.hub.events.emit("payment_intent.payment_failed", pi)
         return charge
 
-    def capture_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def capture(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if pi["status"] != "requires_capture":
             raise InvalidRequest(f"This PaymentIntent could not be captured because it has a status of "
                                  f"{pi['status']}. Only a PaymentIntent with one of the following statuses may be "
@@ -230,25 +231,25 @@ class PaymentsMixin(Base):
         amount = P.integer(params, "amount_to_capture", default=pi["amount_capturable"], minimum=1)
         if amount > pi["amount_capturable"]:
             raise InvalidRequest("The amount to capture exceeds the amount capturable.", param="amount_to_capture")
-        charge = self.get("charge", pi["latest_charge"])
+        charge = self.db.get("charge", pi["latest_charge"])
         charge.update(captured=True, amount_captured=amount,
-                      balance_transaction=self.new_balance_transaction(amount, charge["currency"], "charge",
-                                                                       charge["id"], charge["description"]))
+                      balance_transaction=self.hub.balance.new_balance_transaction(amount, charge["currency"], "charge",
+                                                                                   charge["id"], charge["description"]))
         pi.update(status="succeeded", amount_received=amount, amount_capturable=0)
-        self.emit("charge.captured", charge)
-        self.emit("payment_intent.succeeded", pi)
-        self.on_payment_intent_succeeded(pi)
+        self.hub.events.emit("charge.captured", charge)
+        self.hub.events.emit("payment_intent.succeeded", pi)
+        self.hub.invoice_payments.on_payment_intent_succeeded(pi)
         return pi
 
-    def cancel_payment_intent(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def cancel(self, pi: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if pi["status"] in ("succeeded", "canceled"):
             raise InvalidRequest(f"You cannot cancel this PaymentIntent because it has a status of {pi['status']}. "
                                  "Only a PaymentIntent with one of the following statuses may be canceled: "
                                  "requires_payment_method, requires_capture, requires_confirmation, "
                                  "requires_action, processing.", code="payment_intent_unexpected_state")
-        self.guard_default_pi(pi, "cancel")
-        pi.update(status="canceled", canceled_at=self.now(),
+        self.hub.invoice_payments.guard_default_pi(pi, "cancel")
+        pi.update(status="canceled", canceled_at=self.db.now(),
                   cancellation_reason=P.string(params, "cancellation_reason"))   # null unless given
-        self.on_payment_intent_canceled(pi)
-        self.emit("payment_intent.canceled", pi)
+        self.hub.invoice_payments.on_payment_intent_canceled(pi)
+        self.hub.events.emit("payment_intent.canceled", pi)
         return pi

@@ -11,35 +11,35 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import Base
+from .base import Resource
 
 
-class PreviewMixin(Base):
+class InvoicePreview(Resource):
     def preview_invoice(self, params: dict[str, Any]) -> dict[str, Any]:
         cid = P.string(params, "customer")
         if not cid:
             raise InvalidRequest("Missing required param: customer.", param="customer", code="parameter_missing")
-        cus = self.get("customer", cid, param="customer")
+        cus = self.db.get("customer", cid, param="customer")
         currency = (P.string(params, "currency") or cus.get("currency") or "usd").lower()
         lines = []
-        for ii_id in self.d["order"].get("invoiceitem", []):
-            ii = self.d["objects"].get(ii_id)
+        for ii_id in self.db.d["order"].get("invoiceitem", []):
+            ii = self.db.d["objects"].get(ii_id)
             if ii and not ii.get("deleted") and ii["invoice"] is None and ii["customer"] == cid \
                     and ii["currency"] == currency:
-                lines.append(self._preview_line(ii["amount"], ii["quantity"], ii["description"], ii["metadata"],
-                                                currency, ii["id"]))
+                lines.append(self.preview_line(ii["amount"], ii["quantity"], ii["description"], ii["metadata"],
+                                               currency, ii["id"]))
         extra = params.get("invoice_items") or []
         for i, item in enumerate(extra if isinstance(extra, list) else []):
             amount = P.integer(item, "amount", label=f"invoice_items[{i}][amount]")
             if amount is None:
                 unit = P.integer(item, "unit_amount", label=f"invoice_items[{i}][unit_amount]") or 0
                 amount = unit * (P.integer(item, "quantity", default=1, label=f"invoice_items[{i}][quantity]") or 1)
-            lines.append(self._preview_line(amount, P.integer(item, "quantity", default=1) or 1,
-                                            item.get("description"), P.metadata(item), currency, None))
+            lines.append(self.preview_line(amount, P.integer(item, "quantity", default=1) or 1,
+                                           item.get("description"), P.metadata(item), currency, None))
         total = sum(line["amount"] for line in lines)
-        now = self.now()
+        now = self.db.now()
         return {
-            "id": "upcoming_" + self.new_id("in"), "object": "invoice", "account_country": "US",
+            "id": "upcoming_" + self.db.new_id("in"), "object": "invoice", "account_country": "US",
             "account_name": "O2C Harness (test)", "amount_due": max(total, 0), "amount_paid": 0,
             "amount_remaining": max(total, 0), "attempt_count": 0, "attempted": False, "auto_advance": False,
             "billing_reason": "upcoming", "collection_method": "charge_automatically", "created": now,
@@ -53,8 +53,8 @@ class PreviewMixin(Base):
         }
 
     @staticmethod
-    def _preview_line(amount: int, quantity: int, description: str | None, metadata: dict[str, str], currency: str,
-                      item: str | None) -> dict[str, Any]:
+    def preview_line(amount: int, quantity: int, description: str | None, metadata: dict[str, str], currency: str,
+                     item: str | None) -> dict[str, Any]:
         return {"id": None, "object": "line_item", "amount": amount, "currency": currency, "description": description,
                 "invoice": None, "livemode": False, "metadata": dict(metadata), "quantity": quantity,
                 "parent": {"type": "invoice_item_details",

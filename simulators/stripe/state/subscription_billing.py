@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .base import Base
+from .base import Resource
 
 INCOMPLETE_EXPIRY = 23 * 3600
 TRIAL_WILL_END = 3 * 86400
@@ -43,11 +43,11 @@ def shift(ts: int, interval: str, count: int) -> int:
     return int(dt.replace(year=year, month=month, day=day).timestamp())
 
 
-class SubscriptionBillingMixin(Base):
+class SubscriptionBilling(Resource):
     # ---- periods --------------------------------------------------------------------------------------
     def period_end(self, sub: dict[str, Any], cycle: int) -> int:
         rec = sub["items"]["data"][0]["price"]["recurring"]
-        return shift(self.internal(sub["id"])["anchor"], rec["interval"], rec["interval_count"] * cycle)
+        return shift(self.db.internal(sub["id"])["anchor"], rec["interval"], rec["interval_count"] * cycle)
 
     def schedule_sub(self, when: int, kind: str, sid: str, **extra: Any) -> None:
         at = datetime.fromtimestamp(when, tz=timezone.utc)
@@ -56,24 +56,24 @@ class SubscriptionBillingMixin(Base):
                             owner=self.sim.name)
 
     def schedule_cycle(self, sub: dict[str, Any]) -> None:
-        start, end = self.period(sub)
-        cycle = self.internal(sub["id"])["cycle"]
+        start, end = self.hub.subscriptions.period(sub)
+        cycle = self.db.internal(sub["id"])["cycle"]
         self.schedule_sub(end, "sub_cycle", sub["id"], cycle=cycle)
         if sub["status"] == "trialing":
             self.schedule_sub(max(start, end - TRIAL_WILL_END), "sub_trial_will_end", sub["id"], cycle=cycle)
-        elif end - UPCOMING_DAYS * 86400 > self.now():
+        elif end - UPCOMING_DAYS * 86400 > self.db.now():
             self.schedule_sub(end - UPCOMING_DAYS * 86400, "sub_upcoming", sub["id"], cycle=cycle)
 
     # ---- creation --------------------------------------------------------------------------------------
     def start_subscription(self, sub: dict[str, Any], prorate_first: bool) -> None:
-        info = self.internal(sub["id"])
+        info = self.db.internal(sub["id"])
         if sub["trial_end"]:
             sub["status"] = "trialing"
             sub["billing_cycle_anchor"] = sub["trial_end"]
         else:
             sub["billing_cycle_anchor"] = info["anchor"]
-        self.emit("customer.subscription.created", sub)
-        start, end = self.period(sub)
+        self.hub.events.emit("customer.subscription.created", sub)
+        start, end = self.hub.subscriptions.period(sub)
         factor = None
         if prorate_first:   # a future billing_cycle_anchor: the first, short period is prorated
             full = end - shift(end, *self._interval(sub, -1))
@@ -92,10 +92,10 @@ class SubscriptionBillingMixin(Base):
         return rec["interval"], rec["interval_count"] * times
 
     def payer(self, sub: dict[str, Any]) -> dict[str, Any] | None:
-        cus = self.find(sub["customer"]) or {}
+        cus = self.db.find(sub["customer"]) or {}
         for ref in (sub.get("default_payment_method"), (cus.get("invoice_settings") or {}).get("default_payment_method")):
-            if ref and self.find(ref):
-                return self.find(ref)
+            if ref and self.db.find(ref):
+                return self.db.find(ref)
         return None
 
     # ---- invoices ------------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ class SubscriptionBillingMixin(Base):
         if sub.get("description"):
             params["description"] = sub["description"]
         inv = self._sub_invoice(sub, params, reason)
-        start, end = self.period(sub)
+        start, end = self.hub.subscriptions.period(sub)
         trial = sub["status"] == "trialing"
         for si in sub["items"]["data"]:
             amount = 0 if trial else si["price"]["unit_amount"] * si["quantity"]
@@ -122,7 +122,7 @@ class SubscriptionBillingMixin(Base):
                     f"{si['price']['recurring']['interval']})")
             self._sub_line(inv, sub, si, amount, desc, start, end)
         self._pull_pending(inv, sub)
-        self.recompute(inv)
+        self.hub.lines.recompute(inv)
         inv["period_start"], inv["period_end"] = (start, start) if create else self._invoice_period(sub, inv)
         if not immediate:
             return inv   # auto_advance finalizes it an hour later, then charges it
@@ -131,41 +131,41 @@ class SubscriptionBillingMixin(Base):
 
     def _invoice_period(self, sub: dict[str, Any], inv: dict[str, Any]) -> tuple[int, int]:
         # a renewal invoice's period_start/period_end are the period just ended (docs.stripe.com/api/invoices/object)
-        info = self.internal(sub["id"])
-        prev = info.get("previous_period") or self.period(sub)
+        info = self.db.internal(sub["id"])
+        prev = info.get("previous_period") or self.hub.subscriptions.period(sub)
         return prev[0], prev[1]
 
     def _collect_now(self, sub: dict[str, Any], inv: dict[str, Any], create: bool) -> None:
         send = sub["collection_method"] == "send_invoice"
-        self.finalize_invoice(inv, {"auto_advance": "true" if send else "false"})
+        self.hub.invoices.finalize(inv, {"auto_advance": "true" if send else "false"})
         inv["auto_advance"] = inv["status"] == "open" and not create   # retries; none for a first invoice
         if inv["status"] != "open" or sub["collection_method"] != "charge_automatically":
             return
-        if create and self.internal(sub["id"]).get("behavior") == "default_incomplete":
+        if create and self.db.internal(sub["id"]).get("behavior") == "default_incomplete":
             return   # the integration confirms the PaymentIntent (confirmation_secret) itself
         pm = self.payer(sub)
         if pm is None:
             if not create:
                 self.on_invoice_payment_failed(inv)
             return
-        self.attempt_payment(inv, pm, automatic=True)
+        self.hub.invoices.attempt_payment(inv, pm, automatic=True)
 
     def _sub_invoice(self, sub: dict[str, Any], params: dict[str, Any], reason: str) -> dict[str, Any]:
         extra = {"billing_reason": reason, "default_payment_method": sub["default_payment_method"],
                  "parent": {"quote_details": None, "type": "subscription_details",
                             "subscription_details": {"metadata": dict(sub["metadata"]), "subscription": sub["id"]}}}
-        inv = self.create_invoice(params, extra=extra, internal={"subscription": sub["id"]})
+        inv = self.hub.invoices.create(params, extra=extra, internal={"subscription": sub["id"]})
         sub["latest_invoice"] = inv["id"]
         return inv
 
     def _product_name(self, si: dict[str, Any]) -> str:
-        prod = self.find(si["price"]["product"]) or {}
+        prod = self.db.find(si["price"]["product"]) or {}
         return prod.get("name") or si["price"]["product"]
 
     def _sub_line(self, inv: dict[str, Any], sub: dict[str, Any], si: dict[str, Any], amount: int, desc: str,
                   start: int, end: int) -> None:
         line = {
-            "id": self.new_id("il"), "object": "line_item", "amount": amount, "currency": inv["currency"],
+            "id": self.db.new_id("il"), "object": "line_item", "amount": amount, "currency": inv["currency"],
             "description": desc, "discount_amounts": [], "discountable": True, "discounts": [],
             "invoice": inv["id"], "livemode": False, "metadata": dict(sub["metadata"]),
             "parent": {"invoice_item_details": None, "type": "subscription_item_details",
@@ -178,15 +178,15 @@ class SubscriptionBillingMixin(Base):
             "quantity": si["quantity"], "subscription": sub["id"], "subtotal": amount, "taxes": [],
         }
         inv["lines"]["data"].append(line)
-        self.d["objects"][line["id"]] = line
+        self.db.d["objects"][line["id"]] = line
 
     def _pull_pending(self, inv: dict[str, Any], sub: dict[str, Any]) -> int:
         n = 0
-        for ii_id in list(self.d["order"].get("invoiceitem", [])):
-            ii = self.d["objects"].get(ii_id)
+        for ii_id in list(self.db.d["order"].get("invoiceitem", [])):
+            ii = self.db.d["objects"].get(ii_id)
             if (ii and not ii.get("deleted") and ii["invoice"] is None and ii["customer"] == sub["customer"]
-                    and self.internal(ii_id).get("subscription") == sub["id"]):
-                line = self._add_line_for_item(inv, ii)
+                    and self.db.internal(ii_id).get("subscription") == sub["id"]):
+                line = self.hub.lines.add_line_for_item(inv, ii)
                 line["parent"]["invoice_item_details"].update(proration=ii["proration"], subscription=sub["id"])
                 line["subscription"] = sub["id"]
                 n += 1
@@ -196,8 +196,8 @@ class SubscriptionBillingMixin(Base):
         """An invoice now with the subscription's pending items (``always_invoice``, ``invoice_now``)."""
         if not allow_empty and not any(
                 ii and not ii.get("deleted") and ii.get("invoice") is None
-                and self.internal(ii["id"]).get("subscription") == sub["id"]
-                for ii in (self.d["objects"].get(i) for i in self.d["order"].get("invoiceitem", []))):
+                and self.db.internal(ii["id"]).get("subscription") == sub["id"]
+                for ii in (self.db.d["objects"].get(i) for i in self.db.d["order"].get("invoiceitem", []))):
             return None
         params = {"customer": sub["customer"], "collection_method": sub["collection_method"],
                   "currency": sub["currency"], "auto_advance": "false"}
@@ -205,7 +205,7 @@ class SubscriptionBillingMixin(Base):
             params["days_until_due"] = str(sub["days_until_due"] or 0)
         inv = self._sub_invoice(sub, params, reason)
         self._pull_pending(inv, sub)
-        self.recompute(inv)
+        self.hub.lines.recompute(inv)
         self._collect_now(sub, inv, create=False)
         return inv
 
@@ -216,30 +216,30 @@ class SubscriptionBillingMixin(Base):
         previous = {"status": sub["status"]}
         sub["status"] = status
         if emit:
-            self.emit("customer.subscription.updated", sub, previous)
+            self.hub.events.emit("customer.subscription.updated", sub, previous)
 
     def end_subscription(self, sub: dict[str, Any], reason: str, details: dict[str, Any] | None = None) -> None:
-        now = self.now()
+        now = self.db.now()
         sub.update(status="canceled", ended_at=now, canceled_at=sub["canceled_at"] or now)
         sub["cancellation_details"].update(reason=reason, comment=(details or {}).get("comment"),
                                            feedback=(details or {}).get("feedback"))
-        for inv_id in self.d["order"].get("invoice", []):   # Stripe stops collecting the subscription's invoices
-            inv = self.d["objects"].get(inv_id)
-            if inv and self.internal(inv_id).get("subscription") == sub["id"] and inv.get("status") == "open":
+        for inv_id in self.db.d["order"].get("invoice", []):   # Stripe stops collecting the subscription's invoices
+            inv = self.db.d["objects"].get(inv_id)
+            if inv and self.db.internal(inv_id).get("subscription") == sub["id"] and inv.get("status") == "open":
                 inv.update(auto_advance=False, next_payment_attempt=None)
-        self.emit("customer.subscription.deleted", sub)
+        self.hub.events.emit("customer.subscription.deleted", sub)
 
     def end_trial_now(self, sub: dict[str, Any]) -> None:
-        now = self.now()
+        now = self.db.now()
         sub["trial_end"] = now
-        self.internal(sub["id"]).update(anchor=now, cycle=0)
-        self.set_period(sub, sub["trial_start"], now)
+        self.db.internal(sub["id"]).update(anchor=now, cycle=0)
+        self.hub.subscriptions.set_period(sub, sub["trial_start"], now)
         self._next_period(sub)
 
     # ---- hooks called by the invoices' code ------------------------------------------------------------------
     def _sub_of(self, inv: dict[str, Any]) -> dict[str, Any] | None:
-        sid = self.internal(inv["id"]).get("subscription")
-        return self.find(sid) if sid else None
+        sid = self.db.internal(inv["id"]).get("subscription")
+        return self.db.find(sid) if sid else None
 
     def on_invoice_paid(self, inv: dict[str, Any]) -> None:
         sub = self._sub_of(inv)
@@ -255,7 +255,7 @@ class SubscriptionBillingMixin(Base):
         sub = self._sub_of(inv)
         if not sub or sub["status"] != "past_due":
             return
-        final = self.dunning().get("subscription_final", "canceled")
+        final = self.hub.invoices.dunning().get("subscription_final", "canceled")
         if final == "canceled":
             self.end_subscription(sub, "payment_failed")
         elif final == "unpaid":
@@ -269,23 +269,22 @@ class SubscriptionBillingMixin(Base):
     # ---- scheduled work ----------------------------------------------------------------------------------------
     def run_sub_job(self, kind: str, sid: str, cycle: int | None = None) -> None:
         with self.lock:
-            self._request_ctx = None
-            sub = self.find(sid)
+            sub = self.db.find(sid)
             if not sub or sub.get("deleted") or sub["status"] in ("canceled", "incomplete_expired"):
                 return
-            current = self.internal(sid).get("cycle")
+            current = self.db.internal(sid).get("cycle")
             if cycle is not None and cycle != current:
                 return   # the period moved on (trial ended early, resumed, ...)
             if kind == "sub_expire" and sub["status"] == "incomplete":
-                inv = self.find(sub["latest_invoice"])
+                inv = self.db.find(sub["latest_invoice"])
                 if inv and inv["status"] == "open":
-                    self.void_invoice(inv)
+                    self.hub.invoices.void(inv)
                 self._set_status(sub, "incomplete_expired")
             elif kind == "sub_trial_will_end" and sub["status"] == "trialing":
-                self.emit("customer.subscription.trial_will_end", sub)
+                self.hub.events.emit("customer.subscription.trial_will_end", sub)
             elif kind == "sub_upcoming" and sub["status"] in ("active", "past_due") and not sub["cancel_at_period_end"]:
-                self.emit("invoice.upcoming", self._upcoming(sub))
-            elif kind == "sub_cancel_at" and sub["cancel_at"] and sub["cancel_at"] <= self.now():
+                self.hub.events.emit("invoice.upcoming", self._upcoming(sub))
+            elif kind == "sub_cancel_at" and sub["cancel_at"] and sub["cancel_at"] <= self.db.now():
                 self.end_subscription(sub, "cancellation_requested")
             elif kind == "sub_cycle" and sub["status"] in ("active", "past_due", "unpaid", "trialing"):
                 if sub["cancel_at_period_end"]:
@@ -296,17 +295,18 @@ class SubscriptionBillingMixin(Base):
     def _upcoming(self, sub: dict[str, Any]) -> dict[str, Any]:
         """The renewal invoice as ``invoice.upcoming`` shows it (no id): the next period of every item
         plus the pending items (prorations) it will pick up."""
-        preview = self.preview_invoice({"customer": sub["customer"], "currency": sub["currency"]})
-        _, end = self.period(sub)
-        nxt = self.period_end(sub, self.internal(sub["id"])["cycle"] + 1)
+        preview = self.hub.preview.preview_invoice({"customer": sub["customer"], "currency": sub["currency"]})
+        _, end = self.hub.subscriptions.period(sub)
+        nxt = self.period_end(sub, self.db.internal(sub["id"])["cycle"] + 1)
         lines = []
         for si in sub["items"]["data"]:
-            line = self._preview_line(si["price"]["unit_amount"] * si["quantity"], si["quantity"],
-                                      f"{si['quantity']} × {self._product_name(si)}", {}, sub["currency"], None)
+            line = self.hub.preview.preview_line(si["price"]["unit_amount"] * si["quantity"], si["quantity"],
+                                                 f"{si['quantity']} × {self._product_name(si)}", {}, sub["currency"],
+                                                 None)
             line.update(period={"start": end, "end": nxt}, subscription=sub["id"])
             lines.append(line)
         lines += [line for line in preview["lines"]["data"]
-                  if self.internal(line["parent"]["invoice_item_details"]["invoice_item"]).get("subscription")
+                  if self.db.internal(line["parent"]["invoice_item_details"]["invoice_item"]).get("subscription")
                   == sub["id"]]
         total = sum(line["amount"] for line in lines)
         preview["lines"].update(data=lines, total_count=len(lines))
@@ -317,9 +317,9 @@ class SubscriptionBillingMixin(Base):
         return preview
 
     def _next_period(self, sub: dict[str, Any]) -> None:
-        before = self.snapshot(sub)
-        info = self.internal(sub["id"])
-        old = self.period(sub)
+        before = self.db.snapshot(sub)
+        info = self.db.internal(sub["id"])
+        old = self.hub.subscriptions.period(sub)
         if sub["status"] == "trialing":
             if sub["collection_method"] == "charge_automatically" and self.payer(sub) is None:
                 missing = sub["trial_settings"]["end_behavior"]["missing_payment_method"]
@@ -328,15 +328,15 @@ class SubscriptionBillingMixin(Base):
                     return
                 if missing == "pause":
                     self._set_status(sub, "paused")
-                    self.emit("customer.subscription.paused", sub)
+                    self.hub.events.emit("customer.subscription.paused", sub)
                     return
             sub["status"] = "active"
             info["previous_period"] = None
         else:
             info["previous_period"] = list(old)
         info["cycle"] += 1
-        self.set_period(sub, old[1], self.period_end(sub, info["cycle"]))
+        self.hub.subscriptions.set_period(sub, old[1], self.period_end(sub, info["cycle"]))
         self.bill_period(sub, "subscription_cycle", immediate=False)
-        self.emit("customer.subscription.updated", sub,
-                  {k: v for k, v in before.items() if sub.get(k) != v and k != "latest_invoice"})
+        self.hub.events.emit("customer.subscription.updated", sub,
+                             {k: v for k, v in before.items() if sub.get(k) != v and k != "latest_invoice"})
         self.schedule_cycle(sub)

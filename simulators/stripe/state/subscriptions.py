@@ -12,17 +12,17 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import Base
+from .base import Resource
 
 STATUSES = ("active", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "trialing", "paused")
 LIVE = ("active", "past_due", "unpaid", "trialing")
 PRORATION = ("create_prorations", "none", "always_invoice")
 
 
-class SubscriptionsMixin(Base):
+class SubscriptionStore(Resource):
     # ---- create ------------------------------------------------------------------------------------
-    def create_subscription(self, params: dict[str, Any]) -> dict[str, Any]:
-        cus = self.get("customer", P.string(params, "customer", required=True), param="customer")
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
+        cus = self.db.get("customer", P.string(params, "customer", required=True), param="customer")
         specs = params.get("items")
         if not isinstance(specs, list) or not specs:
             raise InvalidRequest("Missing required param: items.", param="items", code="parameter_missing")
@@ -38,7 +38,7 @@ class SubscriptionsMixin(Base):
         behavior = P.string(params, "payment_behavior", default="allow_incomplete",
                             choices=("allow_incomplete", "default_incomplete", "error_if_incomplete",
                                      "pending_if_incomplete"))
-        now = self.now()
+        now = self.db.now()
         trial_end = self._trial_end(params, now)
         anchor = P.integer(params, "billing_cycle_anchor")
         if anchor is not None and anchor < now:
@@ -47,7 +47,7 @@ class SubscriptionsMixin(Base):
         if anchor is not None and trial_end is not None and anchor < trial_end:
             raise InvalidRequest("billing_cycle_anchor cannot be earlier than the trial end.",
                                  param="billing_cycle_anchor")
-        sid = self.new_id("sub")
+        sid = self.db.new_id("sub")
         sub = {
             "id": sid, "object": "subscription", "application": None, "application_fee_percent": None,
             "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
@@ -72,23 +72,23 @@ class SubscriptionsMixin(Base):
             "trial_start": now if trial_end else None,
         }
         if params.get("default_payment_method"):
-            pm = self.resolve_pm(params["default_payment_method"], param="default_payment_method")
+            pm = self.hub.payment_methods.resolve_pm(params["default_payment_method"], param="default_payment_method")
             pm["customer"] = pm["customer"] or cus["id"]
             sub["default_payment_method"] = pm["id"]
         for i, spec in enumerate(specs):
             if not isinstance(spec, dict):
                 raise InvalidRequest("Invalid object", param=f"items[{i}]")
-            self._new_item(sub, spec, f"items[{i}]")
-        info = self.internal(sid)
+            self.new_item(sub, spec, f"items[{i}]")
+        info = self.db.internal(sid)
         info.update(behavior=behavior, anchor=anchor or trial_end or now, cycle=0 if anchor or trial_end else 1)
-        end = trial_end or anchor or self.period_end(sub, 1)
+        end = trial_end or anchor or self.hub.billing.period_end(sub, 1)
         self.set_period(sub, now, end)
-        self.put(sub)
+        self.db.put(sub)
         if sub["cancel_at"]:
-            self.schedule_sub(sub["cancel_at"], "sub_cancel_at", sid)
-        self.start_subscription(sub, prorate_first=bool(anchor) and not trial_end and
-                                P.string(params, "proration_behavior", default="create_prorations",
-                                         choices=PRORATION) != "none")
+            self.hub.billing.schedule_sub(sub["cancel_at"], "sub_cancel_at", sid)
+        prorate_first = bool(anchor) and not trial_end and P.string(
+            params, "proration_behavior", default="create_prorations", choices=PRORATION) != "none"
+        self.hub.billing.start_subscription(sub, prorate_first=prorate_first)
         return sub
 
     def _trial_end(self, params: dict[str, Any], now: int) -> int | None:
@@ -124,13 +124,13 @@ class SubscriptionsMixin(Base):
         if not spec.get("price"):
             raise InvalidRequest(f"Missing required param: {label}[price].", param=f"{label}[price]",
                                  code="parameter_missing")
-        price = self.get("price", spec["price"], param=f"{label}[price]")
+        price = self.db.get("price", spec["price"], param=f"{label}[price]")
         if price["type"] != "recurring":
             raise InvalidRequest(f"The price specified is set to `type=one_time` but this field only accepts "
                                  f"prices with `type=recurring`.", param=f"{label}[price]")
         return price
 
-    def _new_item(self, sub: dict[str, Any], spec: dict[str, Any], label: str) -> dict[str, Any]:
+    def new_item(self, sub: dict[str, Any], spec: dict[str, Any], label: str) -> dict[str, Any]:
         price = self._price_for(spec, label)
         if sub["currency"] is None:
             sub["currency"] = price["currency"]
@@ -148,8 +148,8 @@ class SubscriptionsMixin(Base):
                 raise InvalidRequest("Cannot add multiple subscription items with the same price.",
                                      param=f"{label}[price]")
         si = {
-            "id": self.new_id("si"), "object": "subscription_item", "billing_thresholds": None,
-            "created": self.now(), "current_period_end": None, "current_period_start": None, "discounts": [],
+            "id": self.db.new_id("si"), "object": "subscription_item", "billing_thresholds": None,
+            "created": self.db.now(), "current_period_end": None, "current_period_start": None, "discounts": [],
             "metadata": P.metadata(spec), "price": price,
             "quantity": P.integer(spec, "quantity", default=1, minimum=0, label=f"{label}[quantity]"),
             "subscription": sub["id"], "tax_rates": [],
@@ -159,8 +159,8 @@ class SubscriptionsMixin(Base):
                       current_period_end=sub["items"]["data"][0]["current_period_end"])
         sub["items"]["data"].append(si)
         sub["items"]["total_count"] = len(sub["items"]["data"])
-        self.d["objects"][si["id"]] = si
-        self.d["order"].setdefault("subscription_item", []).append(si["id"])
+        self.db.d["objects"][si["id"]] = si
+        self.db.d["order"].setdefault("subscription_item", []).append(si["id"])
         return si
 
     def set_period(self, sub: dict[str, Any], start: int, end: int) -> None:
@@ -173,12 +173,12 @@ class SubscriptionsMixin(Base):
         return first["current_period_start"], first["current_period_end"]
 
     # ---- update ------------------------------------------------------------------------------------
-    def update_subscription(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def update(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if sub["status"] in ("canceled", "incomplete_expired"):
             raise InvalidRequest("A canceled subscription can only update its cancellation_details and metadata.")
-        before = self.snapshot(sub)
+        before = self.db.snapshot(sub)
         behavior = P.string(params, "proration_behavior", default="create_prorations", choices=PRORATION)
-        when = P.integer(params, "proration_date") or self.now()
+        when = P.integer(params, "proration_date") or self.db.now()
         specs = params.get("items")
         if specs not in (None, ""):
             if not isinstance(specs, list):
@@ -188,19 +188,19 @@ class SubscriptionsMixin(Base):
                 if not isinstance(spec, dict):
                     raise InvalidRequest("Invalid object", param=f"items[{i}]")
                 changes.append(self._item_change(sub, spec, f"items[{i}]"))
-            self.apply_item_changes(sub, changes, behavior, when)
+            self.hub.prorations.apply_item_changes(sub, changes, behavior, when)
         if "cancel_at_period_end" in params:
             sub["cancel_at_period_end"] = P.boolean(params, "cancel_at_period_end")
             sub["cancel_at"] = self.period(sub)[1] if sub["cancel_at_period_end"] else None
-            sub["canceled_at"] = self.now() if sub["cancel_at_period_end"] else None
+            sub["canceled_at"] = self.db.now() if sub["cancel_at_period_end"] else None
             sub["cancellation_details"]["reason"] = ("cancellation_requested" if sub["cancel_at_period_end"]
                                                      else None)
         if "cancel_at" in params:
             sub["cancel_at"] = P.integer(params, "cancel_at")
             if sub["cancel_at"]:
-                self.schedule_sub(sub["cancel_at"], "sub_cancel_at", sub["id"])
+                self.hub.billing.schedule_sub(sub["cancel_at"], "sub_cancel_at", sub["id"])
         if params.get("default_payment_method"):
-            pm = self.resolve_pm(params["default_payment_method"], param="default_payment_method")
+            pm = self.hub.payment_methods.resolve_pm(params["default_payment_method"], param="default_payment_method")
             pm["customer"] = pm["customer"] or sub["customer"]
             sub["default_payment_method"] = pm["id"]
         if "description" in params:
@@ -212,17 +212,17 @@ class SubscriptionsMixin(Base):
             sub["days_until_due"] = P.integer(params, "days_until_due", minimum=0)
         sub["metadata"] = P.metadata(params, sub["metadata"])
         if params.get("trial_end") == "now" and sub["status"] == "trialing":
-            self.end_trial_now(sub)
+            self.hub.billing.end_trial_now(sub)
         previous = {k: v for k, v in before.items() if sub.get(k) != v}
         if previous:
-            self.emit("customer.subscription.updated", sub, previous)
+            self.hub.events.emit("customer.subscription.updated", sub, previous)
         if behavior == "always_invoice" and specs:
-            self.invoice_pending(sub, "subscription_update")
+            self.hub.billing.invoice_pending(sub, "subscription_update")
         return sub
 
     def _item_change(self, sub: dict[str, Any], spec: dict[str, Any], label: str) -> dict[str, Any]:
         if spec.get("id"):
-            si = self.get("subscription_item", spec["id"], param=f"{label}[id]")
+            si = self.db.get("subscription_item", spec["id"], param=f"{label}[id]")
             if si["subscription"] != sub["id"]:
                 raise InvalidRequest("The subscription item does not belong to this subscription.",
                                      param=f"{label}[id]")
@@ -234,7 +234,7 @@ class SubscriptionsMixin(Base):
         return {"new": spec, "label": label}
 
     # ---- cancel / resume ---------------------------------------------------------------------------
-    def cancel_subscription(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def cancel(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if sub["status"] in ("canceled", "incomplete_expired"):
             raise InvalidRequest(f"No such subscription: '{sub['id']}'; this subscription is already canceled.",
                                  code="resource_missing", param="id", status=404)
@@ -242,26 +242,26 @@ class SubscriptionsMixin(Base):
         invoice_now = P.boolean(params, "invoice_now", default=False)
         details = params.get("cancellation_details") if isinstance(params.get("cancellation_details"), dict) else {}
         if prorate and sub["status"] in ("active", "past_due"):
-            self.credit_unused(sub, self.now())
-        self.end_subscription(sub, "cancellation_requested", details)
+            self.hub.prorations.credit_unused(sub, self.db.now())
+        self.hub.billing.end_subscription(sub, "cancellation_requested", details)
         if invoice_now:
-            self.invoice_pending(sub, "subscription_update", allow_empty=False)
+            self.hub.billing.invoice_pending(sub, "subscription_update", allow_empty=False)
         return sub
 
-    def resume_subscription(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def resume(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         if sub["status"] != "paused":
             raise InvalidRequest("Only paused subscriptions can be resumed.")
         P.string(params, "billing_cycle_anchor", default="now", choices=("now", "unchanged"))
-        before = self.snapshot(sub)
-        now = self.now()
-        info = self.internal(sub["id"])
+        before = self.db.snapshot(sub)
+        now = self.db.now()
+        info = self.db.internal(sub["id"])
         info.update(anchor=now, cycle=1)
-        self.set_period(sub, now, self.period_end(sub, 1))
+        self.set_period(sub, now, self.hub.billing.period_end(sub, 1))
         sub.update(status="active", billing_cycle_anchor=now, pause_collection=None)
-        self.emit("customer.subscription.resumed", sub)
-        self.emit("customer.subscription.updated", sub, {k: v for k, v in before.items() if sub.get(k) != v})
-        self.bill_period(sub, "subscription_cycle", immediate=True)
-        self.schedule_cycle(sub)
+        self.hub.events.emit("customer.subscription.resumed", sub)
+        self.hub.events.emit("customer.subscription.updated", sub, {k: v for k, v in before.items() if sub.get(k) != v})
+        self.hub.billing.bill_period(sub, "subscription_cycle", immediate=True)
+        self.hub.billing.schedule_cycle(sub)
         return sub
 
     # ---- lists ---------------------------------------------------------------------------------------
@@ -278,40 +278,38 @@ class SubscriptionsMixin(Base):
                 ok = status == "all" or o["status"] not in ("canceled", "incomplete_expired")
             return (ok and (not cus or o["customer"] == cus) and (not method or o["collection_method"] == method)
                     and (not price or any(si["price"]["id"] == price for si in o["items"]["data"])))
-        return self.list_objects("subscription", params, "/v1/subscriptions", where)
+        return self.db.list_objects("subscription", params, "/v1/subscriptions", where)
 
     def list_subscription_items(self, params: dict[str, Any]) -> dict[str, Any]:
-        sub = self.get("subscription", P.string(params, "subscription", required=True), param="subscription")
+        sub = self.db.get("subscription", P.string(params, "subscription", required=True), param="subscription")
         ids = [si["id"] for si in reversed(sub["items"]["data"])]
-        return self.list_objects("subscription_item", params, "/v1/subscription_items", ids=ids)
+        return self.db.list_objects("subscription_item", params, "/v1/subscription_items", ids=ids)
 
     # ---- subscription items endpoints ---------------------------------------------------------------
     def create_subscription_item(self, params: dict[str, Any]) -> dict[str, Any]:
-        sub = self.get("subscription", P.string(params, "subscription", required=True), param="subscription")
+        sub = self.db.get("subscription", P.string(params, "subscription", required=True), param="subscription")
         behavior = P.string(params, "proration_behavior", default="create_prorations", choices=PRORATION)
-        before = self.snapshot(sub)
+        before = self.db.snapshot(sub)
         spec = {k: v for k, v in params.items() if k in ("price", "quantity", "metadata")}
-        added = self.apply_item_changes(sub, [{"new": spec, "label": ""}], behavior,
-                                        P.integer(params, "proration_date") or self.now())
-        self.emit("customer.subscription.updated", sub, {"items": before["items"]})
+        added = self.hub.prorations.apply_item_changes(sub, [{"new": spec, "label": ""}], behavior,
+                                                       P.integer(params, "proration_date") or self.db.now())
+        self.hub.events.emit("customer.subscription.updated", sub, {"items": before["items"]})
         if behavior == "always_invoice":
-            self.invoice_pending(sub, "subscription_update")
+            self.hub.billing.invoice_pending(sub, "subscription_update")
         return added[0]
 
     def update_subscription_item(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        sub = self.get("subscription", si["subscription"])
+        sub = self.db.get("subscription", si["subscription"])
         items = {"id": si["id"], **{k: v for k, v in params.items() if k in ("price", "quantity", "metadata")}}
-        self.update_subscription(sub, {"items": [items],
-                                       **{k: params[k] for k in ("proration_behavior", "proration_date")
-                                          if k in params}})
+        self.update(sub, {"items": [items],
+                          **{k: params[k] for k in ("proration_behavior", "proration_date") if k in params}})
         return si
 
     def delete_subscription_item(self, si: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        sub = self.get("subscription", si["subscription"])
+        sub = self.db.get("subscription", si["subscription"])
         if len(sub["items"]["data"]) == 1:
             raise InvalidRequest("A subscription must have at least one active plan. To cancel a subscription, "
                                  "please use the cancel API endpoint on /v1/subscriptions.")
-        self.update_subscription(sub, {"items": [{"id": si["id"], "deleted": "true"}],
-                                       **{k: params[k] for k in ("proration_behavior", "proration_date")
-                                          if k in params}})
+        self.update(sub, {"items": [{"id": si["id"], "deleted": "true"}],
+                          **{k: params[k] for k in ("proration_behavior", "proration_date") if k in params}})
         return {"id": si["id"], "object": "subscription_item", "deleted": True}

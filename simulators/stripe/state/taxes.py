@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import params as P
 from ..errors import InvalidRequest
-from .base import Base
+from .base import Resource
 
 EU = "AT BE BG CY CZ DE DK EE ES FI FR GR EL HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK XI".split()
 TAX_ID_FORMATS: dict[str, tuple[str, str | None]] = {   # type -> (pattern, country; None: from the value)
@@ -39,7 +39,7 @@ VERIFIED = ("eu_vat", "gb_vat", "au_abn")
 RATE_FIELDS = ("country", "description", "jurisdiction", "state", "tax_type")
 
 
-class TaxesMixin(Base):
+class TaxStore(Resource):
     # ---- tax rates ------------------------------------------------------------------------------------
     def create_tax_rate(self, params: dict[str, Any]) -> dict[str, Any]:
         name = P.string(params, "display_name", required=True)
@@ -55,18 +55,18 @@ class TaxesMixin(Base):
             raise InvalidRequest("The percentage must be between 0 and 100 with at most 4 decimal places.",
                                  param="percentage")
         rate = {
-            "id": self.new_id("txr"), "object": "tax_rate", "active": P.boolean(params, "active", default=True),
-            "created": self.now(), "display_name": name, "effective_percentage": float(pct), "flat_amount": None,
+            "id": self.db.new_id("txr"), "object": "tax_rate", "active": P.boolean(params, "active", default=True),
+            "created": self.db.now(), "display_name": name, "effective_percentage": float(pct), "flat_amount": None,
             "inclusive": inclusive, "jurisdiction_level": None, "livemode": False, "metadata": P.metadata(params),
             "percentage": float(pct), "rate_type": "percentage",
             **{k: P.string(params, k) for k in RATE_FIELDS},
         }
-        self.put(rate)
-        self.emit("tax_rate.created", rate)
+        self.db.put(rate)
+        self.hub.events.emit("tax_rate.created", rate)
         return rate
 
     def update_tax_rate(self, rate: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        before = self.snapshot(rate)
+        before = self.db.snapshot(rate)
         if "active" in params:
             rate["active"] = P.boolean(params, "active")
         if params.get("display_name") not in (None, ""):
@@ -75,14 +75,14 @@ class TaxesMixin(Base):
             if key in params:
                 rate[key] = P.string(params, key) or None
         rate["metadata"] = P.metadata(params, rate["metadata"])
-        self.emit("tax_rate.updated", rate, {k: v for k, v in before.items() if rate.get(k) != v})
+        self.hub.events.emit("tax_rate.updated", rate, {k: v for k, v in before.items() if rate.get(k) != v})
         return rate
 
     def list_tax_rates(self, params: dict[str, Any]) -> dict[str, Any]:
         active, inclusive = P.boolean(params, "active"), P.boolean(params, "inclusive")
-        return self.list_objects("tax_rate", params, "/v1/tax_rates",
-                                 lambda o: (active is None or o["active"] == active)
-                                 and (inclusive is None or o["inclusive"] == inclusive))
+        return self.db.list_objects("tax_rate", params, "/v1/tax_rates",
+                                    lambda o: (active is None or o["active"] == active)
+                                    and (inclusive is None or o["inclusive"] == inclusive))
 
     # ---- customer tax ids ---------------------------------------------------------------------------------
     def create_tax_id(self, cus: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -98,24 +98,24 @@ class TaxesMixin(Base):
             prefix = value[:2].upper()
             country = {"EL": "GR", "XI": "GB"}.get(prefix, prefix)
         tid = {
-            "id": self.new_id("txi"), "object": "tax_id", "country": country, "created": self.now(),
+            "id": self.db.new_id("txi"), "object": "tax_id", "country": country, "created": self.db.now(),
             "customer": cus["id"], "livemode": False, "owner": {"customer": cus["id"], "type": "customer"},
             "type": kind, "value": value,
             "verification": {"status": "pending" if kind in VERIFIED else "unavailable",
                              "verified_address": None, "verified_name": None},
         }
-        self.put(tid)
-        self.emit("customer.tax_id.created", tid)
+        self.db.put(tid)
+        self.hub.events.emit("customer.tax_id.created", tid)
         return tid
 
     def customer_tax_id(self, cus: dict[str, Any], tid: str) -> dict[str, Any]:
-        obj = self.get("tax_id", tid)
+        obj = self.db.get("tax_id", tid)
         if obj["customer"] != cus["id"]:
-            self.get("tax_id", "")   # another customer's tax id is a 404 here
+            self.db.get("tax_id", "")   # another customer's tax id is a 404 here
         return obj
 
     def delete_tax_id(self, obj: dict[str, Any]) -> dict[str, Any]:
-        self.emit("customer.tax_id.deleted", obj)
+        self.hub.events.emit("customer.tax_id.deleted", obj)
         gone = {"id": obj["id"], "object": "tax_id", "deleted": True}
-        self.d["objects"][obj["id"]] = gone
+        self.db.d["objects"][obj["id"]] = gone
         return gone
