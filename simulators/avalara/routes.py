@@ -14,13 +14,14 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from ..core.errors import SimError
-from ..core.jsonutil import BadJson, dumps, loads
+from ..core.jsonutil import BadJson, loads
 from ..core.lane import Answer, Lane, LaneHooks, LaneRequest
 from ..core.sim import HttpProblem, Sim
 from . import errors
 from .errors import AvaTaxError
 from .state import AvaTaxState
 from .values import lower_keys
+from .wire import Encoded, encode
 
 API = "/api/v2"
 JSON = ("Content-Type", "application/json; charset=utf-8")
@@ -96,7 +97,7 @@ def estimate_inline(environ: dict[str, Any]) -> bool:
 
 
 def render_error(exc: SimError) -> Answer:
-    return exc.status, [JSON, *exc.headers.items()], dumps(errors.body_of(exc)).encode("utf-8")
+    return exc.status, [JSON, *exc.headers.items()], encode(errors.body_of(exc))
 
 
 def install(sim: Sim, state: AvaTaxState, tables: list[list[Route]]) -> Lane:
@@ -116,7 +117,7 @@ def install(sim: Sim, state: AvaTaxState, tables: list[list[Route]]) -> Lane:
         raw = req.body().decode("utf-8", "replace") if req.method == "POST" else ""
         url_args = {k: decode_code(v) for k, v in req.url_args.items()}
         payload = route.handler(state, Call(body, raw, args, req.cache.get("who"), req.header("Authorization") or ""), **url_args)
-        return route.status, [JSON], dumps(payload).encode("utf-8")
+        return route.status, [JSON], payload if isinstance(payload, Encoded) else encode(payload)
 
     def not_found(req: LaneRequest) -> SimError:
         served = lane.allowed(req.path)
