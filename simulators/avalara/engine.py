@@ -34,6 +34,7 @@ __all__ = ["LONG_TYPE", "DEFAULT_TAX_CODE", "ENTITY_USE_CODES", "ExemptionInfo",
 
 DEFAULT_TAX_CODE = "P0000000"
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")   # Decimals are immutable: one zero shared by every sum
 # AvaTax's system entity/use codes (help.avalara.com, "Entity/use codes for exempt customers").
 # The harness exempts them everywhere; the real engine applies each code by jurisdiction rules.
 ENTITY_USE_CODES = {
@@ -187,13 +188,15 @@ def summarise(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for line in lines:
         for d in line.get("details", []):
             key = (d["country"], d["region"], d["jurisType"], d["jurisCode"], d["taxName"], d["rate"])
-            g = groups.setdefault(key, {
-                "country": d["country"], "region": d["region"], "jurisType": LONG_TYPE[d["jurisType"]],
-                "jurisCode": d["jurisCode"], "jurisName": d["jurisName"], "taxAuthorityType": 45,
-                "stateAssignedNo": "", "taxType": d["taxType"], "taxSubType": "S", "taxName": d["taxName"],
-                "rateType": "General", "taxable": Decimal("0.00"), "rate": d["rate"], "tax": Decimal("0.00"),
-                "taxCalculated": Decimal("0.00"), "nonTaxable": Decimal("0.00"), "exemption": Decimal("0.00"),
-            })
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = {
+                    "country": d["country"], "region": d["region"], "jurisType": LONG_TYPE[d["jurisType"]],
+                    "jurisCode": d["jurisCode"], "jurisName": d["jurisName"], "taxAuthorityType": 45,
+                    "stateAssignedNo": "", "taxType": d["taxType"], "taxSubType": "S", "taxName": d["taxName"],
+                    "rateType": "General", "taxable": ZERO, "rate": d["rate"], "tax": ZERO, "taxCalculated": ZERO,
+                    "nonTaxable": ZERO, "exemption": ZERO,
+                }
             g["taxable"] += d["taxableAmount"]
             g["tax"] += d["tax"]
             g["taxCalculated"] += d["taxCalculated"]

@@ -8,10 +8,13 @@ event loop; requests that change state take the store's lock and run in a worker
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qsl
+
+import orjson
 
 from ..core.errors import SimError
 from ..core.jsonutil import BadJson, loads
@@ -60,17 +63,33 @@ class Call:
         return self.args.get(name.lower())
 
 
+# a run of 19 digits: a number orjson might read as a float (it keeps integers of 64 bits only)
+LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def decode_json(raw: bytes) -> Any:
+    """The body's JSON: orjson when it reads it as ``json`` would, else ``jsonutil.loads`` (which
+    also words the error: a byte order mark, NaN, lone surrogates, huge integers and malformed
+    bodies take that path)."""
+    if not LONG_NUMBER.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return loads(raw)
+
+
 def parse_body(raw: bytes) -> Any:
     if not raw:
         return {}
     try:
-        data = loads(raw)
+        data = decode_json(raw)
+        if not isinstance(data, (dict, list)):
+            raise AvaTaxError("ModelStateInvalid", "The request body must be a JSON object.", refers_to="body")
+        return lower_keys(data)   # and at most jsonutil.MAX_DEPTH levels deep
     except BadJson as exc:
         raise AvaTaxError("ModelStateInvalid", "The request body does not represent a valid JSON object.",
                           str(exc), refers_to="body")
-    if not isinstance(data, (dict, list)):
-        raise AvaTaxError("ModelStateInvalid", "The request body must be a JSON object.", refers_to="body")
-    return lower_keys(data)
 
 
 BODY_KEY = "o2c.avalara.body"

@@ -1,6 +1,6 @@
 """The fake AvaTax's answers as bytes: JSON encoded with orjson (amounts are Decimal inside and JSON
 numbers on the wire, as AvaTax's .NET decimals are), and the encoded answers of stored
-transactions kept until the transaction store changes.
+transactions kept until the transaction store changes (``AnswerCache``).
 
 ``encode`` gives the same JSON values as ``core.jsonutil.dumps`` (Decimal -> number, datetime ->
 ISO 8601 with ``Z``, dataclasses -> objects), compactly; what orjson refuses (integers beyond 64
@@ -12,15 +12,18 @@ from typing import Any, Callable
 
 import orjson
 
-from ..core.jsonutil import _default, dumps
+from ..core.jsonutil import dumps
 from ..core.store import CountingRLock
+from .memo import StampedMemo
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def encode(payload: Any) -> bytes:
+    # ``default=float``: Decimal (the only other type in nearly every answer) converted in C; a
+    # date, datetime or dataclass makes float() refuse, and the whole payload goes to jsonutil.
     try:
-        return orjson.dumps(payload, default=_default, option=_OPTIONS)
+        return orjson.dumps(payload, default=float, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError):
         return dumps(payload).encode("utf-8")
 
@@ -33,25 +36,14 @@ ANSWERS_KEPT = 2048   # encoded answers remembered; all are dropped when the cac
 
 
 class AnswerCache:
-    """Encoded answers derived from a store, without taking its lock (the reads that use it run on
-    the live server's event loop). Every write to the store holds ``lock``; an answer is kept with
-    the lock's ``quiet()`` stamp only if no writer came in while it was encoded, and served only
-    while no writer has come in since (``entries`` unchanged). Any change (a commit, a void, a
-    reset, a restore) therefore drops every kept answer: the next read encodes afresh."""
+    """Encoded answers of stored transactions, kept until the transaction store next changes
+    (``memo.StampedMemo``: no lock taken to read them)."""
 
     def __init__(self, lock: CountingRLock, size: int = ANSWERS_KEPT):
-        self.lock = lock
-        self.size = size
-        self._kept: dict[Any, tuple[int, Encoded]] = {}
+        self._memo = StampedMemo(lock, size)
 
     def get(self, key: Any, build: Callable[[], Any]) -> Encoded:
-        hit = self._kept.get(key)
-        if hit is not None and hit[0] == self.lock.entries:
-            return hit[1]
-        stamp = self.lock.quiet()
-        body = Encoded(encode(build()))
-        if stamp is not None and self.lock.entries == stamp:
-            if len(self._kept) >= self.size:
-                self._kept.clear()
-            self._kept[key] = (stamp, body)
-        return body
+        return self._memo.get(key, lambda: Encoded(encode(build())))
+
+    def __len__(self) -> int:
+        return len(self._memo)

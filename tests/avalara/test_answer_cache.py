@@ -115,7 +115,7 @@ def test_kept_answers_are_bounded():
     cache = AnswerCache(lock, size=4)
     for i in range(10):
         cache.get(i, lambda: {"i": i})
-    assert len(cache._kept) <= 4
+    assert len(cache) <= 4
 
 
 def test_live_app_answers_a_kept_read_byte_for_byte_until_a_change():
