@@ -9,7 +9,7 @@ from typing import Any
 
 from ...core.clock import iso
 from ...core.jsonutil import money
-from ..engine import ExemptionInfo, distribute_discount, exemption_of, summarise
+from ..engine import ZERO, ExemptionInfo, distribute_discount, exemption_of, summarise
 from ..errors import AvaTaxError
 from ..values import decimal_of, parse_date
 
@@ -40,6 +40,8 @@ class Calculator:
         out_lines, addresses, messages = [], [], []
         seen_numbers = set()
         discounts = self._discounts(model, lines)
+        nexus = self._nexus(company)
+        on_file: list[ExemptionInfo | None] = []   # the customer's certificate, looked up once
         for idx, line in enumerate(lines, start=1):
             number = str(line.get("number") or idx)
             if number in seen_numbers:
@@ -69,9 +71,11 @@ class Calculator:
                                  "refersTo": f"lines[{idx - 1}].entityUseCode", "severity": "Warning",
                                  "source": "o2c-harness"})
             if exemption is None:   # a certificate on file for the customer (CertCapture-style exemption)
-                exemption = self._certificate_exemption(company, model.get("customercode"), doc_date)
+                if not on_file:
+                    on_file.append(self._certificate_exemption(company, model.get("customercode"), doc_date))
+                exemption = on_file[0]
             calc = self.tables.line_tax(amount, place, code_def, day=doc_date, exempt=exemption,
-                                        nexus=self._nexus(company), tax_included=bool(line.get("taxincluded")),
+                                        nexus=nexus, tax_included=bool(line.get("taxincluded")),
                                         discount=discounts[idx - 1])
             exempt = exemption is not None and calc["exemptAmount"] != 0
             addr_id = len(addresses) + 1
@@ -127,10 +131,12 @@ class Calculator:
     @staticmethod
     def _discounts(model: dict[str, Any], lines: list[dict[str, Any]]) -> list[Decimal]:
         """Each line's share of the document ``discount`` (lines marked ``discounted``)."""
-        discount = money(decimal_of(model.get("discount") or 0, "discount"))
         marked = [i for i, l in enumerate(lines) if str(l.get("discounted")).lower() == "true"]
+        if not marked and not model.get("discount"):
+            return [ZERO] * len(lines)
+        discount = money(decimal_of(model.get("discount") or 0, "discount"))
         shares = distribute_discount(discount, [money(decimal_of(lines[i].get("amount"), "amount")) for i in marked])
-        out = [Decimal("0.00")] * len(lines)
+        out = [ZERO] * len(lines)
         for i, share in zip(marked, shares):
             out[i] = share
         return out
