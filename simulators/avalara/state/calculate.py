@@ -35,6 +35,7 @@ class Calculator:
             raise AvaTaxError("MissingLine", "A transaction needs at least one line.", refers_to="lines")
         company = (model.get("companycode") or "DEFAULT").upper()
         doc_date = parse_date(model.get("date"), now.date())
+        day = doc_date.isoformat()
         header_addr = model.get("addresses") or {}
         code = model.get("code") or self.sim.ids.uuid()
         out_lines, addresses, messages = [], [], []
@@ -94,8 +95,8 @@ class Calculator:
                 "entityUseCode": exemption.entity_use_code if exempt else None,
                 "discounted": str(line.get("discounted")).lower() == "true", "discountAmount": calc["discountAmount"],
                 "taxCode": tax_code, "taxCodeId": 0, "isItemTaxable": calc["isItemTaxable"],
-                "taxIncluded": bool(line.get("taxincluded")), "taxDate": doc_date.isoformat(),
-                "reportingDate": doc_date.isoformat(), "ref1": line.get("ref1"), "ref2": line.get("ref2"),
+                "taxIncluded": bool(line.get("taxincluded")), "taxDate": day,
+                "reportingDate": day, "ref1": line.get("ref1"), "ref2": line.get("ref2"),
                 "revAccount": line.get("revenueaccount"), "sourcing": "Destination",
                 "destinationAddressId": addr_id, "originAddressId": addr_id, "details": calc["details"],
                 "nonPassthroughDetails": [], "lineLocationTypes": [],
@@ -105,7 +106,7 @@ class Calculator:
         country = out_lines and addresses[0]["country"]
         doc = {
             "id": doc_id, "code": code, "companyId": self._company_id(company), "companyCode": company,
-            "date": doc_date.isoformat(), "taxDate": doc_date.isoformat(), "paymentDate": None,
+            "date": day, "taxDate": day, "paymentDate": None,
             "status": status, "type": doc_type, "batchCode": "", "currencyCode": model.get("currencycode", "USD"),
             "exchangeRateCurrencyCode": model.get("currencycode", "USD"), "exchangeRate": Decimal("1"),
             "customerUsageType": model.get("customerusagetype") or model.get("entityusecode"),
