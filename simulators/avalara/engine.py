@@ -112,25 +112,43 @@ class TaxTables:
         ``amount``: the line amount (tax included when ``tax_included``); ``discount``: this line's
         share of the document discount. Returns details, tax, taxableAmount, exemptAmount,
         lineAmount (``amount`` less the backed-out tax when tax is included), isItemTaxable."""
-        taxable_code, share = self._taxability(code_def, place)
-        rows = self._rows(place, day)
-        kinds = [self._kind(r, place, taxable_code, exempt, nexus) for r in rows]
+        taxable_code, share, parts, taxed, exempted, backed_rate = self._plan(place, code_def, day, exempt, nexus)
         net = amount - discount
         if tax_included:   # back the tax out of the target amount: pre-tax amount = net / (1 + rate)
-            rate = sum((r.rate for r, k in zip(rows, kinds) if k == "RateRule"), Decimal("0")) / 100 * share
-            net = _round(net / (1 + rate))
-        taxable = money(net * share)
+            net = _round(net / (1 + backed_rate))
+        taxable = _round(net * share)   # money() of a Decimal, without the string round trip
         details, tax_total = [], ZERO
-        for r, kind in zip(rows, kinds):
-            detail = self._detail(r, place, kind, net, taxable)
-            details.append(detail)
-            tax_total += detail["tax"]
-        taxed = "RateRule" in kinds
-        exempt_total = net if rows and "ExemptEntityRule" in kinds else ZERO
+        for head, tail, rate, kind in parts:
+            taxable_amt = taxable if kind == "RateRule" else ZERO
+            exempt_amt = net if kind == "ExemptEntityRule" else ZERO
+            non_taxable = net - taxable_amt - exempt_amt
+            tax = (taxable_amt * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+            details.append({**head, "taxableAmount": taxable_amt, "nonTaxableAmount": non_taxable,
+                            "exemptAmount": exempt_amt, "tax": tax, "taxCalculated": tax, "reportingTax": tax,
+                            "reportingTaxableUnits": taxable_amt, "reportingNonTaxableUnits": non_taxable,
+                            "reportingExemptUnits": exempt_amt, **tail})
+            tax_total += tax
         line_amount = amount - tax_total if tax_included else amount
         return {"details": details, "tax": tax_total, "taxableAmount": taxable if taxed else ZERO,
-                "exemptAmount": exempt_total, "lineAmount": line_amount, "discountAmount": money(discount),
-                "isItemTaxable": taxable_code}
+                "exemptAmount": net if exempted else ZERO, "lineAmount": line_amount,
+                "discountAmount": _round(discount), "isItemTaxable": taxable_code}
+
+    def _plan(self, place: Place, code_def: dict[str, Any], day: date, exempt: ExemptionInfo | None,
+              nexus: set[tuple[str, str]] | None) -> tuple:
+        """What a line's tax at ``place`` on ``day`` depends on besides its amount: taxable?, the
+        taxed share, each jurisdiction's detail parts and rule, whether any is taxed or exempt,
+        and the rate a tax-included amount is backed out with."""
+        key = ("plan", id(place), id(code_def), day, exempt, None if nexus is None else frozenset(nexus))
+        hit = self._memo.get(key)
+        if hit is None:
+            taxable_code, share = self._taxability(code_def, place)
+            rows = self._rows(place, day)
+            kinds = [self._kind(r, place, taxable_code, exempt, nexus) for r in rows]
+            parts = tuple((*_detail_parts(r, place, k), k) for r, k in zip(rows, kinds))
+            backed = sum((r.rate for r, k in zip(rows, kinds) if k == "RateRule"), Decimal("0")) / 100 * share
+            hit = self._keep(key, (taxable_code, share, parts, "RateRule" in kinds,
+                                   bool(rows) and "ExemptEntityRule" in kinds, backed, place, code_def))
+        return hit[:6]
 
     # What depends only on the read-only tables (a place, a tax code, a day, a rate row) is worked
     # out once and kept (``_memo``), keyed by the objects' ids: each entry holds the objects
@@ -168,19 +186,6 @@ class TaxTables:
         if exempt is not None and exempt.applies(place.country, place.region):
             return "ExemptEntityRule"
         return "RateRule"
-
-    def _detail(self, r: Rate, place: Place, kind: str, net: Decimal, taxable: Decimal) -> dict[str, Any]:
-        parts = self._memo.get((id(r), id(place), kind))
-        if parts is None:
-            parts = self._keep((id(r), id(place), kind), (*_detail_parts(r, place, kind), r, place))
-        head, tail, rate = parts[0], parts[1], parts[2]
-        taxable_amt = taxable if kind == "RateRule" else ZERO
-        exempt_amt = net if kind == "ExemptEntityRule" else ZERO
-        non_taxable = net - taxable_amt - exempt_amt
-        tax = (taxable_amt * rate).quantize(CENT, rounding=ROUND_HALF_UP)
-        return {**head, "taxableAmount": taxable_amt, "nonTaxableAmount": non_taxable, "exemptAmount": exempt_amt,
-                "tax": tax, "taxCalculated": tax, "reportingTax": tax, "reportingTaxableUnits": taxable_amt,
-                "reportingNonTaxableUnits": non_taxable, "reportingExemptUnits": exempt_amt, **tail}
 
 
 MEMO_SIZE = 16384   # entries the tables' memo keeps; all are dropped when full

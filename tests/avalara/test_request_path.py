@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from simulators.avalara.engine import MEMO_SIZE, TaxTables
+from simulators.avalara.engine import MEMO_SIZE, ExemptionInfo, TaxTables
 from simulators.avalara.errors import AvaTaxError
 from simulators.avalara.routes import correlation_id, parse_body
 from simulators.core.jsonutil import loads
@@ -74,18 +74,26 @@ def test_a_known_header_is_refused_as_soon_as_its_account_is_restricted(harness)
     assert avatax.get_transaction_by_code("DEFAULT", "INV-1").status_code == 401
 
 
+VARIANTS = [{}, {"tax_included": True}, {"exempt": ExemptionInfo(exempt_no="EX-1")},
+            {"exempt": ExemptionInfo(cert_id=7, regions=frozenset({("US", "CA")}))},
+            {"nexus": {("US", "CA")}}, {"nexus": {("US", "IL"), ("CA", "")}}, {"nexus": set()},
+            {"discount": Decimal("20.00")}, {"day": date(2019, 1, 1)}]
+
+
 def test_the_tables_memo_gives_what_a_fresh_table_gives():
-    kept, day = TaxTables(), date(2026, 1, 5)
-    places = kept.places.places[:40]
+    kept, fresh = TaxTables(), TaxTables()
+    places = kept.places.places[::4]
     codes = [kept.taxcode(c)[1] for c in ("P0000000", "SW054000", "NT")]
-    for _ in range(2):   # the second round from the memo
+    for _ in range(2):   # the second round from the memo, each variant after the others
         for place in places:
+            twin = next(p for p in fresh.places.places if p.name == place.name and p.region == place.region)
             for code in codes:
-                fresh = TaxTables()
-                twin = next(p for p in fresh.places.places if p.name == place.name and p.region == place.region)
-                a = kept.line_tax(Decimal("123.45"), place, code, day=day)
-                b = fresh.line_tax(Decimal("123.45"), twin, fresh.taxcode(code["taxCode"])[1], day=day)
-                assert a == b
+                for variant in VARIANTS:
+                    kw = {"day": date(2026, 1, 5), **variant}
+                    a = kept.line_tax(Decimal("123.45"), place, code, **kw)
+                    fresh._memo.clear()
+                    b = fresh.line_tax(Decimal("123.45"), twin, fresh.taxcode(code["taxCode"])[1], **kw)
+                    assert a == b, (place.name, code["taxCode"], variant)
     assert len(kept._memo) <= MEMO_SIZE
 
 

@@ -4,12 +4,12 @@ for the customer, nexus by company, tax-included amounts and document discounts.
 Request models arrive with lower-cased keys; responses use AvaTax's camelCase. No Flask here."""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ...core.clock import iso
 from ...core.jsonutil import money
-from ..engine import ZERO, ExemptionInfo, distribute_discount, exemption_of, summarise
+from ..engine import CENT, ZERO, ExemptionInfo, distribute_discount, exemption_of, summarise
 from ..errors import AvaTaxError
 from ..values import decimal_of, parse_date
 
@@ -63,7 +63,7 @@ class Calculator:
                 messages.append({"summary": f"Tax code '{tax_code}' is not recognised; taxed as tangible goods.",
                                  "details": "The harness knows the codes listed by /api/v2/definitions/taxcodes.",
                                  "refersTo": f"lines[{idx - 1}].taxCode", "severity": "Warning", "source": "o2c-harness"})
-            amount = money(decimal_of(line.get("amount"), "amount"))
+            amount = decimal_of(line.get("amount"), "amount").quantize(CENT, rounding=ROUND_HALF_UP)
             quantity = decimal_of(line.get("quantity", 1), "quantity")
             exemption, unknown_codes = exemption_of(model, line)
             for use_code in unknown_codes:
