@@ -14,7 +14,6 @@ from . import errors, routes, routes_companies, routes_definitions, routes_trans
 from .control import control_routes
 from .engine import TaxTables
 from .state import AvaTaxState
-from .values import lower_keys
 
 SCHEMAS = Path(__file__).with_name("schemas")
 
@@ -42,8 +41,10 @@ def create_app(clock: SimClock | None = None, seed: int | str | None = None, val
     vendor = Vendor(name="avalara", render_error=routes.render_error, http_error=errors.http_error,
                     fault_error=errors.fault_error, fault_codes=errors.FAULT_CODES, violation_error=violation_error,
                     public_operations=frozenset({"utilities.ping"}), latency_profiles=LATENCY_PROFILES)
+    # no ``normalise``: the lane hands the validator bodies with their keys already lower-cased
+    # (routes.parse_body), as the schemas name them
     sim = Sim(vendor, clock=clock, seed=seed, schema_dir=SCHEMAS, validation=validation,
-              journal_size=journal_size, normalise=lower_keys)
+              journal_size=journal_size)
     state = AvaTaxState(sim, TaxTables(Path(fixtures) if fixtures else None))
     sim.control_tables.append(control_routes(state))
     lane = routes.install(sim, state, [routes_transactions.TABLE, routes_definitions.TABLE, routes_companies.TABLE])

@@ -34,6 +34,7 @@ __all__ = ["LONG_TYPE", "DEFAULT_TAX_CODE", "ENTITY_USE_CODES", "ExemptionInfo",
 
 DEFAULT_TAX_CODE = "P0000000"
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")   # Decimals are immutable: one zero shared by every sum
 # AvaTax's system entity/use codes (help.avalara.com, "Entity/use codes for exempt customers").
 # The harness exempts them everywhere; the real engine applies each code by jurisdiction rules.
 ENTITY_USE_CODES = {
@@ -85,6 +86,7 @@ class TaxTables:
         self.places = PlaceTable(data.load("tax_jurisdictions", fixtures))
         codes = data.load("tax_codes", fixtures)["taxcodes"]
         self.taxcodes = {c["taxCode"].upper(): c for c in codes}
+        self._memo: dict[tuple, tuple] = {}   # see _taxability
 
     # ---- addresses --------------------------------------------------------------------
     def locate(self, address: dict[str, Any]) -> Resolution:
@@ -104,33 +106,74 @@ class TaxTables:
     # ---- a line -----------------------------------------------------------------------
     def line_tax(self, amount: Decimal, place: Place, code_def: dict[str, Any], *, day: date,
                  exempt: ExemptionInfo | None = None, nexus: set[tuple[str, str]] | None = None,
-                 tax_included: bool = False, discount: Decimal = Decimal("0.00")) -> dict[str, Any]:
+                 tax_included: bool = False, discount: Decimal = ZERO) -> dict[str, Any]:
         """Per-jurisdiction details and line totals for one line.
 
         ``amount``: the line amount (tax included when ``tax_included``); ``discount``: this line's
         share of the document discount. Returns details, tax, taxableAmount, exemptAmount,
         lineAmount (``amount`` less the backed-out tax when tax is included), isItemTaxable."""
-        place_key = f"{place.country}/{place.region}"
-        taxable_code = bool(code_def.get("taxable")) and place_key not in code_def.get("exempt_in", [])
-        share = Decimal(code_def.get("base", {}).get(place_key, "1"))
-        rows = place.rows_on(day)
-        kinds = [self._kind(r, place, taxable_code, exempt, nexus) for r in rows]
+        taxable_code, share, parts, taxed, exempted, backed_rate = self._plan(place, code_def, day, exempt, nexus)
         net = amount - discount
         if tax_included:   # back the tax out of the target amount: pre-tax amount = net / (1 + rate)
-            rate = sum((r.rate for r, k in zip(rows, kinds) if k == "RateRule"), Decimal("0")) / 100 * share
-            net = _round(net / (1 + rate))
-        taxable = money(net * share)
-        details, tax_total = [], Decimal("0.00")
-        for r, kind in zip(rows, kinds):
-            detail = self._detail(r, place, kind, net, taxable)
-            details.append(detail)
-            tax_total += detail["tax"]
-        taxed = any(k == "RateRule" for k in kinds)
-        exempt_total = net if rows and any(k == "ExemptEntityRule" for k in kinds) else Decimal("0.00")
+            net = _round(net / (1 + backed_rate))
+        taxable = _round(net * share)   # money() of a Decimal, without the string round trip
+        details, tax_total = [], ZERO
+        for head, tail, rate, kind in parts:
+            taxable_amt = taxable if kind == "RateRule" else ZERO
+            exempt_amt = net if kind == "ExemptEntityRule" else ZERO
+            non_taxable = net - taxable_amt - exempt_amt
+            tax = (taxable_amt * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+            details.append({**head, "taxableAmount": taxable_amt, "nonTaxableAmount": non_taxable,
+                            "exemptAmount": exempt_amt, "tax": tax, "taxCalculated": tax, "reportingTax": tax,
+                            "reportingTaxableUnits": taxable_amt, "reportingNonTaxableUnits": non_taxable,
+                            "reportingExemptUnits": exempt_amt, **tail})
+            tax_total += tax
         line_amount = amount - tax_total if tax_included else amount
-        return {"details": details, "tax": tax_total, "taxableAmount": taxable if taxed else Decimal("0.00"),
-                "exemptAmount": exempt_total, "lineAmount": line_amount, "discountAmount": money(discount),
-                "isItemTaxable": taxable_code}
+        return {"details": details, "tax": tax_total, "taxableAmount": taxable if taxed else ZERO,
+                "exemptAmount": net if exempted else ZERO, "lineAmount": line_amount,
+                "discountAmount": _round(discount), "isItemTaxable": taxable_code}
+
+    def _plan(self, place: Place, code_def: dict[str, Any], day: date, exempt: ExemptionInfo | None,
+              nexus: set[tuple[str, str]] | None) -> tuple:
+        """What a line's tax at ``place`` on ``day`` depends on besides its amount: taxable?, the
+        taxed share, each jurisdiction's detail parts and rule, whether any is taxed or exempt,
+        and the rate a tax-included amount is backed out with."""
+        key = ("plan", id(place), id(code_def), day, exempt, None if nexus is None else frozenset(nexus))
+        hit = self._memo.get(key)
+        if hit is None:
+            taxable_code, share = self._taxability(code_def, place)
+            rows = self._rows(place, day)
+            kinds = [self._kind(r, place, taxable_code, exempt, nexus) for r in rows]
+            parts = tuple((*_detail_parts(r, place, k), k) for r, k in zip(rows, kinds))
+            backed = sum((r.rate for r, k in zip(rows, kinds) if k == "RateRule"), Decimal("0")) / 100 * share
+            hit = self._keep(key, (taxable_code, share, parts, "RateRule" in kinds,
+                                   bool(rows) and "ExemptEntityRule" in kinds, backed, place, code_def))
+        return hit[:6]
+
+    # What depends only on the read-only tables (a place, a tax code, a day, a rate row) is worked
+    # out once and kept (``_memo``), keyed by the objects' ids: each entry holds the objects
+    # themselves, so no id is reused while its entry is kept.
+    def _taxability(self, code_def: dict[str, Any], place: Place) -> tuple[bool, Decimal]:
+        """Whether the code is taxable at the place, and the share of the amount that is taxed."""
+        hit = self._memo.get((id(code_def), id(place)))
+        if hit is None:
+            place_key = f"{place.country}/{place.region}"
+            taxable_code = bool(code_def.get("taxable")) and place_key not in code_def.get("exempt_in", [])
+            share = Decimal(code_def.get("base", {}).get(place_key, "1"))
+            hit = self._keep((id(code_def), id(place)), (taxable_code, share, code_def, place))
+        return hit[0], hit[1]
+
+    def _rows(self, place: Place, day: date) -> tuple[Rate, ...]:
+        hit = self._memo.get((id(place), day))
+        if hit is None:
+            hit = self._keep((id(place), day), (tuple(place.rows_on(day)), place))
+        return hit[0]
+
+    def _keep(self, key: tuple, value: tuple) -> tuple:
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = value
+        return value
 
     @staticmethod
     def _kind(row: Rate, place: Place, taxable_code: bool, exempt: ExemptionInfo | None,
@@ -144,25 +187,21 @@ class TaxTables:
             return "ExemptEntityRule"
         return "RateRule"
 
-    @staticmethod
-    def _detail(r: Rate, place: Place, kind: str, net: Decimal, taxable: Decimal) -> dict[str, Any]:
-        rate = r.rate / 100 if kind != "NexusRule" else Decimal("0")
-        taxed = kind == "RateRule"
-        taxable_amt = taxable if taxed else Decimal("0.00")
-        exempt_amt = net if kind == "ExemptEntityRule" else Decimal("0.00")
-        non_taxable = net - taxable_amt - exempt_amt
-        tax = _round(taxable_amt * rate)
-        return {
-            "country": place.country, "region": place.region or place.country, "jurisType": r.juris_type,
+
+MEMO_SIZE = 16384   # entries the tables' memo keeps; all are dropped when full
+
+
+def _detail_parts(r: Rate, place: Place, kind: str) -> tuple[dict[str, Any], dict[str, Any], Decimal]:
+    """The fields of a jurisdiction detail that do not depend on the amount: those before the
+    amounts and those after them (the answer keeps AvaTax's field order), and the rate."""
+    rate = r.rate / 100 if kind != "NexusRule" else Decimal("0")
+    head = {"country": place.country, "region": place.region or place.country, "jurisType": r.juris_type,
             "jurisdictionType": LONG_TYPE[r.juris_type], "jurisCode": r.juris_code, "jurisName": r.juris_name,
             "taxName": r.tax_name, "taxType": r.tax_type, "taxSubTypeId": "S", "rateType": "General",
-            "rateTypeCode": "G", "rate": rate, "taxableAmount": taxable_amt, "nonTaxableAmount": non_taxable,
-            "exemptAmount": exempt_amt, "tax": tax, "taxCalculated": tax, "reportingTax": tax,
-            "reportingTaxableUnits": taxable_amt, "reportingNonTaxableUnits": non_taxable,
-            "reportingExemptUnits": exempt_amt, "nonTaxableType": kind, "nonTaxableRuleId": 0,
-            "sourcing": "Destination", "taxAuthorityTypeId": 45, "stateAssignedNo": "", "liabilityType": "Seller",
-            "chargedTo": "Buyer", "isNonPassThru": False,
-        }
+            "rateTypeCode": "G", "rate": rate}
+    tail = {"nonTaxableType": kind, "nonTaxableRuleId": 0, "sourcing": "Destination", "taxAuthorityTypeId": 45,
+            "stateAssignedNo": "", "liabilityType": "Seller", "chargedTo": "Buyer", "isNonPassThru": False}
+    return head, tail, rate
 
 
 def exemption_of(model: dict[str, Any], line: dict[str, Any]) -> tuple[ExemptionInfo | None, list[str]]:
@@ -187,13 +226,15 @@ def summarise(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for line in lines:
         for d in line.get("details", []):
             key = (d["country"], d["region"], d["jurisType"], d["jurisCode"], d["taxName"], d["rate"])
-            g = groups.setdefault(key, {
-                "country": d["country"], "region": d["region"], "jurisType": LONG_TYPE[d["jurisType"]],
-                "jurisCode": d["jurisCode"], "jurisName": d["jurisName"], "taxAuthorityType": 45,
-                "stateAssignedNo": "", "taxType": d["taxType"], "taxSubType": "S", "taxName": d["taxName"],
-                "rateType": "General", "taxable": Decimal("0.00"), "rate": d["rate"], "tax": Decimal("0.00"),
-                "taxCalculated": Decimal("0.00"), "nonTaxable": Decimal("0.00"), "exemption": Decimal("0.00"),
-            })
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = {
+                    "country": d["country"], "region": d["region"], "jurisType": LONG_TYPE[d["jurisType"]],
+                    "jurisCode": d["jurisCode"], "jurisName": d["jurisName"], "taxAuthorityType": 45,
+                    "stateAssignedNo": "", "taxType": d["taxType"], "taxSubType": "S", "taxName": d["taxName"],
+                    "rateType": "General", "taxable": ZERO, "rate": d["rate"], "tax": ZERO, "taxCalculated": ZERO,
+                    "nonTaxable": ZERO, "exemption": ZERO,
+                }
             g["taxable"] += d["taxableAmount"]
             g["tax"] += d["tax"]
             g["taxCalculated"] += d["taxCalculated"]

@@ -34,18 +34,25 @@ def list_by_company(st: AvaTaxState, call: Call, company: str):
     return apply(docs, call.args)
 
 
+# Reads of a stored transaction answer its encoded JSON, kept until the store next changes
+# (``wire.AnswerCache``), each ``$include`` variant apart.
 def get(st: AvaTaxState, call: Call, company: str, code: str):
-    return _answer(st.transactions.get(company, code, call.arg("documentType")), call)
+    doc_type, include = call.arg("documentType"), call.arg("$include")
+    return st.answers.get(("code", company, code, doc_type, include),
+                          lambda: shape(st.transactions.get(company, code, doc_type), include))
 
 
 def get_by_type(st: AvaTaxState, call: Call, company: str, code: str, doc_type: str):
-    return _answer(st.transactions.get(company, code, doc_type), call)
+    include = call.arg("$include")
+    return st.answers.get(("code", company, code, doc_type, include),
+                          lambda: shape(st.transactions.get(company, code, doc_type), include))
 
 
 def get_by_id(st: AvaTaxState, call: Call, id_: str):
     if not id_.isdecimal():
         raise AvaTaxError("ModelStateInvalid", f"The value '{id_}' is not a valid transaction id.", refers_to="id")
-    return _answer(st.transactions.get_by_id(int(id_)), call)
+    include = call.arg("$include")
+    return st.answers.get(("id", int(id_), include), lambda: shape(st.transactions.get_by_id(int(id_)), include))
 
 
 def commit(st: AvaTaxState, call: Call, company: str, code: str):

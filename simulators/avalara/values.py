@@ -6,14 +6,20 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..core.jsonutil import MAX_DEPTH, BadJson
 from .errors import AvaTaxError
 
 
-def lower_keys(obj: Any) -> Any:
+def lower_keys(obj: Any, max_depth: int = MAX_DEPTH) -> Any:
+    """A copy of decoded JSON with every object's keys lower-cased (scalars are not visited).
+    Objects and arrays nested more than ``max_depth`` levels deep are ``BadJson``."""
+    if max_depth < 1 and isinstance(obj, (dict, list)):
+        raise BadJson(f"JSON nested more than {MAX_DEPTH} levels deep")
     if isinstance(obj, dict):
-        return {str(k).lower(): lower_keys(v) for k, v in obj.items()}
+        return {str(k).lower(): lower_keys(v, max_depth - 1) if isinstance(v, (dict, list)) else v
+                for k, v in obj.items()}
     if isinstance(obj, list):
-        return [lower_keys(v) for v in obj]
+        return [lower_keys(v, max_depth - 1) if isinstance(v, (dict, list)) else v for v in obj]
     return obj
 
 

@@ -9,13 +9,15 @@ from typing import Any, Callable
 class CountingRLock:
     """A re-entrant lock that counts how often it was entered. Every write to a store holds its
     lock, so an unchanged count means unchanged state: caches derived from the state (the ERP's
-    SuiteQL tables) rebuild only when someone else has held the lock since they were built."""
+    SuiteQL tables) rebuild only when someone else has held the lock since they were built.
+    ``exits`` counts the releases: a cache filled without taking the lock stamps it with ``quiet()``."""
 
-    __slots__ = ("_lock", "entries")
+    __slots__ = ("_lock", "entries", "exits")
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.entries = 0
+        self.exits = 0
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         got = self._lock.acquire(blocking, timeout)
@@ -24,6 +26,7 @@ class CountingRLock:
         return got
 
     def release(self) -> None:
+        self.exits += 1
         self._lock.release()
 
     def __enter__(self) -> "CountingRLock":
@@ -32,7 +35,16 @@ class CountingRLock:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.exits += 1
         self._lock.release()
+
+    def quiet(self) -> int | None:
+        """The entry count if no thread held the lock when asked, else None. A reader that does not
+        take the lock may keep what it derived from the state under this stamp if ``entries`` still
+        equals it afterwards (no writer came in meanwhile), and use it while ``entries`` equals it
+        (a seqlock)."""
+        entries = self.entries
+        return entries if self.exits == entries else None
 
 
 class Store:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ...core.sim import Sim
 from ..engine import TaxTables
+from ..wire import AnswerCache
 from .accounts import AccountStore
 from .companies import CompanyStore
 from .customers import CustomerStore
@@ -24,6 +25,8 @@ class AvaTaxState:
         self.transactions.customers = self.customers   # certificates on file exempt a customer's lines
         self.accounts = AccountStore(sim)
         self.definitions = Definitions(tables, sim)
+        # encoded answers of stored transactions, valid until the transaction store next changes
+        self.answers = AnswerCache(self.transactions.store.lock)
 
     # what the calculation may read to apply exemptions
     def customer(self, company: str, code: str) -> dict[str, Any] | None:

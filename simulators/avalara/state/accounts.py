@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from ..errors import AvaTaxError
+from ..memo import StampedMemo
 
 ACCOUNT_ID = re.compile(r"[0-9]{1,12}")   # ASCII digits only (str.isdigit also takes "²" and Arabic digits)
 
@@ -37,6 +38,8 @@ class AccountStore:
         self.store = sim.store(lambda: {"allowed_accounts": None, "account_users": {}, "account_tokens": {},
                                         "strict": False, "licenses": {}, "passwords": {}})
         self.lock = self.store.lock
+        # what each Authorization header resolved to, until the credentials next change
+        self._resolved = StampedMemo(self.lock, size=1024)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -49,6 +52,10 @@ class AccountStore:
             return token
 
     def credentials(self, header: str) -> dict[str, Any]:
+        """Who ``header`` authenticates (a dict the caller must not change), or AvaTax's 401."""
+        return self._resolved.get(header, lambda: self._resolve(header))
+
+    def _resolve(self, header: str) -> dict[str, Any]:
         if not header:
             raise AvaTaxError("AuthenticationIncomplete", "Authentication Incomplete.",
                               "You must provide an Authorization header of the type Basic or Bearer to authenticate "

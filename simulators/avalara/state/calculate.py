@@ -4,12 +4,12 @@ for the customer, nexus by company, tax-included amounts and document discounts.
 Request models arrive with lower-cased keys; responses use AvaTax's camelCase. No Flask here."""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ...core.clock import iso
 from ...core.jsonutil import money
-from ..engine import ExemptionInfo, distribute_discount, exemption_of, summarise
+from ..engine import CENT, ZERO, ExemptionInfo, distribute_discount, exemption_of, summarise
 from ..errors import AvaTaxError
 from ..values import decimal_of, parse_date
 
@@ -35,11 +35,14 @@ class Calculator:
             raise AvaTaxError("MissingLine", "A transaction needs at least one line.", refers_to="lines")
         company = (model.get("companycode") or "DEFAULT").upper()
         doc_date = parse_date(model.get("date"), now.date())
+        day = doc_date.isoformat()
         header_addr = model.get("addresses") or {}
         code = model.get("code") or self.sim.ids.uuid()
         out_lines, addresses, messages = [], [], []
         seen_numbers = set()
         discounts = self._discounts(model, lines)
+        nexus = self._nexus(company)
+        on_file: list[ExemptionInfo | None] = []   # the customer's certificate, looked up once
         for idx, line in enumerate(lines, start=1):
             number = str(line.get("number") or idx)
             if number in seen_numbers:
@@ -60,7 +63,7 @@ class Calculator:
                 messages.append({"summary": f"Tax code '{tax_code}' is not recognised; taxed as tangible goods.",
                                  "details": "The harness knows the codes listed by /api/v2/definitions/taxcodes.",
                                  "refersTo": f"lines[{idx - 1}].taxCode", "severity": "Warning", "source": "o2c-harness"})
-            amount = money(decimal_of(line.get("amount"), "amount"))
+            amount = decimal_of(line.get("amount"), "amount").quantize(CENT, rounding=ROUND_HALF_UP)
             quantity = decimal_of(line.get("quantity", 1), "quantity")
             exemption, unknown_codes = exemption_of(model, line)
             for use_code in unknown_codes:
@@ -69,9 +72,11 @@ class Calculator:
                                  "refersTo": f"lines[{idx - 1}].entityUseCode", "severity": "Warning",
                                  "source": "o2c-harness"})
             if exemption is None:   # a certificate on file for the customer (CertCapture-style exemption)
-                exemption = self._certificate_exemption(company, model.get("customercode"), doc_date)
+                if not on_file:
+                    on_file.append(self._certificate_exemption(company, model.get("customercode"), doc_date))
+                exemption = on_file[0]
             calc = self.tables.line_tax(amount, place, code_def, day=doc_date, exempt=exemption,
-                                        nexus=self._nexus(company), tax_included=bool(line.get("taxincluded")),
+                                        nexus=nexus, tax_included=bool(line.get("taxincluded")),
                                         discount=discounts[idx - 1])
             exempt = exemption is not None and calc["exemptAmount"] != 0
             addr_id = len(addresses) + 1
@@ -90,8 +95,8 @@ class Calculator:
                 "entityUseCode": exemption.entity_use_code if exempt else None,
                 "discounted": str(line.get("discounted")).lower() == "true", "discountAmount": calc["discountAmount"],
                 "taxCode": tax_code, "taxCodeId": 0, "isItemTaxable": calc["isItemTaxable"],
-                "taxIncluded": bool(line.get("taxincluded")), "taxDate": doc_date.isoformat(),
-                "reportingDate": doc_date.isoformat(), "ref1": line.get("ref1"), "ref2": line.get("ref2"),
+                "taxIncluded": bool(line.get("taxincluded")), "taxDate": day,
+                "reportingDate": day, "ref1": line.get("ref1"), "ref2": line.get("ref2"),
                 "revAccount": line.get("revenueaccount"), "sourcing": "Destination",
                 "destinationAddressId": addr_id, "originAddressId": addr_id, "details": calc["details"],
                 "nonPassthroughDetails": [], "lineLocationTypes": [],
@@ -101,7 +106,7 @@ class Calculator:
         country = out_lines and addresses[0]["country"]
         doc = {
             "id": doc_id, "code": code, "companyId": self._company_id(company), "companyCode": company,
-            "date": doc_date.isoformat(), "taxDate": doc_date.isoformat(), "paymentDate": None,
+            "date": day, "taxDate": day, "paymentDate": None,
             "status": status, "type": doc_type, "batchCode": "", "currencyCode": model.get("currencycode", "USD"),
             "exchangeRateCurrencyCode": model.get("currencycode", "USD"), "exchangeRate": Decimal("1"),
             "customerUsageType": model.get("customerusagetype") or model.get("entityusecode"),
@@ -127,10 +132,12 @@ class Calculator:
     @staticmethod
     def _discounts(model: dict[str, Any], lines: list[dict[str, Any]]) -> list[Decimal]:
         """Each line's share of the document ``discount`` (lines marked ``discounted``)."""
-        discount = money(decimal_of(model.get("discount") or 0, "discount"))
         marked = [i for i, l in enumerate(lines) if str(l.get("discounted")).lower() == "true"]
+        if not marked and not model.get("discount"):
+            return [ZERO] * len(lines)
+        discount = money(decimal_of(model.get("discount") or 0, "discount"))
         shares = distribute_discount(discount, [money(decimal_of(lines[i].get("amount"), "amount")) for i in marked])
-        out = [Decimal("0.00")] * len(lines)
+        out = [ZERO] * len(lines)
         for i, share in zip(marked, shares):
             out[i] = share
         return out
