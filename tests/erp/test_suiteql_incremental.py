@@ -1,7 +1,10 @@
 """The SuiteQL mirror keeps its record-by-record tables current by replacing only the rows of the
 records changed since the last query: after every kind of write the tables must hold exactly what a
-full build would, in the same order, and the queries answer as before."""
+full build would, in the same order, and the queries answer as before. A repeated query text reuses
+its rewritten SQL while the tables' columns (and, with SYSDATE, the simulated now) are the same."""
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from simulators.erp.suiteql.mirror import mirror_of
 from simulators.erp.suiteql.tables import TABLES
@@ -89,3 +92,21 @@ def test_rows_keep_the_order_of_a_full_build(erp_harness, erp):
     assert [r["id"] for r in items(erp, q)] == full_build
     assert full_build[:4] == sos + [later] and inv in full_build[4:]
     mirror_of(state).check("transaction")
+
+
+def test_a_repeated_query_reuses_its_rewrite_but_sysdate_follows_the_clock(erp_harness, erp):
+    state = erp_harness.apps["erp"].extensions["erp_state"]
+    erp.customer("ACC-1", "Acme Corp")
+    plans = mirror_of(state).plans
+    q = "SELECT companyname FROM customer WHERE externalid = 'ACC-1'"
+    assert items(erp, q) == [{"companyname": "Acme Corp"}]
+    kept = plans.get(q, mirror_of(state).rebuilds, "any time")
+    assert kept is not None                                     # kept, whatever the time: no SYSDATE in it
+    assert items(erp, q) == [{"companyname": "Acme Corp"}]
+    assert erp.patch("/customer/eid:ACC-1", {"companyName": "Acme Two"}).status_code == 204
+    assert items(erp, q) == [{"companyname": "Acme Two"}]      # the data is read afresh, only the SQL is kept
+    today = "SELECT TO_CHAR(SYSDATE, 'YYYY-MM-DD') AS d FROM customer"
+    first = items(erp, today)[0]["d"]
+    erp_harness.advance("2d")
+    second = items(erp, today)[0]["d"]
+    assert date.fromisoformat(second) - date.fromisoformat(first) == timedelta(days=2)

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from itertools import islice
 import weakref
+from itertools import islice
 from typing import Any
 
 from ..errors import InvalidQuery
 from ..state.base import ITEM_TYPES
 from ..state.changes import changes_of
 from .functions import AGGREGATES, SCALARS, to_sql
+from .plans import Plans
 from .tables import COLUMNS, ID_COLUMNS, PER_RECORD, TABLES
 
 DF = "__df"                  # suffix of a column's display-value companion (BUILTIN.DF)
@@ -63,6 +64,7 @@ class Mirror:
         self.rebuilds = 0                           # tables built since start (benchmarks read it)
         self.updates = 0                            # records whose rows were replaced
         self.verify = os.environ.get("O2C_SUITEQL_VERIFY") == "1"
+        self.plans = Plans()                        # recent queries' rewritten SQL (engine.py)
 
     def _guard(self, fn):
         def call(*args):
