@@ -211,8 +211,8 @@ def start_profiles(procs: dict[str, psutil.Process], out: Path) -> list[subproce
     if not Path(spy).exists():
         raise SystemExit("--profile needs py-spy: pip install py-spy")
     out.mkdir(parents=True, exist_ok=True)
-    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--format", "raw", "--rate", "250",
-                              "--nonblocking", "-o", str(out / f"{name}.txt")],
+    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--format", "raw", "--rate", "100",
+                              "-o", str(out / f"{name}.txt")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for name, p in procs.items() if name != "driver"]
 
