@@ -59,7 +59,7 @@ class Mirror:
         self.stale: dict[str, set[str]] = {}        # fresh record-by-record table -> ids changed since
         self.places: dict[str, list[dict[str, int]]] = {}   # table -> per record type: id -> place
         self.next_place: dict[str, list[int]] = {}          # table -> per record type: the next place
-        self.names: dict[str, Any] = {}             # customer and item id -> what BUILTIN.DF shows of it
+        self.names: dict[tuple[str, str], Any] = {}  # ("customer"|"item", id) -> what BUILTIN.DF shows of it
         self._seen: tuple[int, int] | None = None
         self.rebuilds = 0                           # tables built since start (benchmarks read it)
         self.updates = 0                            # records whose rows were replaced
@@ -105,28 +105,26 @@ class Mirror:
         self.names = self._all_names()
 
     def _all_names(self) -> dict[str, Any]:
-        names = {cid: (c.get("companyName") or c.get("entityId"))
+        names = {("customer", cid): (c.get("companyName") or c.get("entityId"))
                  for cid, c in self.state.records("customer").items()}
         for t in ITEM_TYPES:
-            names.update((iid, it.get("itemId")) for iid, it in self.state.records(t).items())
+            names.update((("item", iid), it.get("itemId")) for iid, it in self.state.records(t).items())
         return names
 
     def _names_changed(self, changed: set[str]) -> bool:
         """Whether a changed record is a customer or item whose shown name changed (noting the new one)."""
         moved = False
         customers = self.state.records("customer")
-        for rid in changed:
-            c = customers.get(rid)
-            if c is not None:
-                now = c.get("companyName") or c.get("entityId")
-            else:
-                it = next((self.state.records(t)[rid] for t in ITEM_TYPES if rid in self.state.records(t)), None)
-                if it is None:
-                    continue
-                now = it.get("itemId")
-            if rid in self.names and self.names[rid] != now:
-                moved = True
-            self.names[rid] = now
+        for rid in changed:       # ids are unique within a family only: a customer's id may be an item's too
+            shown = []
+            if rid in customers:
+                shown.append((("customer", rid), customers[rid].get("companyName") or customers[rid].get("entityId")))
+            shown += [(("item", rid), self.state.records(t)[rid].get("itemId"))
+                      for t in ITEM_TYPES if rid in self.state.records(t)]
+            for key, now in shown:
+                if key in self.names and self.names[key] != now:
+                    moved = True
+                self.names[key] = now
         return moved
 
     def _values(self, name: str, r: dict) -> tuple:
