@@ -12,13 +12,24 @@ The driver is this process: ``--concurrency`` threads create and activate orders
 a pool pays invoices once they are payable, and one watcher sees every pending lifecycle with one
 batched SOQL and one batched SuiteQL query per pass (simulators.load.timings.Observer, the load
 suite's own watcher), so the watching costs the same whatever the number pending. Its queries are
-part of the Salesforce and ERP figures, as they are under Locust.
+part of the Salesforce and ERP figures, as they are under Locust, and their cost grows with the wall
+time, not with the lifecycles. So the watcher's queries are recorded, and replayed afterwards at the
+same pace against the same fakes with nothing else running: ``watch_alone_ms_per_lifecycle`` is the
+fakes' CPU over that replay (their idle background included), ``net_ms_per_lifecycle`` the run's
+figure with it subtracted. ``requests_per_lifecycle`` counts each fake's requests (its journal's
+total) per complete lifecycle, the watcher's own apart (``watcher_requests_per_lifecycle``).
+
+``--profile DIR`` samples every server with py-spy (``pip install py-spy``; not a dependency of the
+project) and writes one collapsed-stack file per process there (``--format raw``).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -51,6 +62,23 @@ def _salesforce(url: str, ca: str) -> Salesforce:
     return Salesforce(instance_url=token["instance_url"], session_id=token["access_token"], session=s)
 
 
+class Recording:
+    """The watcher's two connections, recording every query sent (the pass, the fake, the text)."""
+
+    def __init__(self, sf, erp):
+        self.sf, self.erp = sf, erp
+        self.log: list[tuple[int, str, str]] = []
+        self.passes = 0
+
+    def query(self, q: str):
+        self.log.append((self.passes, "salesforce", q))
+        return self.sf.query(q)
+
+    def suiteql(self, q: str):
+        self.log.append((self.passes, "erp", q))
+        return self.erp.suiteql(q)
+
+
 class Driver:
     def __init__(self, h: LiveHarness, orders: int, concurrency: int, time_cap: float):
         self.h, self.orders, self.concurrency, self.time_cap = h, orders, concurrency, time_cap
@@ -62,6 +90,7 @@ class Driver:
         self.local = threading.local()
         self.errors: list[str] = []
         self.done = threading.Event()
+        self.watching: Recording | None = None
 
     def sf(self) -> Salesforce:
         if not hasattr(self.local, "sf"):
@@ -107,10 +136,20 @@ class Driver:
                                    erp_invoice=rec.get("erp_invoice"))
 
     def watch(self, payer: ThreadPoolExecutor) -> None:
+        try:
+            self._watch(payer)
+        except Exception as exc:      # a broken watcher ends the run at once (not at the time cap)
+            self.errors.append(f"watcher: {exc!r}")
+            self.done.set()
+            raise
+
+    def _watch(self, payer: ThreadPoolExecutor) -> None:
         cfg = {"urls": {n: self.h.url(n) for n in FAKES}, "ca": self.ca}
-        observer = Observer(*observer_conns(cfg))
+        self.watching = watching = Recording(*observer_conns(cfg))
+        observer = Observer(watching, watching)
         pause = threading.Event()
         while not self.done.is_set():
+            watching.passes += 1
             with self.lock:
                 snapshot = Tracker(self.time_cap)
                 snapshot.pending = dict(self.tracker.pending)
@@ -148,6 +187,36 @@ class Driver:
         return time.monotonic() - t0
 
 
+def replay_watch(driver: Driver) -> float:
+    """The watcher's recorded queries again, pass by pass at the same pace (0.1 s), nothing else running."""
+    rec = driver.watching
+    by_pass: dict[int, list[tuple[str, str]]] = {}
+    for n, fake, q in rec.log:
+        by_pass.setdefault(n, []).append((fake, q))
+    pause = threading.Event()
+    t0 = time.monotonic()
+    for n in range(1, rec.passes + 1):
+        for fake, q in by_pass.get(n, []):
+            rec.sf.query(q) if fake == "salesforce" else rec.erp.suiteql(q)
+        pause.wait(0.1)
+    return time.monotonic() - t0
+
+
+def journal_totals(h: LiveHarness) -> dict[str, int]:
+    return {n: control(h, n, "GET", "/_sim/journal?limit=1")["total"] for n in FAKES}
+
+
+def start_profiles(procs: dict[str, psutil.Process], out: Path) -> list[subprocess.Popen]:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    out.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--format", "raw", "--rate", "100",
+                              "-o", str(out / f"{name}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name, p in procs.items() if name != "driver"]
+
+
 def cpu_of(procs: dict[str, psutil.Process]) -> dict[str, float]:
     out = {}
     for name, p in procs.items():
@@ -156,7 +225,8 @@ def cpu_of(procs: dict[str, psutil.Process]) -> dict[str, float]:
     return out
 
 
-def measure(orders: int, concurrency: int, sync: str, rate: float, time_cap: float, workers: int | None) -> dict:
+def measure(orders: int, concurrency: int, sync: str, rate: float, time_cap: float, workers: int | None,
+            profile: Path | None = None) -> dict:
     from simulators.registry import free_port
     names = FAKES + ["integration"]
     settings: dict[str, Any] = {"payment_sync": sync, "poll_interval": 30.0}
@@ -170,20 +240,36 @@ def measure(orders: int, concurrency: int, sync: str, rate: float, time_cap: flo
             control(h, "integration", "POST", "/_integration/install")
             procs = {n: psutil.Process(p.pid) for n, p in h.procs.items()}
             procs["driver"] = psutil.Process()
+            spies = start_profiles(procs, profile) if profile else []
             driver = Driver(h, orders, concurrency, time_cap)
+            counted = journal_totals(h)
             before = cpu_of(procs)
             wall = driver.run()
             after = cpu_of(procs)
+            counted = {n: v - counted[n] for n, v in journal_totals(h).items()}
             status = control(h, "integration", "GET", "/_integration/status")
+            replay_wall = replay_watch(driver)
+            alone = cpu_of(procs)
         finally:
             h.stop()
+            for spy in spies if profile else []:
+                spy.wait(30)
     done = driver.tracker.lifecycles_completed
-    per = {n: round((after[n] - before[n]) / max(done, 1) * 1000, 1) for n in procs}
+    scale = 1000 / max(done, 1)
+    per = {n: round((after[n] - before[n]) * scale, 1) for n in procs}
+    watch = {n: round((alone[n] - after[n]) * scale, 1) for n in FAKES}
+    watch_requests = {n: sum(1 for _, fake, _ in driver.watching.log if fake == n) for n in FAKES}
     return {"sync": sync, "orders": orders, "concurrency": concurrency, "clock_rate": rate,
             "lifecycles_completed": done, "wall_s": round(wall, 2),
             "lifecycles_per_s": round(done / wall, 2) if wall else 0.0,
             "cpu_ms_per_lifecycle": per,
             "harness_ms_per_lifecycle": round(sum(v for n, v in per.items() if n != "driver"), 1),
+            "fakes_ms_per_lifecycle": round(sum(per[n] for n in FAKES), 1),
+            "requests_per_lifecycle": {n: round(counted[n] / max(done, 1), 2) for n in FAKES},
+            "watcher_requests_per_lifecycle": {n: round(watch_requests[n] / max(done, 1), 2) for n in FAKES},
+            "watch_alone_ms_per_lifecycle": watch, "watch_replay_wall_s": round(replay_wall, 2),
+            "net_ms_per_lifecycle": {n: round(per[n] - watch[n], 1) for n in FAKES},
+            "fakes_net_ms_per_lifecycle": round(sum(per[n] - watch[n] for n in FAKES), 1),
             "integration_stats": status.get("stats"), "dead_letters": status.get("dead_letters"),
             "errors": driver.errors[:5], "load_average": [round(x, 2) for x in os.getloadavg()]}
 
@@ -196,8 +282,10 @@ def main(argv=None) -> None:
     p.add_argument("--clock-rate", type=float, default=60.0)
     p.add_argument("--time-cap", type=float, default=300.0, help="wall seconds before giving up on the rest")
     p.add_argument("--workers", type=int, default=None, help="the integration's worker threads (default: its own)")
+    p.add_argument("--profile", type=Path, default=None, help="py-spy every server into this directory")
     a = p.parse_args(argv)
-    print(json.dumps(measure(a.orders, a.concurrency, a.sync, a.clock_rate, a.time_cap, a.workers), indent=2))
+    print(json.dumps(measure(a.orders, a.concurrency, a.sync, a.clock_rate, a.time_cap, a.workers, a.profile),
+                     indent=2))
 
 
 if __name__ == "__main__":

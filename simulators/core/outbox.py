@@ -20,6 +20,7 @@ reports the count), so nothing is let go silently.
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import requests
+import requests.adapters
 
 from .clock import SimClock, iso
 from .faults import FaultEngine
@@ -37,10 +39,34 @@ Transport = Callable[[str, bytes, dict[str, str], float], tuple[int | None, floa
 HOLD_LIMIT = timedelta(minutes=5)  # a reordered delivery goes out after this even if nothing overtakes it
 
 
+POOL_HOSTS, POOL_PER_HOST = 8, 4   # kept-alive connections per delivering thread: hosts, connections per host
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """The delivering thread's own session (a live fake delivers from its one clock thread): its
+    connections are kept alive between deliveries, bounded by ``POOL_HOSTS`` x ``POOL_PER_HOST``. No
+    retries inside (a failed attempt is the outbox's to retry, on the vendor's schedule) and no proxy
+    or .netrc from the environment: the vendor posts straight to the endpoint (a CA bundle named by
+    ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` is still trusted, as before). Still ``requests``, so
+    ``responses`` intercepts it in-process, and it resolves hosts through ``socket.getaddrinfo``, so
+    the network guard (netguard.py) applies."""
+    s = getattr(_local, "session", None)
+    if s is None:
+        s = requests.Session()
+        s.trust_env = False
+        s.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        adapter = requests.adapters.HTTPAdapter(pool_connections=POOL_HOSTS, pool_maxsize=POOL_PER_HOST)
+        s.mount("http://", adapter)
+        s.mount("https://", adapter)
+        _local.session = s
+    return s
+
+
 def http_transport(url: str, body: bytes, headers: dict[str, str], timeout: float):
     """POST with requests (intercepted by ``responses`` in-process). Returns (status, ms, error)."""
     try:
-        resp = requests.post(url, data=body, headers=headers, timeout=timeout)
+        resp = _session().post(url, data=body, headers=headers, timeout=timeout)
         return resp.status_code, resp.elapsed.total_seconds() * 1000, None
     except requests.RequestException as exc:
         return None, 0.0, type(exc).__name__

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,6 +27,12 @@ DEFAULTS = {
     "token_id": "o2c-token-id", "token_secret": "o2c-token-secret",
     "bearer": "o2c-erp-token",
 }
+
+
+@lru_cache(maxsize=1024)
+def _base_uri(url: str) -> str:
+    """The base string URI of a request URL (a pure function of it; clients call few URLs)."""
+    return sig.base_string_uri(url)
 
 
 def _same(given: str, expected: str) -> bool:
@@ -73,7 +80,8 @@ class Authenticator:
                 body: bytes) -> str:
         realm_expected = self.creds["account"]
         try:
-            fields = {k: oauth_utils.unescape(v) for k, v in oauth_utils.parse_authorization_header(header)}
+            pairs = oauth_utils.parse_authorization_header(header)
+            fields = {k: oauth_utils.unescape(v) for k, v in pairs}
         except Exception:
             raise InvalidLogin("token_rejected", realm_expected)
         if fields.get("realm") != realm_expected:
@@ -91,10 +99,13 @@ class Authenticator:
         form: Any = None
         if content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
             form = body.decode("utf-8", "replace")
-        params = sig.collect_parameters(uri_query=query, body=form,
-                                        headers={"Authorization": header}, exclude_oauth_signature=True)
-        base = sig.signature_base_string(method, sig.base_string_uri(url),
-                                         sig.normalize_parameters(params))
+        # sig.collect_parameters(headers=...) would parse the header a second time: its parameters
+        # are taken from the parse above, as collect_parameters takes them (no realm, no signature,
+        # oauth_* unescaped); the query's and the form's go through it unchanged
+        params = sig.collect_parameters(uri_query=query, body=form, exclude_oauth_signature=True)
+        params += [(k, oauth_utils.unescape(v) if k.startswith("oauth_") else v) for k, v in pairs
+                   if k not in ("realm", "oauth_signature")]
+        base = sig.signature_base_string(method, _base_uri(url), sig.normalize_parameters(params))
         client = SimpleNamespace(client_secret=self.creds["consumer_secret"],
                                  resource_owner_secret=self.creds["token_secret"])
         expected = sig.sign_hmac_sha256_with_client(base, client)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...core.jsonutil import money
 from ..errors import DuplicateRecord, InvalidFieldValue, NotFound
+from .changes import changes_of
 
 ZERO = Decimal("0.00")
 
@@ -168,6 +169,7 @@ class StateBase:
                 raise DuplicateRecord(rtype, ext)
             index[ext] = rec["id"]
         self.records(rtype)[rec["id"]] = rec
+        changes_of(self.store).note(rec["id"])
         return rec
 
     def reindex_external(self, rtype: str, rec: dict, new_ext: Any) -> None:
@@ -183,6 +185,9 @@ class StateBase:
         rec["externalId"] = new_ext
 
     def stamp(self, rec: dict, created: bool = False) -> None:
+        """Every change of a record ends here (its ``lastModifiedDate``), which also tells the
+        change log (``changes.py``) so what is derived from the records follows."""
+        changes_of(self.store).note(rec["id"])
         now = self.now()
         if created:
             rec["createdDate"] = now

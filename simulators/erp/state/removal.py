@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..errors import DependentRecords
 from .base import ITEM_TYPES, StateBase
+from .changes import changes_of
 
 DELETABLE = ("customer", "salesOrder", "invoice") + ITEM_TYPES
 TRANSACTIONS = ("salesOrder", "invoice", "customerPayment", "creditMemo", "itemFulfillment", "journalEntry")
@@ -24,6 +25,7 @@ class Removal(StateBase):
             if rtype == "invoice":
                 self._unbill(rec)
             del self.records(rtype)[rec["id"]]
+            changes_of(self.store).note(rec["id"])
             ext = rec.get("externalId")
             index = self.store.data["eid"][rtype]
             if ext not in (None, "") and index.get(ext) == rec["id"]:
@@ -62,9 +64,13 @@ class Removal(StateBase):
             if not so["invoices"]:
                 so["status"] = "F" if so.get("fulfillments") else "B"
             self.stamp(so)
+        log = changes_of(self.store)
         for el in self._elements(inv["id"]):
             self.records("revenuePlan").pop(el["revenuePlan"], None)
             self.records("revenueElement").pop(el["id"], None)
+            log.note(el["revenuePlan"])
+            log.note(el["id"])
         for arr_id, arr in list(self.records("revenueArrangement").items()):
             if arr.get("source") == inv["id"]:
                 del self.records("revenueArrangement")[arr_id]
+                log.note(arr_id)

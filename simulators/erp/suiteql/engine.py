@@ -39,14 +39,19 @@ def run_query(state, q: str, limit: int, offset: int) -> tuple[list[dict], int]:
         raise InvalidQuery(f"The query is longer than {MAX_QUERY} characters.")
     with state.store.lock:
         mirror = mirror_of(state)
-        rewriter = Rewriter(canon(state.now()), lambda t: mirror.columns.get(t) or _catalogue(t),
+        now, text = canon(state.now()), q.strip().rstrip(";")
+        rewriter = Rewriter(now, lambda t: mirror.columns.get(t) or _catalogue(t),
                             lambda t: mirror.display.get(t, set()))
         # the first pass names the tables; once they are built, the second sees their custom columns
         built = mirror.rebuilds
-        plan = rewriter.run(q.strip().rstrip(";"))
+        plan = mirror.plans.get(text, built, now)
+        if plan is None:
+            plan = rewriter.run(text)
+            mirror.plans.put(text, built, now, rewriter.used_now, plan)
         mirror.sync(plan.tables)
         if mirror.rebuilds != built:
-            plan = rewriter.run(q.strip().rstrip(";"))
+            plan = rewriter.run(text)
+            mirror.plans.put(text, mirror.rebuilds, now, rewriter.used_now, plan)
         names, rows = mirror.execute(plan.sql)
     ids = _id_flags(plan, names)
     total = min(len(rows), MAX_RESULTS)

@@ -77,10 +77,12 @@ class Rewriter:
 
     def __init__(self, now: str, columns, display):
         self.now = now
+        self.used_now = False       # whether the last run put SYSDATE (the simulated now) in the SQL
         self.columns = columns      # callable: table -> list of columns
         self.display = display      # callable: table -> set of columns with a display value
 
     def run(self, q: str) -> Plan:
+        self.used_now = False
         tree = parse(q)
         tree = transforms.eliminate_join_marks(tree)
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
@@ -112,9 +114,9 @@ class Rewriter:
     def _rewrite(self, n: exp.Expression) -> Any:
         if isinstance(n, exp.Dot) and isinstance(n.this, exp.Identifier) and n.this.name.upper() == "BUILTIN":
             return self._builtin(n)
-        if isinstance(n, (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentDatetime)):
-            return exp.Literal.string(self.now)
-        if isinstance(n, exp.Column) and not n.table and n.name.upper() in ("SYSDATE", "CURRENT_DATE"):
+        if isinstance(n, (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentDatetime)) or \
+                isinstance(n, exp.Column) and not n.table and n.name.upper() in ("SYSDATE", "CURRENT_DATE"):
+            self.used_now = True
             return exp.Literal.string(self.now)
         if isinstance(n, exp.AddMonths):
             return _call("o2c_add_months", n.this, n.expression)

@@ -26,37 +26,34 @@ def _customer_name(state, cid):
     return (c.get("companyName") or c.get("entityId")) if c else None
 
 
-def transaction_rows(state) -> list[dict]:
-    rows = []
-    for rtype, (code, label) in TYPE_CODES.items():
-        for rec in state.records(rtype).values():
-            entity = rec.get("entity") or rec.get("customer")
-            st = rec.get("status")
-            total = rec.get("total", rec.get("payment"))
-            row = {"id": rec["id"], "tranid": rec.get("tranId"), "type": code, "recordtype": rtype.lower(),
-                   "entity": entity, "trandate": rec.get("tranDate"), "duedate": rec.get("dueDate"),
-                   "status": st, "externalid": rec.get("externalId"), "foreigntotal": total,
-                   "total": total, "taxtotal": rec.get("taxTotal"), "subtotal": rec.get("subtotal"),
-                   "foreignamountremaining": rec.get("amountRemaining"),
-                   "foreignamountunpaid": rec.get("amountRemaining"),
-                   "amountremaining": rec.get("amountRemaining"), "amountpaid": rec.get("amountPaid"),
-                   "applied": rec.get("applied"), "unapplied": rec.get("unapplied"),
-                   "createdfrom": rec.get("createdFrom"), "memo": rec.get("memo"),
-                   "otherrefnum": rec.get("otherRefNum"), "terms": rec.get("terms"),
-                   "custbody_ava_doc_code": rec.get("custbody_ava_doc_code"),
-                   "postingperiod": period_id(rec["postingPeriod"]) if rec.get("postingPeriod") else None,
-                   "createddate": rec.get("createdDate"), "lastmodifieddate": rec.get("lastModifiedDate"),
-                   "currency": rec.get("currency")}
-            for k, v in rec.items():
-                if k.startswith("cust") and "_" in k:
-                    row[k.lower()] = v
-            row["_df"] = {"type": label, "entity": _customer_name(state, entity),
-                          "status": f"{label} : {STATUS.get(rtype, {}).get(st, st)}" if st else None,
-                          "terms": TERMS.get(rec.get("terms"), (None,))[0],
-                          "createdfrom": state_tran(state, rec.get("createdFrom")),
-                          "postingperiod": period_name(rec["postingPeriod"]) if rec.get("postingPeriod") else None}
-            rows.append(row)
-    return rows
+def transaction_row(state, rtype: str, rec: dict) -> list[dict]:
+    code, label = TYPE_CODES[rtype]
+    entity = rec.get("entity") or rec.get("customer")
+    st = rec.get("status")
+    total = rec.get("total", rec.get("payment"))
+    row = {"id": rec["id"], "tranid": rec.get("tranId"), "type": code, "recordtype": rtype.lower(),
+           "entity": entity, "trandate": rec.get("tranDate"), "duedate": rec.get("dueDate"),
+           "status": st, "externalid": rec.get("externalId"), "foreigntotal": total,
+           "total": total, "taxtotal": rec.get("taxTotal"), "subtotal": rec.get("subtotal"),
+           "foreignamountremaining": rec.get("amountRemaining"),
+           "foreignamountunpaid": rec.get("amountRemaining"),
+           "amountremaining": rec.get("amountRemaining"), "amountpaid": rec.get("amountPaid"),
+           "applied": rec.get("applied"), "unapplied": rec.get("unapplied"),
+           "createdfrom": rec.get("createdFrom"), "memo": rec.get("memo"),
+           "otherrefnum": rec.get("otherRefNum"), "terms": rec.get("terms"),
+           "custbody_ava_doc_code": rec.get("custbody_ava_doc_code"),
+           "postingperiod": period_id(rec["postingPeriod"]) if rec.get("postingPeriod") else None,
+           "createddate": rec.get("createdDate"), "lastmodifieddate": rec.get("lastModifiedDate"),
+           "currency": rec.get("currency")}
+    for k, v in rec.items():
+        if k.startswith("cust") and "_" in k:
+            row[k.lower()] = v
+    row["_df"] = {"type": label, "entity": _customer_name(state, entity),
+                  "status": f"{label} : {STATUS.get(rtype, {}).get(st, st)}" if st else None,
+                  "terms": TERMS.get(rec.get("terms"), (None,))[0],
+                  "createdfrom": state_tran(state, rec.get("createdFrom")),
+                  "postingperiod": period_name(rec["postingPeriod"]) if rec.get("postingPeriod") else None}
+    return [row]
 
 
 def state_tran(state, rid):
@@ -68,24 +65,22 @@ def state_tran(state, rid):
     return None
 
 
-def transactionline_rows(state) -> list[dict]:
+def transactionline_rows_of(state, rtype: str, rec: dict) -> list[dict]:
     rows = []
-    for rtype, (code, _) in TYPE_CODES.items():
-        for rec in state.records(rtype).values():
-            for ln in rec.get("items", []):
-                item = state.item_record(ln["item"])
-                rows.append({"id": ln["line"], "transaction": rec["id"], "linesequencenumber": ln["line"],
-                             "item": ln["item"], "quantity": ln["quantity"], "rate": ln["rate"],
-                             "netamount": ln["amount"], "foreignamount": ln["amount"],
-                             "custcol_ava_taxamount": ln["taxAmount"], "mainline": "F", "taxline": "F",
-                             "isclosed": TF[bool(ln.get("isClosed"))], "orderline": ln.get("orderLine"),
-                             "_df": {"item": item["itemId"], "transaction": rec.get("tranId")}})
-            for ln in rec.get("lines", []) if rtype == "journalEntry" else []:
-                rows.append({"id": ln["line"], "transaction": rec["id"], "linesequencenumber": ln["line"],
-                             "account": ln["account"], "debit": ln["debit"] or None,
-                             "credit": ln["credit"] or None, "entity": ln["entity"], "memo": ln["memo"],
-                             "mainline": "F", "taxline": "F",
-                             "_df": {"account": ln["accountName"], "transaction": rec.get("tranId")}})
+    for ln in rec.get("items", []):
+        item = state.item_record(ln["item"])
+        rows.append({"id": ln["line"], "transaction": rec["id"], "linesequencenumber": ln["line"],
+                     "item": ln["item"], "quantity": ln["quantity"], "rate": ln["rate"],
+                     "netamount": ln["amount"], "foreignamount": ln["amount"],
+                     "custcol_ava_taxamount": ln["taxAmount"], "mainline": "F", "taxline": "F",
+                     "isclosed": TF[bool(ln.get("isClosed"))], "orderline": ln.get("orderLine"),
+                     "_df": {"item": item["itemId"], "transaction": rec.get("tranId")}})
+    for ln in rec.get("lines", []) if rtype == "journalEntry" else []:
+        rows.append({"id": ln["line"], "transaction": rec["id"], "linesequencenumber": ln["line"],
+                     "account": ln["account"], "debit": ln["debit"] or None,
+                     "credit": ln["credit"] or None, "entity": ln["entity"], "memo": ln["memo"],
+                     "mainline": "F", "taxline": "F",
+                     "_df": {"account": ln["accountName"], "transaction": rec.get("tranId")}})
     return rows
 
 
@@ -111,7 +106,7 @@ def item_rows(state) -> list[dict]:
     return rows
 
 
-def element_rows(state) -> list[dict]:
+def element_row(state, rtype: str, e: dict) -> list[dict]:
     return [{"id": e["id"], "revenuearrangement": e["revenueArrangement"], "source": e["source"],
              "sourcetransaction": e["source"], "item": e["item"], "quantity": e["quantity"],
              "salesamount": e["salesAmount"], "fairvalue": e["fairValue"], "revenueamount": e["allocationAmount"],
@@ -121,30 +116,25 @@ def element_rows(state) -> list[dict]:
              "_df": {"item": state.item_record(e["item"])["itemId"],
                      "revenuerecognitionrule": REV_RULES[e["revenueRecognitionRule"]][0],
                      "source": state_tran(state, e["source"]),
-                     "revenuearrangement": state_tran(state, e["revenueArrangement"])}}
-            for e in state.records("revenueElement").values()]
+                     "revenuearrangement": state_tran(state, e["revenueArrangement"])}}]
 
 
-def plan_rows(state) -> list[dict]:
+def plan_row(state, rtype: str, p: dict) -> list[dict]:
     return [{"id": p["id"], "recordnumber": f"RP{p['id']}", "createdfrom": p["createdFrom"],
              "revenueplantype": p["revenuePlanType"], "amount": p["amount"], "status": p["status"],
              "revrecstartdate": p["revRecStartDate"], "revrecenddate": p["revRecEndDate"],
-             "version": p["version"], "lastmodifieddate": p.get("lastModifiedDate"), "_df": {}}
-            for p in state.records("revenuePlan").values()]
+             "version": p["version"], "lastmodifieddate": p.get("lastModifiedDate"), "_df": {}}]
 
 
-def planned_revenue_rows(state) -> list[dict]:
-    rows = []
-    for p in state.records("revenuePlan").values():
-        for ln in p["lines"]:
-            rows.append({"id": ln["id"], "revenueplan": p["id"], "plannedperiod": period_id(ln["period"]),
-                         "postingperiod": period_id(ln["period"]) if ln["recognized"] else None,
-                         "amount": ln["amount"], "isrecognized": TF[ln["recognized"]],
-                         "journal": ln["journalEntry"], "dateexecuted": ln["dateExecuted"], "linetype": ln["kind"],
-                         "_df": {"plannedperiod": period_name(ln["period"]),
-                                 "postingperiod": period_name(ln["period"]) if ln["recognized"] else None,
-                                 "journal": state_tran(state, ln["journalEntry"])}})
-    return rows
+def planned_revenue_rows_of(state, rtype: str, p: dict) -> list[dict]:
+    return [{"id": ln["id"], "revenueplan": p["id"], "plannedperiod": period_id(ln["period"]),
+             "postingperiod": period_id(ln["period"]) if ln["recognized"] else None,
+             "amount": ln["amount"], "isrecognized": TF[ln["recognized"]],
+             "journal": ln["journalEntry"], "dateexecuted": ln["dateExecuted"], "linetype": ln["kind"],
+             "_df": {"plannedperiod": period_name(ln["period"]),
+                     "postingperiod": period_name(ln["period"]) if ln["recognized"] else None,
+                     "journal": state_tran(state, ln["journalEntry"])}}
+            for ln in p["lines"]]
 
 
 def period_rows(state) -> list[dict]:
@@ -160,10 +150,25 @@ def period_rows(state) -> list[dict]:
     return rows
 
 
+# The tables whose rows come record by record (one or more rows per record of the given types): the
+# mirror rebuilds only the rows of the records changed since it last looked (mirror.py)
+PER_RECORD: dict[str, tuple[tuple[str, ...], Callable[[Any, str, dict], list[dict]]]] = {
+    "transaction": (tuple(TYPE_CODES), transaction_row),
+    "transactionline": (tuple(TYPE_CODES), transactionline_rows_of),
+    "revenueelement": (("revenueElement",), element_row),
+    "revenueplan": (("revenuePlan",), plan_row),
+    "revenueplanplannedrevenue": (("revenuePlan",), planned_revenue_rows_of),
+}
+
+
+def _all_rows(name: str) -> Callable[[Any], list[dict]]:
+    types, rows_of = PER_RECORD[name]
+    return lambda state: [row for t in types for rec in state.records(t).values() for row in rows_of(state, t, rec)]
+
+
 TABLES: dict[str, Callable[[Any], list[dict]]] = {
-    "transaction": transaction_rows, "transactionline": transactionline_rows, "customer": customer_rows,
-    "item": item_rows, "revenueelement": element_rows, "revenueplan": plan_rows,
-    "revenueplanplannedrevenue": planned_revenue_rows, "accountingperiod": period_rows,
+    **{name: _all_rows(name) for name in PER_RECORD},
+    "customer": customer_rows, "item": item_rows, "accountingperiod": period_rows,
 }
 # Every table's columns even when it has no rows (rows add their custom fields, custbody_* ...)
 COLUMNS: dict[str, tuple[str, ...]] = {
