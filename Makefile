@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test features features-live up bench load clean
+.PHONY: demo test test-all features features-live up bench load clean
 
 $(STAMP): pyproject.toml
 	$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/o2c demo
 
+# the fast tier (< 30 s on two cores): every test not marked slow, on two workers
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow" -n 2
+
+# everything: the fast tier plus the full-size soaks, the subprocess user projects and the browser tests
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -n 2
 
 features: $(STAMP)
 	$(BIN)/python -m pytest steps

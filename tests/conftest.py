@@ -1,9 +1,8 @@
 """Shared fixtures for the simulators' own tests.
 
 - ``harness``: an in-process harness with every available fake on one frozen clock (fresh per test).
-- ``live``: a LiveHarness on free loopback ports. A test under ``tests/<fake>/`` gets just that
-  fake; elsewhere every available fake. Servers start once per session per set of fakes and are
-  reset before each test.
+- ``live``: a LiveHarness of every available fake on free loopback ports. The servers start once
+  per session (per xdist worker) and are shared by every live test, reset before each one.
 """
 from __future__ import annotations
 
@@ -22,26 +21,27 @@ def harness():
 
 @pytest.fixture(scope="session")
 def _live_pool(tmp_path_factory):
-    pool: dict[tuple[str, ...], LiveHarness] = {}
+    """``get(names)``: the session's one LiveHarness of every available fake (which includes ``names``),
+    started on first use; one set of servers instead of one per combination of fakes."""
+    pool: list[LiveHarness] = []
 
-    def get(names: tuple[str, ...]) -> LiveHarness:
-        if names not in pool:
-            h = LiveHarness(list(names), ports={n: free_port() for n in names},
-                            run_dir=tmp_path_factory.mktemp("o2c-" + "-".join(names)))
-            h.start()
-            pool[names] = h
-        return pool[names]
+    def get(names: tuple[str, ...] = ()) -> LiveHarness:
+        if not pool:
+            every = available()
+            h = LiveHarness(every, ports={n: free_port() for n in every}, run_dir=tmp_path_factory.mktemp("o2c-live"))
+            pool.append(h.start())
+        missing = set(names) - set(pool[0].names)
+        assert not missing, f"not available: {sorted(missing)}"
+        return pool[0]
 
     yield get
-    for h in pool.values():
+    for h in pool:
         h.stop()
 
 
 @pytest.fixture
-def live(request, _live_pool):
-    parts = request.module.__name__.split(".")
-    names = (parts[1],) if len(parts) > 2 and parts[1] in FAKES else tuple(available())
-    h = _live_pool(names)
+def live(_live_pool):
+    h = _live_pool()
     h.reset()
     h.sync_clocks()
     return h

@@ -37,18 +37,19 @@ _FAST: dict[tuple[str, int], Callable[[Any], bool] | None] = {}
 _COMPILED_LOCK = threading.Lock()
 
 
-def _compiled(path: Path) -> Draft202012Validator:
-    """Load, check and compile a schema once per process (and again only if the file changes):
-    every app instance (one per in-process harness) shares the read-only validators."""
+def _once(cache: dict, path: Path, build: Callable[[dict[str, Any]], Any]) -> Any:
+    """``build(schema)`` for this file, done once per process and shared by every app instance (again
+    only if the file changes). Compiling is the costly part of a start (well over a hundred schemas),
+    so nothing is built until an operation is first validated. Thread-safe: concurrent first requests
+    build it once. The shipped schemas are checked against the meta-schema by the test suite
+    (tests/core/test_schemas_meta.py), not at every start."""
     key = (str(path), path.stat().st_mtime_ns)
+    if key in cache:
+        return cache[key]
     with _COMPILED_LOCK:
-        validator = _COMPILED.get(key)
-        if validator is None:
-            schema = json.loads(path.read_text())
-            Draft202012Validator.check_schema(schema)
-            validator = _COMPILED[key] = Draft202012Validator(schema)
-            _FAST[key] = _fast(schema)
-        return validator
+        if key not in cache:
+            cache[key] = build(json.loads(path.read_text()))
+        return cache[key]
 
 
 def _fast(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
@@ -75,21 +76,20 @@ class SchemaValidator:
         self._lock = threading.Lock()
         self.mode = mode
         self.normalise = normalise
-        self._validators: dict[str, Draft202012Validator] = {}
+        # operation -> its schema file; compiled on the operation's first check
+        self._validators: dict[str, Path] = {}
+        self._ready: dict[str, Draft202012Validator] = {}
         self._violations: dict[str, deque] = {}   # caller -> its violations, oldest first
         self._order: deque[tuple[str, dict[str, Any]]] = deque()   # every kept violation, oldest first
         self._max = max_per_caller
         self._max_total = max_total
         self.dropped = 0   # violations let go to stay within the bounds, since the last clear
-        # optional per-operation quick checks a fake may add: True means "certainly valid" (the full validator
-        # is skipped); False means "run the full validator", which finds and reports the errors
-        self.quick: dict[str, Callable[[Any], bool]] = {}
+        # per-operation quick checks: True means "certainly valid" (the full validator is skipped); False means
+        # "run the full validator", which finds and reports the errors. A fake may supply its own; an operation
+        # without one gets fastjsonschema's on first use (None: no quick path for that schema)
+        self.quick: dict[str, Callable[[Any], bool] | None] = {}
         if schema_dir and schema_dir.is_dir():
-            for path in sorted(schema_dir.glob("*.json")):
-                self._validators[path.stem] = _compiled(path)
-                fast = _FAST.get((str(path), path.stat().st_mtime_ns))
-                if fast is not None:
-                    self.quick[path.stem] = fast
+            self._validators = {path.stem: path for path in sorted(schema_dir.glob("*.json"))}
 
     def operations(self) -> list[str]:
         return sorted(self._validators)
@@ -104,13 +104,18 @@ class SchemaValidator:
         function giving it, called only when there is something to record)."""
         if self.mode == "off":
             return
-        validator = self._validators.get(operation)
-        if validator is None:
+        path = self._validators.get(operation)
+        if path is None:
             return
         data = self.normalise(payload) if self.normalise else payload
-        quick = self.quick.get(operation)
+        if operation not in self.quick:
+            self.quick[operation] = _once(_FAST, path, _fast)
+        quick = self.quick[operation]
         if quick is not None and quick(data):
             return
+        validator = self._ready.get(operation)
+        if validator is None:
+            validator = self._ready[operation] = _once(_COMPILED, path, Draft202012Validator)
         raw = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
         errors = [
             {"message": e.message, "path": "/".join(str(p) for p in e.absolute_path) or None,

@@ -137,7 +137,10 @@ class Run:
                "--csv", str(self.out / "locust"), "--csv-full-history", "--html", str(self.out / "locust.html"),
                "--json-file", str(self.out / "locust"), "--loglevel", "WARNING"]
         if a.processes and a.processes > 1:
-            cmd += ["--processes", str(a.processes)]
+            # the master's port for its workers is a free one, not Locust's fixed 5557: two runs on one machine
+            # (e.g. parallel test workers) must not take each other's workers or fail to bind
+            port = str(free_port())
+            cmd += ["--processes", str(a.processes), "--master-bind-port", port, "--master-port", port]
         env = {**os.environ, "O2C_LOAD_CONFIG": str(cfg_path), "PYTHONUNBUFFERED": "1"}
         if a.shape:
             env["O2C_LOAD_SHAPE"] = a.shape

@@ -16,27 +16,37 @@ from simulators.harness import InProcessHarness
 USER_PROJECT = Path(__file__).with_name("user_project")
 
 
-def _run_user_suite(tmp_path, ini: str = "", extra: str | None = None) -> subprocess.CompletedProcess:
-    """The user's project copied outside this checkout and run by pytest in a subprocess."""
+def _run_user_suite(tmp_path, ini: str = "", extra: str | None = None,
+                    only: list[str] = ()) -> subprocess.CompletedProcess:
+    """The user's project copied outside this checkout and run by pytest in a subprocess (``only``: just
+    these of its test files)."""
     project = tmp_path / "project"
     shutil.copytree(USER_PROJECT, project)
     if ini:
         (project / "pytest.ini").write_text("[pytest]\n" + ini)
     if extra is not None:
         (project / "test_mine.py").write_text(extra)
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *only],
                           cwd=project, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow   # the user's whole suite, live fakes and features included (make test-all)
 def test_a_users_own_suite_uses_the_fixtures(tmp_path):
     result = _run_user_suite(tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "8 passed" in result.stdout
 
 
+def test_a_users_in_process_tests_use_the_fixtures(tmp_path):
+    """The fast tier's share of the above: the user's in-process tests only (no live servers, no features)."""
+    result = _run_user_suite(tmp_path, only=["test_mine.py", "-k", "not live"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "6 passed, 1 deselected" in result.stdout
+
+
 def test_bad_settings_are_a_usage_error_that_names_them(tmp_path):
     body = "def test_x(o2c):\n    pass\n"
-    result = _run_user_suite(tmp_path, ini="o2c_fakes = stripe quickbooks\n", extra=body)
+    result = _run_user_suite(tmp_path, ini="o2c_fakes = stripe quickbooks\n", extra=body, only=["test_mine.py"])
     assert result.returncode != 0
     assert "unknown fakes ['quickbooks']" in result.stdout + result.stderr
 

@@ -19,7 +19,7 @@ from simulators.scenario import Lifecycle
 
 from .conftest import PASSWORD, user
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.slow]   # a real browser: make test-all
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 REPORTS = Path(__file__).resolve().parents[2] / "reports" / "portal"

@@ -8,7 +8,7 @@ import pytest
 import stripe
 from flask import Flask, request
 
-from simulators.harness import InProcessHarness, LiveHarness
+from simulators.harness import InProcessHarness
 from tests.conftest import free_port
 
 KEY = "sk_test_o2c"
@@ -58,11 +58,9 @@ def harness():
 
 
 @pytest.fixture(scope="session")
-def live_session(tmp_path_factory):
-    h = LiveHarness(["stripe"], ports={"stripe": free_port()}, run_dir=tmp_path_factory.mktemp("o2c-stripe"))
-    h.start()
-    yield h
-    h.stop()
+def live_session(_live_pool):
+    """The session's shared live servers (tests/conftest.py), of which these tests use the Stripe fake."""
+    return _live_pool(("stripe",))
 
 
 @pytest.fixture
