@@ -5,7 +5,6 @@ Syntax errors become ``MalformedQuery`` with Salesforce's caret-style message. S
 """
 from __future__ import annotations
 
-import copy
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -324,13 +323,15 @@ def _parse_cached(text: str, start: str = "start") -> Any:
 
 
 def parse(text: str) -> Query:
+    """The query's syntax tree, parsed once per query text and shared by every run of that text: the
+    engine only reads it (binding happens per run, never in the tree), so callers must not change it."""
     if not text or not text.strip():
         raise MalformedQuery("A query string must be provided")
-    return copy.deepcopy(_parse_cached(text.strip()))
+    return _parse_cached(text.strip())
 
 
 def parse_search(text: str) -> dict:
-    """SOSL text -> {term, scope, returning: [Query], limit}."""
+    """SOSL text -> {term, scope, returning: [Query], limit}; shared like ``parse``'s tree (read only)."""
     if not text or not text.strip():
         raise MalformedQuery("A search string must be provided")
-    return copy.deepcopy(_parse_cached(text.strip(), "search"))
+    return _parse_cached(text.strip(), "search")
