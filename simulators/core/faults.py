@@ -130,6 +130,10 @@ class FaultEngine:
         self.profiles = profiles or {}
         self.profile: str | None = None
 
+    def active(self) -> bool:
+        """Whether any rule or latency profile is set (a request may get a fault); cheap, no lock."""
+        return bool(self._rules) or self.profile is not None
+
     def reseed(self, seed: int | str) -> None:
         with self._lock:
             self._rng = random.Random(f"faults:{seed}")

@@ -13,6 +13,7 @@ import secrets as _secrets
 import string
 import threading
 import uuid
+from functools import lru_cache
 
 _B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _SF_ALNUM = string.ascii_uppercase + string.ascii_lowercase + string.digits  # 18-char checksum alphabet
@@ -95,6 +96,7 @@ class SecretGen:
             return "".join(self._rng.choice(alphabet) for _ in range(n))
 
 
+@lru_cache(maxsize=1 << 16)   # a pure function of the id, asked for the same ids again and again
 def sf_id18(id15: str) -> str:
     """Salesforce's case-safe 18-character form of a 15-character id."""
     if len(id15) == 18:

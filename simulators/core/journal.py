@@ -34,8 +34,13 @@ class Journal:
         return self._maxlen
 
     def record(self, entry: dict[str, Any]) -> None:
-        entry = {k: clip(v, self.max_field) for k, v in entry.items()}
-        size = _ENTRY_COST + sum(len(v) for v in entry.values() if isinstance(v, str))
+        entry = dict(entry)
+        size, limit = _ENTRY_COST, self.max_field
+        for key, value in entry.items():   # one pass: clip long text and count the entry's size
+            if isinstance(value, str):
+                if len(value) > limit:
+                    value = entry[key] = clip(value, limit)
+                size += len(value)
         with self._lock:
             self.total += 1
             entry["seq"] = self.total

@@ -221,6 +221,12 @@ class Lane:
         flag = self._inline.get(found[0], True) if found else True
         return flag if isinstance(flag, bool) else bool(flag(environ))
 
+    def endpoint(self, environ: dict[str, Any]) -> str | None:
+        """The endpoint a request's route names (None: no route), matched once per request; for a
+        vendor's ``LaneHooks.inline`` predicate."""
+        found = self._match_environ(environ)
+        return found[0] if found else None
+
     def _match_environ(self, environ: dict[str, Any]) -> tuple[str, Callable, dict[str, str]] | None:
         """The route of a request, matched once (kept in the environ for ``__call__``)."""
         if "o2c.lane_match" not in environ:

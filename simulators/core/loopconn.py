@@ -202,7 +202,7 @@ class Connection(asyncio.Protocol):
         if self.closed:
             return
         keep = req.keep_alive and not self.server.stopping
-        out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\n".encode("latin-1")]
+        out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\n"]
         length = None
         for k, v in headers:
             lk = k.lower()
@@ -213,16 +213,15 @@ class Connection(asyncio.Protocol):
                 if v.lower() == "close":
                     keep = False
                 continue
-            out.append(f"{k}: {v}\r\n".encode("latin-1"))
+            out.append(f"{k}: {v}\r\n")
         if not (100 <= status < 200 or status in (204, 304)):
             size = length if req.method == "HEAD" and length is not None else str(len(body))
-            out.append(f"Content-Length: {size}\r\n".encode("latin-1"))
+            out.append(f"Content-Length: {size}\r\n")
         if not keep:
-            out.append(b"Connection: close\r\n")
-        out.append(b"\r\n")
-        if req.method != "HEAD":
-            out.append(body)
-        self.transport.write(b"".join(out))
+            out.append("Connection: close\r\n")
+        out.append("\r\n")
+        head = "".join(out).encode("latin-1")   # one encode, and one write (one TLS record) per answer
+        self.transport.write(head + body if req.method != "HEAD" else head)
         self.last_active = self.server.loop.time()
         self.busy = False
         if not keep:

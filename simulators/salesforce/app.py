@@ -4,9 +4,12 @@ The API (``/services/...``: REST, composite, SOAP and OAuth logins, Apex REST, a
 ``/<site>/services/apexrest/...``) is served by the core lane (``simulators.core.lane``): one route
 table, operation name -> handler, behind the shared pipeline (faults, vendor limits, session auth,
 schema validation, journal). Every API request is one transaction of the org (state/transactions.py),
-so lane requests run on the live server's worker threads, never on its event loop (they take the
-org's lock). Flask serves only what earns it: the customer portal (``/billing/s/``) and the control
-plane (``/_sim``).
+holding the org's lock. Live, a request runs on the server's worker threads, except a read (the
+``INLINE_READS`` endpoints) that finds the org's lock free: it takes the lock without waiting and runs on
+the event loop, skipping the hand-off to a thread; a read that finds the lock held (another request is
+writing) goes to a worker like any other request, so the event loop never waits on the lock. While any
+fault rule or latency profile is set, every request runs on a worker (a latency fault is really waited). Flask
+serves only what earns it: the customer portal (``/billing/s/``) and the control plane (``/_sim``).
 
 In-process it answers for login.salesforce.com, test.salesforce.com and *.my.salesforce.com;
 live it serves HTTPS on 8701 (the harness's trustme certificate), and every login returns the
@@ -31,6 +34,11 @@ SCHEMA_DIR = Path(__file__).with_name("schemas")
 PUBLIC = frozenset({"auth.soap_login", "auth.oauth_token", "auth.revoke", "versions", "apex.site", "unknown"}) \
     | portal.ENDPOINTS
 LIMIT_INFO_PREFIXES = ("/services/data", "/services/apexrest")
+# reads that never wait on anything but the org's lock: live, they run on the event loop when the lock is free
+INLINE_READS = frozenset({"resources", "versions", "limits", "sobjects.describe_global", "sobjects.basic",
+                          "sobjects.describe", "sobjects.record", "sobjects.external", "query.run", "query.all",
+                          "query.more", "query.all_more"})
+LOCK_HELD = "o2c.salesforce_lock"   # environ key: the event loop took the org's lock for this request
 
 
 def bearer(authorization: str | None, session_header: str | None) -> str | None:
@@ -135,8 +143,29 @@ def create_app(clock=None, seed=None, validation: str = "strict", live: bool = F
         render_error=error_answer, not_found=lambda req: E.NotFound("The requested resource does not exist"),
         finish=finish, attrs=lambda req: {"sobject": req.url_args.get("sobject", "")},
         method_not_allowed=method_not_allowed)
-    lane = Lane(sim, hooks, app.wsgi_app, prefix="/services/", owns=site_apex, run_inline=False)
-    app.wsgi_app = lane
+    lane = Lane(sim, hooks, app.wsgi_app, prefix="/services/", owns=site_apex)
+
+    def inline(environ) -> bool:
+        """Live: whether a request runs on the event loop: a read whose org lock is free, taken here
+        without waiting and held until the request is answered (``serve_lane`` releases it)."""
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or lane.endpoint(environ) not in INLINE_READS:
+            return False
+        if sim.faults.active():   # a latency fault is waited out on a worker, as every other request's
+            return False
+        if not org.store.lock.acquire(blocking=False):
+            return False
+        environ[LOCK_HELD] = True
+        return True
+
+    def serve_lane(environ, start_response):
+        try:
+            return lane(environ, start_response)
+        finally:
+            if environ.pop(LOCK_HELD, False):
+                org.store.lock.release()
+
+    hooks.inline = inline
+    app.wsgi_app = serve_lane
     app.extensions["lane"] = lane
 
     install(app, sim)

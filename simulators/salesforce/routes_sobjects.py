@@ -24,9 +24,9 @@ RESOURCES = ("sobjects", "query", "queryAll", "limits", "composite", "search", "
 
 def record_json(org, obj, rec: dict[str, Any], version: str, fields: list[str] | None = None) -> dict[str, Any]:
     out = {"attributes": {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{rec['Id']}"}}
-    names = fields if fields is not None else list(obj.fields)
-    for name in names:
-        out[name] = to_json(rec.get(name))
+    get = rec.get
+    for name in (fields if fields is not None else obj.fields):   # the object's fields in describe order
+        out[name] = to_json(get(name))
     return out
 
 

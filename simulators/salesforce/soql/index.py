@@ -2,8 +2,8 @@
 
 An ``Id`` is the table's own key. A field index (lower-cased value, or the 15-character key of an
 id, -> record keys) serves external ids and the lookup fields of child subqueries; it is built
-on first use and rebuilt when the table changed since: the database bumps ``generation`` on every
-write and undo, and a reset or a snapshot restore replaces the table itself. Candidates are checked
+on first use and rebuilt when the table changed since: the database bumps the table's count in
+``generations`` on every write and undo, and a reset or a snapshot restore replaces the table itself. Candidates are checked
 against the record again, so an index is never trusted over the data.
 """
 from __future__ import annotations
@@ -43,14 +43,15 @@ class Indexes:
 
     def _index(self, sobject: str, field: str, table: dict, ids: bool) -> dict[str, list[str]]:
         hit = self._built.get((sobject, field))
-        if hit and hit[0] is table and hit[1] == self.db.generation and hit[2] == len(table):
+        generation = self.db.generations.get(sobject, 0)
+        if hit and hit[0] is table and hit[1] == generation and hit[2] == len(table):
             return hit[3]
         index: dict[str, list[str]] = {}
         for k, rec in table.items():
             v = rec.get(field)
             if v is not None:
                 index.setdefault(_norm(v, ids), []).append(k)
-        self._built[(sobject, field)] = (table, self.db.generation, len(table), index)
+        self._built[(sobject, field)] = (table, generation, len(table), index)
         return index
 
 

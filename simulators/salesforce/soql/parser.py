@@ -5,7 +5,6 @@ Syntax errors become ``MalformedQuery`` with Salesforce's caret-style message. S
 """
 from __future__ import annotations
 
-import copy
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..errors import MalformedQuery
 from .ast import BoolOp, Cmp, DateLiteral, Func, Item, Money, Query, TypeOf
+from .shapes import MARK, bind, shape_of
 
 __all__ = ["parse", "Query", "Cmp", "BoolOp", "DateLiteral", "Func", "Item", "Money", "TypeOf"]
 
@@ -323,14 +323,36 @@ def _parse_cached(text: str, start: str = "start") -> Any:
         raise
 
 
+def _is_mark(value: Any) -> bool:
+    return type(value) is _RawString and value[:1] == MARK
+
+
+@lru_cache(maxsize=1024)
+def _parse_text(text: str) -> Query:
+    """Parsed once per shape (``shapes.py``), the literals bound per text; a shape that does not
+    parse is the query's own error, in its own words (the text parsed as it is)."""
+    shaped = shape_of(text)
+    if shaped is None:
+        return _parse_cached(text)
+    shape, literals = shaped
+    try:
+        tree = _parse_cached(shape)
+    except Exception:
+        return _parse_cached(text)
+    # unescaped in text order: the first bad escape is the one the whole-text parse would name
+    return bind(tree, [_RawString(_unescape(raw)) for raw in literals], _is_mark)
+
+
 def parse(text: str) -> Query:
+    """The query's syntax tree, shared by every run of the same text (and its shape's parts by every
+    query of that shape): the engine only reads it, so callers must not change it."""
     if not text or not text.strip():
         raise MalformedQuery("A query string must be provided")
-    return copy.deepcopy(_parse_cached(text.strip()))
+    return _parse_text(text.strip())
 
 
 def parse_search(text: str) -> dict:
-    """SOSL text -> {term, scope, returning: [Query], limit}."""
+    """SOSL text -> {term, scope, returning: [Query], limit}; shared like ``parse``'s tree (read only)."""
     if not text or not text.strip():
         raise MalformedQuery("A search string must be provided")
-    return copy.deepcopy(_parse_cached(text.strip(), "search"))
+    return _parse_cached(text.strip(), "search")

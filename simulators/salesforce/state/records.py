@@ -54,6 +54,7 @@ class Database(Transactional):
         self.user_id = ""
         self.security = None  # set by the Org: who is acting, and their profile's field-level security
         self.generation = 0   # bumped by every write and undo: SOQL's external-id indexes know when they are stale
+        self.generations: dict[str, int] = {}   # the same, per table: a write to one leaves the others' indexes
 
     @property
     def actor_id(self) -> str | None:
@@ -220,17 +221,21 @@ class Database(Transactional):
         key = rec["Id"][:15]
         table = self.table(obj.name)
         table[key] = rec
-        self.generation += 1
+        self._changed(obj.name)
 
         def undo_create():
             table.pop(key, None)
-            self.generation += 1
+            self._changed(obj.name)
         self._tx.undo.append(undo_create)
         if self.rules:
             self.rules.after_write(obj, None, rec)
         changed = [k for k, v in rec.items() if v is not None]
         self._record_change(Change("CREATE", obj.name, rec["Id"], None, dict(rec), changed, self._origin, now))
         return rec
+
+    def _changed(self, sobject: str) -> None:
+        self.generation += 1
+        self.generations[sobject] = self.generations.get(sobject, 0) + 1
 
     def update(self, sobject: str, record_id: str, values: dict[str, Any], system: bool = False) -> dict[str, Any]:
         with self.transaction():
@@ -254,12 +259,12 @@ class Database(Transactional):
             new.update({"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.actor_id})
         rec.clear()
         rec.update(new)
-        self.generation += 1
+        self._changed(obj.name)
 
         def undo():
             rec.clear()
             rec.update(old)
-            self.generation += 1
+            self._changed(obj.name)
         self._tx.undo.append(undo)
         if changed:
             if self.rules:
@@ -287,12 +292,12 @@ class Database(Transactional):
         del table[key]
         tomb = dict(rec, IsDeleted=True, SystemModstamp=now, LastModifiedDate=now)
         bin_[key] = {"record": tomb, "deletedDate": now}
-        self.generation += 1
+        self._changed(obj.name)
 
         def undo():
             bin_.pop(key, None)
             table[key] = rec
-            self.generation += 1
+            self._changed(obj.name)
         self._tx.undo.append(undo)
         if self.rules:
             self.rules.after_write(obj, old, None)
