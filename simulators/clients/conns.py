@@ -17,11 +17,13 @@ shared between threads. A ``Retry-After`` on a refusal rides on the Retryable as
 from __future__ import annotations
 
 import functools
+import ssl
 import threading
 from decimal import Decimal
 from typing import Any, Callable
 
 import requests
+from requests.adapters import HTTPAdapter
 import stripe
 from avalara import AvataxClient
 from requests_oauthlib import OAuth1
@@ -40,13 +42,30 @@ TRANSIENT_SF = {"UNABLE_TO_LOCK_ROW", "REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILA
 TRANSIENT_ERP = {"CONCURRENCY_LIMIT_EXCEEDED", "SSS_REQUEST_LIMIT_EXCEEDED", "RCRD_HAS_BEEN_CHANGED",
                  "SESSION_TIMED_OUT", "UNEXPECTED_ERROR", "SERVICE_UNAVAILABLE"}
 DUPLICATE = {"DUP_RCRD", "DUPLICATE_VALUE"}
+AVATAX_API = "26.10.0"   # the REST API version the SDK names in X-Avalara-Client
 NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+class TrustedCA(HTTPAdapter):
+    """HTTPS that trusts one CA bundle (the harness CA), loaded once into an SSL context. Given the
+    bundle's path as ``verify``, requests would stat the file twice on every request."""
+
+    def __init__(self, ca_bundle: str):
+        self.context = ssl.create_default_context(cafile=ca_bundle)
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["ssl_context"] = self.context
+        return super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn, url, verify, cert):
+        conn.cert_reqs = "CERT_REQUIRED"   # against self.context's CA only
 
 
 def _session(config: Config) -> requests.Session:
     s = requests.Session()
     if config.ca_bundle:
-        s.verify = config.ca_bundle
+        s.mount("https://", TrustedCA(config.ca_bundle))
         # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment would override session.verify.
         s.trust_env = False
     return s
@@ -280,11 +299,33 @@ def _should_retry(exc: stripe.StripeError) -> bool:
 
 # ---- AvaTax ---------------------------------------------------------------------------------
 class AvaTaxConn:
+    """The AvaTax REST v2 calls the integration makes. The SDK (``AvataxClient``) gives the base URL,
+    the ``X-Avalara-Client`` header and the credentials; the calls themselves go through this thread's
+    kept-alive session, because the SDK's own methods call ``requests.post``/``get`` at module level:
+    a new session and a new connection for every call."""
+
     def __init__(self, config: Config):
-        env = config.avalara_url
-        self.client = AvataxClient("o2c-integration", "1.0", "integration", env, timeout_limit=config.http_timeout)
-        self.client.add_credentials(config.avalara_account, config.avalara_license)
+        self.config = config
+        sdk = AvataxClient("o2c-integration", "1.0", "integration", config.avalara_url,
+                           timeout_limit=config.http_timeout)
+        sdk.add_credentials(config.avalara_account, config.avalara_license)
+        self.client = sdk   # for calls off the hot path (e.g. the reconciliation's listing)
+        self.base, self.auth = sdk.base_url, sdk.auth
+        self.headers = {**sdk.client_header, "X-Avalara-Client": sdk.client_id.replace("API_VERSION", AVATAX_API)}
         self.company = config.company_code
+        self._local = threading.local()
+
+    @property
+    def http(self) -> requests.Session:
+        session = getattr(self._local, "http", None)
+        if session is None:
+            session = self._local.http = _session(self.config)
+            session.auth = self.auth
+            session.headers.update(self.headers)
+        return session
+
+    def _call(self, method: str, path: str, **kw) -> requests.Response:
+        return self.http.request(method, f"{self.base}/api/v2/{path}", timeout=self.config.http_timeout, **kw)
 
     def _do(self, what: str, fn: Callable[[], requests.Response], ok_404: bool = False):
         try:
@@ -296,23 +337,23 @@ class AvaTaxConn:
         return check(resp, f"avatax {what}").json()
 
     def create(self, model: dict[str, Any]) -> dict[str, Any]:
-        return self._do("create", lambda: self.client.create_transaction(wire(model)))
+        return self._do("create", lambda: self._call("POST", "transactions/create", json=wire(model)))
 
     def get(self, code: str, doc_type: str = "SalesInvoice") -> dict[str, Any] | None:
-        return self._do("get", lambda: self.client.get_transaction_by_code(self.company, code,
-                                                                            {"documentType": doc_type}),
-                        ok_404=True)
+        return self._do("get", lambda: self._call("GET", f"companies/{self.company}/transactions/{code}",
+                                                  params={"documentType": doc_type}), ok_404=True)
 
     def void(self, code: str) -> dict[str, Any] | None:
-        return self._do("void", lambda: self.client.void_transaction(self.company, code, {"code": "DocVoided"}),
-                        ok_404=True)
+        return self._do("void", lambda: self._call("POST", f"companies/{self.company}/transactions/{code}/void",
+                                                   json={"code": "DocVoided"}), ok_404=True)
 
     def refund(self, code: str, refund_code: str, date: str, percentage: Decimal | None = None) -> dict[str, Any]:
         model = {"refundTransactionCode": refund_code, "refundDate": date, "referenceCode": code,
                  "refundType": "Full" if percentage is None else "Percentage"}
         if percentage is not None:
             model["refundPercentage"] = float(percentage)
-        return self._do("refund", lambda: self.client.refund_transaction(self.company, code, model))
+        return self._do("refund", lambda: self._call("POST", f"companies/{self.company}/transactions/{code}/refund",
+                                                     json=model))
 
 
 # ---- ERP (NetSuite REST shape) --------------------------------------------------------------
