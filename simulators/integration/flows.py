@@ -206,7 +206,8 @@ class Flows:
         q, scope = self.app.queue, f"bill:{order['Id']}"
         if not q.checkpoints(scope).get("tax_committed"):
             inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
-            if inv is None:
+            new_invoice = inv is None
+            if new_invoice:
                 estimate = self._estimate(order, payload)
                 self._ready_to_bill(order, estimate, payload.get("lines"))
                 try:
@@ -215,10 +216,12 @@ class Flows:
                         "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": dec(l["tax"])}
                                            for i, l in enumerate(estimate["lines"], start=1)]}})
                 except AlreadyExists:
-                    pass   # invoiced meanwhile: read it below
+                    new_invoice = False   # invoiced meanwhile: read it below
                 inv = self.erp.get("invoice", f"eid:{order['key']}")
             q.checkpoint(scope, "erp_invoice", str(inv["id"]))
-            self._commit_tax(order, inv)
+            doc = self._commit_tax(order, inv, new_invoice)
+            # the committed document's jurisdictions, for the mirror (publish reads them from here)
+            q.checkpoint(scope, "jurisdictions", jurisdictions(doc))
             q.checkpoint(scope, "tax_committed", inv["tranId"])
         q.submit("publish", order["Id"], {"order_id": order["Id"]})
 
@@ -241,9 +244,11 @@ class Flows:
             raise Retryable(f"sales order {order['key']} is not in the ERP yet")
         self._follow_amendment(order, so, [dec(l["tax"]) for l in estimate["lines"]])
 
-    def _commit_tax(self, order: dict[str, Any], inv: dict[str, Any]) -> dict[str, Any]:
+    def _commit_tax(self, order: dict[str, Any], inv: dict[str, Any], new_invoice: bool = False) -> dict[str, Any]:
+        """The AvaTax SalesInvoice under the ERP invoice's number, committed. An invoice made by this
+        attempt has a number no tax document can carry yet: nothing to look up before creating."""
         code = inv["tranId"]
-        doc = self.tax.get(code)
+        doc = None if new_invoice else self.tax.get(code)
         if doc is None or doc["status"] not in ("Committed",):
             amounts = [dec(l["amount"]) for l in _lines(inv)]
             doc = self.tax.create(self.tax_model(order, "SalesInvoice", code, True, amounts))
@@ -313,6 +318,15 @@ def _fingerprint(order: dict[str, Any]) -> str:
     """The order's lines as the sales order carries them (product, quantity, amount)."""
     return "|".join(f"{l['Product2']['ProductCode']}:{Decimal(str(l['Quantity'])).normalize()}:{dec(l['TotalPrice'])}"
                     for l in order["lines"])
+
+
+def jurisdictions(doc: dict[str, Any] | None) -> str | None:
+    """A tax document's summary, one ``name|rate|tax`` line per jurisdiction, for the customer-facing
+    invoice (portal and PDF show tax by jurisdiction)."""
+    if not doc:
+        return None
+    return "\n".join(f"{s['jurisName']} {s['jurisType']} {s['taxName']}".replace("|", "/") +
+                     f"|{Decimal(str(s['rate']))}|{dec(s['tax'])}" for s in doc.get("summary") or []) or None
 
 
 def line_tax(line: dict[str, Any]) -> Decimal:

@@ -255,9 +255,9 @@ class Payments:
         done = q.checkpoints(scope)
         if done.get("sf_payment"):
             return
-        existing = None if done.get("erp_payment") else \
-            self.erp.request("GET", f"/record/v1/customerPayment/eid:{ref}", allow=(404,))
-        if existing is not None and existing.status_code == 404:
+        # no look-up first: the external id is unique, so a payment already there is refused (DUP_RCRD)
+        # and re-read below; one fully applied leaves nothing remaining, so it is not sent at all
+        if not done.get("erp_payment"):
             inv = self.erp.get("invoice", erp_id)
             pay_amount = min(amount, dec(inv["amountRemaining"]))
             if pay_amount > 0:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .flows import _lines, cents, dec, line_tax
+from .flows import _lines, cents, dec, jurisdictions, line_tax
 from ..clients import Permanent
 
 
@@ -81,7 +81,7 @@ class Publisher:
             "blng__TaxAmount__c": dec(inv["taxTotal"]), "blng__TotalAmount__c": dec(inv["total"]),
             "ERP_Document_Number__c": inv["tranId"], "AvaTax_Document_Code__c": inv.get("custbody_ava_doc_code")
             or inv["tranId"], "Source_System__c": "Salesforce" if sor_sf else "ERP",
-            "Tax_Jurisdictions__c": self._jurisdictions(inv.get("custbody_ava_doc_code") or inv["tranId"]),
+            "Tax_Jurisdictions__c": self._jurisdictions(order, inv.get("custbody_ava_doc_code") or inv["tranId"]),
         }
         existing = self.sf.query(f"SELECT Id FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
         if not existing:
@@ -89,14 +89,12 @@ class Publisher:
         mirror_id = self.sf.upsert_id("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), fields)
         return mirror_id or self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"]
 
-    def _jurisdictions(self, code: str) -> str | None:
-        """The committed tax document's summary, one ``name|rate|tax`` line per jurisdiction, for the
-        customer-facing invoice (portal and PDF show tax by jurisdiction)."""
-        doc = self.tax.get(code)
-        if not doc:
-            return None
-        return "\n".join(f"{s['jurisName']} {s['jurisType']} {s['taxName']}".replace("|", "/") +
-                         f"|{Decimal(str(s['rate']))}|{dec(s['tax'])}" for s in doc.get("summary") or []) or None
+    def _jurisdictions(self, order: dict[str, Any], code: str) -> str | None:
+        """The committed tax document's jurisdictions: as the bill step recorded them, else read."""
+        billed = self.queue.checkpoints(f"bill:{order['Id']}")
+        if billed.get("tax_committed") == code and "jurisdictions" in billed:
+            return billed["jurisdictions"]
+        return jurisdictions(self.tax.get(code))
 
     def _mirror_lines(self, inv: dict[str, Any], lines: list[dict[str, Any]], mirror_id: str) -> None:
         """Every line in one sObject Collections upsert by ``ERP_Line_Key__c``."""
