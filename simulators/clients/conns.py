@@ -282,6 +282,10 @@ class StripeConn:
         """POST as plain JSON; ``idempotency_key=`` is sent as the ``Idempotency-Key`` header."""
         return self.call(lambda c: c.raw_request("post", path, **params).data)
 
+    def post_response(self, path: str, **params: Any) -> Any:
+        """POST; the answer with its headers (``.data``, ``.headers``: e.g. ``Idempotent-Replayed``)."""
+        return self.call(lambda c: c.raw_request("post", path, **params))
+
     def call(self, fn: Callable[[stripe.StripeClient], Any]) -> Any:
         try:
             with self.slots:

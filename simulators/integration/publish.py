@@ -1,5 +1,5 @@
 """Publishing an invoice, step by step: the Salesforce mirror (header, lines), the Stripe customer,
-the Stripe invoice (draft, one invoice item per line, each line's tax, finalize), the mirror's link
+the Stripe invoice (draft, its lines with their tax in one call, finalize), the mirror's link
 to the payable invoice, and the order marked Invoiced.
 
 Each step is re-entrant and checkpointed (``WorkQueue.checkpoint``, scope ``publish:<order id>``):
@@ -9,10 +9,10 @@ worker), it still cannot double anything —
 
 - the mirror and its lines are upserts by external id (``ERP_Invoice_Id__c``, ``ERP_Line_Key__c``);
 - every Stripe create carries an idempotency key that is stable per step (``o2c-cus-<customer key>``,
-  ``o2c-inv-<ERP invoice id>``, ``o2c-ii-<ERP invoice id>-<line>``, ``o2c-inv-<id>-finalize``), so a
+  ``o2c-inv-<ERP invoice id>``, ``o2c-inv-<id>-lines-<line numbers>``, ``o2c-inv-<id>-finalize``), so a
   retried create after a dropped answer returns the same object (Stripe replays the first answer);
-- the invoice's lines are re-read before adding one (by ``metadata.erp_line``), and its status before
-  finalizing.
+- a resumed publish re-reads the invoice before adding lines (by ``metadata.erp_line``) and its status
+  before finalizing; the lines go in with their tax in one ``add_lines`` call.
 """
 from __future__ import annotations
 
@@ -51,9 +51,11 @@ class Publisher:
             self._mirror_lines(inv, lines, mirror_id)
             self.queue.checkpoint(scope, "mirror_lines")
         customer = self.ensure_customer(order)
-        si_id = done.get("stripe_invoice") or self.queue.checkpoint(
-            scope, "stripe_invoice", self._stripe_draft(order, inv, customer, mirror_id))
-        si = done.get("finalized") or self._finalize(scope, si_id, customer, inv, lines)
+        si_id, draft = done.get("stripe_invoice"), None
+        if not si_id:
+            draft = self._stripe_draft(order, inv, customer, mirror_id)
+            si_id = self.queue.checkpoint(scope, "stripe_invoice", draft["id"])
+        si = done.get("finalized") or self._finalize(scope, si_id, inv, lines, draft)
         if not done.get("mirror_linked"):
             if not isinstance(si, dict):
                 si = self.gw.read(f"/v1/invoices/{si_id}")
@@ -130,23 +132,28 @@ class Publisher:
         self.sf.update("Account", order["AccountId"], {"Stripe_Customer_Id__c": cus_id})
         return cus_id
 
-    def _stripe_draft(self, order: dict[str, Any], inv: dict[str, Any], customer: str, mirror_id: str) -> str:
+    def _stripe_draft(self, order: dict[str, Any], inv: dict[str, Any], customer: str,
+                      mirror_id: str) -> dict[str, Any]:
+        """The draft invoice as Stripe answered its creation; only its id when the answer is a replay
+        (``Idempotent-Replayed``: an earlier attempt made it, and it may have moved on since)."""
         erp_id = str(inv["id"])
-        si = self.gw.call(lambda c: c.v1.invoices.create(params={
-            "customer": customer, "collection_method": "send_invoice", "days_until_due": self.config.terms_days,
-            "currency": self.config.currency, "auto_advance": False, "pending_invoice_items_behavior": "exclude",
-            "description": f"Invoice {inv['tranId']}",
-            "metadata": {"erp_invoice_id": erp_id, "erp_document_number": inv["tranId"],
-                         "sf_invoice_id": mirror_id, "order_key": order["key"]}},
-            options={"idempotency_key": f"o2c-inv-{erp_id}"}))
-        return si.id
+        resp = self.gw.post_response(
+            "/v1/invoices", customer=customer, collection_method="send_invoice",
+            days_until_due=self.config.terms_days, currency=self.config.currency, auto_advance=False,
+            pending_invoice_items_behavior="exclude", description=f"Invoice {inv['tranId']}",
+            metadata={"erp_invoice_id": erp_id, "erp_document_number": inv["tranId"], "sf_invoice_id": mirror_id,
+                      "order_key": order["key"]},
+            idempotency_key=f"o2c-inv-{erp_id}")
+        replayed = str(resp.headers.get("Idempotent-Replayed", "")).lower() == "true"
+        return {"id": resp.data["id"]} if replayed else resp.data
 
-    def _finalize(self, scope: str, si_id: str, customer: str, inv: dict[str, Any],
-                  lines: list[dict[str, Any]]) -> dict[str, Any]:
-        """Lines, each line's tax, then finalize; checks the total against the ERP invoice."""
-        si = self.gw.read(f"/v1/invoices/{si_id}")
+    def _finalize(self, scope: str, si_id: str, inv: dict[str, Any], lines: list[dict[str, Any]],
+                  draft: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Lines with their tax, then finalize; checks the total against the ERP invoice. ``draft``: the
+        invoice as this attempt has just created it (nothing to read back)."""
+        si = draft if draft and "status" in draft else self.gw.read(f"/v1/invoices/{si_id}")
         if si["status"] == "draft":
-            self._fill_draft(scope, si, customer, inv, lines)
+            self._fill_draft(scope, si, inv, lines)
             si = self.gw.post(f"/v1/invoices/{si_id}/finalize", auto_advance=False,
                               idempotency_key=f"o2c-inv-{inv['id']}-finalize")
         expected = cents(dec(inv["total"]))
@@ -156,34 +163,33 @@ class Publisher:
         self.queue.checkpoint(scope, "finalized", si["status"] != "draft")
         return si
 
-    def _fill_draft(self, scope: str, si: dict[str, Any], customer: str, inv: dict[str, Any],
-                    lines: list[dict[str, Any]]) -> None:
-        done = self.queue.checkpoints(scope)
+    def _fill_draft(self, scope: str, si: dict[str, Any], inv: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+        """The ERP invoice's missing lines, each with its tax, in one ``add_lines`` call (Stripe's bulk
+        add: https://docs.stripe.com/api/invoices/add_lines; all lines or none). A line already there
+        without its tax (written by an earlier version, one line at a time) gets its tax set."""
         by_line = {l.get("metadata", {}).get("erp_line"): l for l in si["lines"]["data"]}
         missing = [l for l in lines if str(l["line"]) not in by_line]
-        for l in missing:
-            n = str(l["line"])
-            self.gw.call(lambda c: c.v1.invoice_items.create(params={
-                "customer": customer, "invoice": si["id"], "currency": self.config.currency,
-                "amount": cents(dec(l["amount"])), "description": f"line {n}", "metadata": {"erp_line": n}},
-                options={"idempotency_key": f"o2c-ii-{inv['id']}-{n}"}))
-            self.queue.checkpoint(scope, f"stripe_line:{n}")
-        if missing:   # the invoice's line item ids (il_...) differ from the invoice items' (ii_...)
-            current = self.gw.read(f"/v1/invoices/{si['id']}")
-            by_line = {l.get("metadata", {}).get("erp_line"): l for l in current["lines"]["data"]}
+        if missing:
+            numbers = "-".join(str(l["line"]) for l in missing)
+            self.gw.post(f"/v1/invoices/{si['id']}/add_lines", idempotency_key=f"o2c-inv-{inv['id']}-lines-{numbers}",
+                         lines=[{"amount": cents(dec(l["amount"])), "description": f"line {l['line']}",
+                                 "metadata": {"erp_line": str(l["line"])}, **_tax_amounts(l, inv)} for l in missing])
+            self.queue.checkpoint(scope, "stripe_lines", numbers)
         for l in lines:
-            n, tax, amount = str(l["line"]), line_tax(l), dec(l["amount"])
-            if tax == 0 or done.get(f"stripe_tax:{n}"):
-                continue
-            item = by_line.get(n)
-            if item is None:
-                raise Permanent(f"Stripe invoice {si['id']} has no line for ERP line {n}")
-            pct = (tax / amount * 100).quantize(Decimal("0.0001")) if amount else Decimal("0")
-            self.gw.call(lambda c: c.v1.invoices.line_items.update(si["id"], item["id"], params={
-                "tax_amounts": [{"amount": cents(tax), "taxable_amount": cents(amount),
-                                 "tax_rate_data": {"display_name": "Sales tax (AvaTax)", "inclusive": False,
-                                                   "percentage": float(pct), "jurisdiction": inv.get("tranId")}}]}))
-            self.queue.checkpoint(scope, f"stripe_tax:{n}")
+            item = by_line.get(str(l["line"]))
+            if item is not None and line_tax(l) and not item.get("tax_amounts"):
+                self.gw.post(f"/v1/invoices/{si['id']}/lines/{item['id']}", **_tax_amounts(l, inv))
+
+
+def _tax_amounts(line: dict[str, Any], inv: dict[str, Any]) -> dict[str, Any]:
+    """The ERP line's tax (AvaTax's) as the Stripe line's ``tax_amounts``; none for an untaxed line."""
+    tax, amount = line_tax(line), dec(line["amount"])
+    if tax == 0:
+        return {}
+    pct = (tax / amount * 100).quantize(Decimal("0.0001")) if amount else Decimal("0")
+    return {"tax_amounts": [{"amount": cents(tax), "taxable_amount": cents(amount),
+                             "tax_rate_data": {"display_name": "Sales tax (AvaTax)", "inclusive": False,
+                                               "percentage": float(pct), "jurisdiction": inv.get("tranId")}}]}
 
 
 def _line_name(line: dict[str, Any], fallback: str) -> str:
