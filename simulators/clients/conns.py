@@ -212,18 +212,16 @@ class SalesforceConn:
         ids: list[str] = []
         for i in range(0, len(records), 200):
             chunk = [{"attributes": {"type": sobject}, **wire(r)} for r in records[i:i + 200]]
-            results = self.call(lambda sf: sf.restful(f"composite/sobjects/{sobject}/{ext_field}", method="PATCH",
-                                                      json={"allOrNone": True, "records": chunk}))
-            for res in results or []:
-                if not res.get("success"):
-                    errors = res.get("errors") or [{}]
-                    code = errors[0].get("statusCode")
-                    text = f"salesforce {sobject} upsert {code}: {errors[0].get('message')}"
-                    if code in TRANSIENT_SF or code == "ALL_OR_NONE_OPERATION_ROLLED_BACK":
-                        raise Retryable(text)
-                    raise (AlreadyExists if code in DUPLICATE else Permanent)(text)
-                ids.append(res["id"])
+            ids += _saved(sobject, self.call(lambda sf: sf.restful(
+                f"composite/sobjects/{sobject}/{ext_field}", method="PATCH", json={"allOrNone": True, "records": chunk})))
         return ids
+
+    def update_many(self, records: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """sObject Collections update (``PATCH composite/sobjects``, records of any types, up to 200, all
+        or none): ``(sobject, id, fields)`` each, in one request."""
+        chunk = [{"attributes": {"type": sobject}, "id": rid, **wire(fields)} for sobject, rid, fields in records]
+        _saved("records", self.call(lambda sf: sf.restful("composite/sobjects", method="PATCH",
+                                                          json={"allOrNone": True, "records": chunk})))
 
     def create(self, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
         return self.call(lambda sf: getattr(sf, sobject).create(wire(fields)))
@@ -233,6 +231,21 @@ class SalesforceConn:
 
     def get_by(self, sobject: str, ext_field: str, value: str) -> dict[str, Any]:
         return self.call(lambda sf: getattr(sf, sobject).get_by_custom_id(ext_field, value))
+
+
+def _saved(what: str, results: list[dict[str, Any]] | None) -> list[str]:
+    """The ids of a collection's SaveResults; the first failure raised, sorted like a call's error."""
+    ids = []
+    for res in results or []:
+        if not res.get("success"):
+            errors = res.get("errors") or [{}]
+            code = errors[0].get("statusCode")
+            text = f"salesforce {what} {code}: {errors[0].get('message')}"
+            if code in TRANSIENT_SF or code == "ALL_OR_NONE_OPERATION_ROLLED_BACK":
+                raise Retryable(text)
+            raise (AlreadyExists if code in DUPLICATE else Permanent)(text)
+        ids.append(res["id"])
+    return ids
 
 
 def _sf_code(exc: SalesforceError) -> str | None:

@@ -139,9 +139,9 @@ class Flows:
             fields["Billing_Status__c"] = "Not Billed"   # waiting for the nightly billing run
         self.sf.update("Order", order["Id"], fields)
         q.forget(scope)
-        if self.config.bill_on_activation:
+        if self.config.bill_on_activation:   # the order as just read goes along: no second read
             self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"], "lines": _fingerprint(order),
-                                                        "taxes": priced["taxes"]})
+                                                        "taxes": priced["taxes"]}, carry={"order": order})
 
     @staticmethod
     def _so_lines(order: dict[str, Any], taxes: list[Decimal]) -> list[dict[str, Any]]:
@@ -196,14 +196,16 @@ class Flows:
     # ---- step 2: bill -------------------------------------------------------------------------
     def bill_order(self, payload: dict[str, Any]) -> None:
         """ERP invoice (by external id = order key), then the AvaTax SalesInvoice committed under its
-        number; each a checkpoint (scope ``bill:<order id>``), then the publish job."""
-        order = self.load_order(payload["order_id"])
+        number; each a checkpoint (scope ``bill:<order id>``), then the publish job. The order is the one
+        the order step has just read (first attempt), else read afresh."""
+        order = (self.app.queue.carried() or {}).get("order") or self.load_order(payload["order_id"])
         if order["Status"] != "Activated":
             return   # cancelled, or deactivated for an amendment: billed after it is activated again
         if self.config.system_of_record == "salesforce":
             self._bill_in_salesforce(order, payload.get("lines"))
             return
         q, scope = self.app.queue, f"bill:{order['Id']}"
+        inv = None
         if not q.checkpoints(scope).get("tax_committed"):
             inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
             new_invoice = inv is None
@@ -223,7 +225,7 @@ class Flows:
             # the committed document's jurisdictions, for the mirror (publish reads them from here)
             q.checkpoint(scope, "jurisdictions", jurisdictions(doc))
             q.checkpoint(scope, "tax_committed", inv["tranId"])
-        q.submit("publish", order["Id"], {"order_id": order["Id"]})
+        q.submit("publish", order["Id"], {"order_id": order["Id"]}, carry={"order": order, "invoice": inv})
 
     def _estimate(self, order: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         """The lines' tax to bill: the estimate the order step has just made for exactly these lines
@@ -257,6 +259,7 @@ class Flows:
                             f"{inv['taxTotal']}: not publishing a wrong invoice")
         if inv.get("custbody_ava_doc_code") != code:
             self.erp.patch("invoice", str(inv["id"]), {"custbody_ava_doc_code": code})
+            inv["custbody_ava_doc_code"] = code   # as the ERP has it now (the invoice goes on to publish)
         return doc
 
     def _bill_in_salesforce(self, order: dict[str, Any], synced: str | None = None) -> None:
@@ -291,7 +294,7 @@ class Flows:
         self.sf.update("blng__Invoice__c", sf_inv["Id"], {"ERP_Invoice_Id__c": str(inv["id"]),
                                                           "ERP_Document_Number__c": inv["tranId"],
                                                           "AvaTax_Document_Code__c": sf_inv["Name"]})
-        self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]})
+        self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]}, carry={"order": order})
 
     # ---- step 3: mirror + Stripe: publish.py ------------------------------------------------------
     # ---- cancellation ----------------------------------------------------------------------------

@@ -37,18 +37,24 @@ class Publisher:
         self.queue.handler("publish")(self.publish)
 
     def publish(self, payload: dict[str, Any]) -> None:
-        order = self.flows.load_order(payload["order_id"])
+        """The order and the ERP invoice are those the bill step has just read (first attempt), else
+        read afresh."""
+        carried = self.queue.carried() or {}
+        order = carried.get("order") or self.flows.load_order(payload["order_id"])
         scope = f"publish:{order['Id']}"
         done = self.queue.checkpoints(scope)
         if done.get("order_invoiced"):
             return
         sor_sf = self.config.system_of_record == "salesforce"
-        inv = self._erp_invoice(order, sor_sf)
+        inv = carried.get("invoice") or self._erp_invoice(order, sor_sf)
         erp_id = str(inv["id"])
         lines = _lines(inv)
-        mirror_id = done.get("mirror") or self.queue.checkpoint(scope, "mirror", self._mirror(order, inv, sor_sf))
+        mirror_id, have_lines = done.get("mirror"), None
+        if not mirror_id:
+            mirror_id, have_lines = self._mirror(order, inv, sor_sf)
+            self.queue.checkpoint(scope, "mirror", mirror_id)
         if not done.get("mirror_lines"):
-            self._mirror_lines(inv, lines, mirror_id)
+            self._mirror_lines(inv, lines, mirror_id, have_lines)
             self.queue.checkpoint(scope, "mirror_lines")
         customer = self.ensure_customer(order)
         si_id, draft = done.get("stripe_invoice"), None
@@ -59,10 +65,13 @@ class Publisher:
         if not done.get("mirror_linked"):
             if not isinstance(si, dict):
                 si = self.gw.read(f"/v1/invoices/{si_id}")
-            self.sf.update("blng__Invoice__c", mirror_id, {"Stripe_Invoice_Id__c": si["id"],
-                                                           "Hosted_Invoice_URL__c": si.get("hosted_invoice_url")})
+            # the mirror's link to the payable invoice and the order marked Invoiced: one collection update
+            self.sf.update_many([("blng__Invoice__c", mirror_id, {"Stripe_Invoice_Id__c": si["id"],
+                                                                  "Hosted_Invoice_URL__c": si.get("hosted_invoice_url")}),
+                                 ("Order", order["Id"], {"Billing_Status__c": "Invoiced"})])
             self.queue.checkpoint(scope, "mirror_linked")
-        self.sf.update("Order", order["Id"], {"Billing_Status__c": "Invoiced"})
+        else:
+            self.sf.update("Order", order["Id"], {"Billing_Status__c": "Invoiced"})
         self.queue.checkpoint(scope, "order_invoiced", erp_id)
 
     # ---- the steps ----------------------------------------------------------------------------------
@@ -74,8 +83,9 @@ class Publisher:
             return self.erp.get("invoice", f"eid:{rows[0]['Id']}")
         return self.erp.get("invoice", f"eid:{order['key']}")
 
-    def _mirror(self, order: dict[str, Any], inv: dict[str, Any], sor_sf: bool) -> str:
-        """The mirror's header, upserted by the ERP invoice id; returns the mirror's id."""
+    def _mirror(self, order: dict[str, Any], inv: dict[str, Any], sor_sf: bool) -> tuple[str, set[str]]:
+        """The mirror's header, upserted by the ERP invoice id; returns the mirror's id and the keys of
+        the lines it has already (read with it, in one query)."""
         fields = {
             "blng__Account__c": order["AccountId"], "blng__Order__c": order["Id"],
             "blng__InvoiceDate__c": str(inv["tranDate"])[:10], "blng__DueDate__c": str(inv["dueDate"])[:10],
@@ -85,11 +95,14 @@ class Publisher:
             or inv["tranId"], "Source_System__c": "Salesforce" if sor_sf else "ERP",
             "Tax_Jurisdictions__c": self._jurisdictions(order, inv.get("custbody_ava_doc_code") or inv["tranId"]),
         }
-        existing = self.sf.query(f"SELECT Id FROM blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
+        existing = self.sf.query("SELECT Id, (SELECT ERP_Line_Key__c FROM blng__InvoiceInvoiceLines__r) FROM "
+                                 f"blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
         if not existing:
             fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": dec(inv["total"])})
+        have = {r["ERP_Line_Key__c"] for m in existing
+                for r in (m.get("blng__InvoiceInvoiceLines__r") or {}).get("records", [])}
         mirror_id = self.sf.upsert_id("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]), fields)
-        return mirror_id or self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"]
+        return mirror_id or self.sf.get_by("blng__Invoice__c", "ERP_Invoice_Id__c", str(inv["id"]))["Id"], have
 
     def _jurisdictions(self, order: dict[str, Any], code: str) -> str | None:
         """The committed tax document's jurisdictions: as the bill step recorded them, else read."""
@@ -98,10 +111,13 @@ class Publisher:
             return billed["jurisdictions"]
         return jurisdictions(self.tax.get(code))
 
-    def _mirror_lines(self, inv: dict[str, Any], lines: list[dict[str, Any]], mirror_id: str) -> None:
-        """Every line in one sObject Collections upsert by ``ERP_Line_Key__c``."""
-        have = {r["ERP_Line_Key__c"] for r in self.sf.query(
-            f"SELECT ERP_Line_Key__c FROM blng__InvoiceLine__c WHERE blng__Invoice__c = '{mirror_id}'")}
+    def _mirror_lines(self, inv: dict[str, Any], lines: list[dict[str, Any]], mirror_id: str,
+                      have: set[str] | None = None) -> None:
+        """Every line in one sObject Collections upsert by ``ERP_Line_Key__c``. ``have``: the keys of
+        the lines the mirror has already, when they were read with it."""
+        if have is None:
+            have = {r["ERP_Line_Key__c"] for r in self.sf.query(
+                f"SELECT ERP_Line_Key__c FROM blng__InvoiceLine__c WHERE blng__Invoice__c = '{mirror_id}'")}
         records = []
         for l in lines:
             line_key = f"{inv['id']}-{l['line']}"
@@ -129,7 +145,9 @@ class Publisher:
                 "metadata": {"customer_key": acct["Customer_Key__c"], "sf_account_id": order["AccountId"]}},
                 options={"idempotency_key": f"o2c-cus-{acct['Customer_Key__c']}"}))
             cus_id = self.queue.checkpoint(scope, "stripe_customer", cus.id)
-        self.sf.update("Account", order["AccountId"], {"Stripe_Customer_Id__c": cus_id})
+        if not done.get("on_account"):   # an order read before the id was written back shows none yet
+            self.sf.update("Account", order["AccountId"], {"Stripe_Customer_Id__c": cus_id})
+            self.queue.checkpoint(scope, "on_account")
         return cus_id
 
     def _stripe_draft(self, order: dict[str, Any], inv: dict[str, Any], customer: str,
