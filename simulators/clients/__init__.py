@@ -1,7 +1,8 @@
 """Clients of the four systems, shared by everything that talks to them through their public APIs:
 the reference integration, the reconciliation (which must not depend on what it judges), the
 business scenarios and the load suite."""
-from .conns import AvaTaxConn, ErpConn, SalesforceConn, StripeConn, check, error_code, retry_after, wire
+from .conns import SalesforceConn, StripeConn, check, error_code, retry_after, wire
+from .rest import AvaTaxConn, ErpConn
 from .errors import AlreadyExists, Permanent, Retryable
 from .settings import Connections
 

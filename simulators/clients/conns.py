@@ -16,15 +16,16 @@ shared between threads. A ``Retry-After`` on a refusal rides on the Retryable as
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import ssl
 import threading
 from decimal import Decimal
 from typing import Any, Callable
 
 import requests
+from requests.adapters import HTTPAdapter
 import stripe
-from avalara import AvataxClient
-from requests_oauthlib import OAuth1
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (SalesforceError, SalesforceExpiredSession, SalesforceGeneralError,
                                           SalesforceMalformedRequest, SalesforceRefusedRequest,
@@ -43,13 +44,36 @@ DUPLICATE = {"DUP_RCRD", "DUPLICATE_VALUE"}
 NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
+class TrustedCA(HTTPAdapter):
+    """HTTPS that trusts one CA bundle (the harness CA), loaded once into an SSL context. Given the
+    bundle's path as ``verify``, requests would stat the file twice on every request."""
+
+    def __init__(self, ca_bundle: str):
+        self.context = ssl.create_default_context(cafile=ca_bundle)
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["ssl_context"] = self.context
+        return super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn, url, verify, cert):
+        conn.cert_reqs = "CERT_REQUIRED"   # against self.context's CA only
+
+
 def _session(config: Config) -> requests.Session:
     s = requests.Session()
     if config.ca_bundle:
-        s.verify = config.ca_bundle
+        s.mount("https://", TrustedCA(config.ca_bundle))
         # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment would override session.verify.
         s.trust_env = False
     return s
+
+
+def in_flight(limit: int) -> threading.BoundedSemaphore | contextlib.nullcontext:
+    """A bound on the requests in flight to one system from all threads (``<system>_concurrency``)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError("a concurrency setting must be a whole number, 0 for no bound")
+    return threading.BoundedSemaphore(limit) if limit else contextlib.nullcontext()
 
 
 def retry_after(headers: Any) -> float | None:
@@ -115,6 +139,7 @@ class SalesforceConn:
         self.config = config
         self._local = threading.local()   # each thread its own session (and login)
         self.org_id: str | None = None   # the connected org (from the OAuth identity URL)
+        self.slots = in_flight(config.salesforce_concurrency)
 
     @property
     def _sf(self) -> Salesforce | None:
@@ -145,12 +170,14 @@ class SalesforceConn:
     def call(self, fn: Callable[[Salesforce], Any]) -> Any:
         try:
             try:
-                return fn(self.sf)
+                with self.slots:
+                    return fn(self.sf)
             except SalesforceExpiredSession:
                 # An expired or revoked session (timeout, org reset, password change): log in again
                 # and retry once at once, as simple-salesforce does when it holds credentials.
                 self._sf = None
-                return fn(self.sf)
+                with self.slots:
+                    return fn(self.sf)
         except SalesforceExpiredSession as exc:
             self._sf = None
             raise Retryable(f"salesforce session expired: {exc}") from exc
@@ -185,18 +212,16 @@ class SalesforceConn:
         ids: list[str] = []
         for i in range(0, len(records), 200):
             chunk = [{"attributes": {"type": sobject}, **wire(r)} for r in records[i:i + 200]]
-            results = self.call(lambda sf: sf.restful(f"composite/sobjects/{sobject}/{ext_field}", method="PATCH",
-                                                      json={"allOrNone": True, "records": chunk}))
-            for res in results or []:
-                if not res.get("success"):
-                    errors = res.get("errors") or [{}]
-                    code = errors[0].get("statusCode")
-                    text = f"salesforce {sobject} upsert {code}: {errors[0].get('message')}"
-                    if code in TRANSIENT_SF or code == "ALL_OR_NONE_OPERATION_ROLLED_BACK":
-                        raise Retryable(text)
-                    raise (AlreadyExists if code in DUPLICATE else Permanent)(text)
-                ids.append(res["id"])
+            ids += _saved(sobject, self.call(lambda sf: sf.restful(
+                f"composite/sobjects/{sobject}/{ext_field}", method="PATCH", json={"allOrNone": True, "records": chunk})))
         return ids
+
+    def update_many(self, records: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """sObject Collections update (``PATCH composite/sobjects``, records of any types, up to 200, all
+        or none): ``(sobject, id, fields)`` each, in one request."""
+        chunk = [{"attributes": {"type": sobject}, "id": rid, **wire(fields)} for sobject, rid, fields in records]
+        _saved("records", self.call(lambda sf: sf.restful("composite/sobjects", method="PATCH",
+                                                          json={"allOrNone": True, "records": chunk})))
 
     def create(self, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
         return self.call(lambda sf: getattr(sf, sobject).create(wire(fields)))
@@ -206,6 +231,21 @@ class SalesforceConn:
 
     def get_by(self, sobject: str, ext_field: str, value: str) -> dict[str, Any]:
         return self.call(lambda sf: getattr(sf, sobject).get_by_custom_id(ext_field, value))
+
+
+def _saved(what: str, results: list[dict[str, Any]] | None) -> list[str]:
+    """The ids of a collection's SaveResults; the first failure raised, sorted like a call's error."""
+    ids = []
+    for res in results or []:
+        if not res.get("success"):
+            errors = res.get("errors") or [{}]
+            code = errors[0].get("statusCode")
+            text = f"salesforce {what} {code}: {errors[0].get('message')}"
+            if code in TRANSIENT_SF or code == "ALL_OR_NONE_OPERATION_ROLLED_BACK":
+                raise Retryable(text)
+            raise (AlreadyExists if code in DUPLICATE else Permanent)(text)
+        ids.append(res["id"])
+    return ids
 
 
 def _sf_code(exc: SalesforceError) -> str | None:
@@ -231,6 +271,7 @@ class StripeConn:
     def __init__(self, config: Config):
         self.config = config
         self._local = threading.local()
+        self.slots = in_flight(config.stripe_concurrency)
 
     @property
     def client(self) -> stripe.StripeClient:
@@ -254,9 +295,14 @@ class StripeConn:
         """POST as plain JSON; ``idempotency_key=`` is sent as the ``Idempotency-Key`` header."""
         return self.call(lambda c: c.raw_request("post", path, **params).data)
 
+    def post_response(self, path: str, **params: Any) -> Any:
+        """POST; the answer with its headers (``.data``, ``.headers``: e.g. ``Idempotent-Replayed``)."""
+        return self.call(lambda c: c.raw_request("post", path, **params))
+
     def call(self, fn: Callable[[stripe.StripeClient], Any]) -> Any:
         try:
-            return fn(self.client)
+            with self.slots:
+                return fn(self.client)
         except stripe.RateLimitError as exc:
             raise Retryable(f"stripe RateLimitError: {exc.user_message or exc}", retry_after(exc.headers)) from exc
         except stripe.APIConnectionError as exc:
@@ -276,98 +322,3 @@ class StripeConn:
 def _should_retry(exc: stripe.StripeError) -> bool:
     """Stripe's own hint (https://docs.stripe.com/error-low-level#idempotency): ``Stripe-Should-Retry``."""
     return any(k.lower() == "stripe-should-retry" and str(v).lower() == "true" for k, v in (exc.headers or {}).items())
-
-
-# ---- AvaTax ---------------------------------------------------------------------------------
-class AvaTaxConn:
-    def __init__(self, config: Config):
-        env = config.avalara_url
-        self.client = AvataxClient("o2c-integration", "1.0", "integration", env, timeout_limit=config.http_timeout)
-        self.client.add_credentials(config.avalara_account, config.avalara_license)
-        self.company = config.company_code
-
-    def _do(self, what: str, fn: Callable[[], requests.Response], ok_404: bool = False):
-        try:
-            resp = fn()
-        except NETWORK_ERRORS as exc:
-            raise Retryable(f"avatax network: {exc}") from exc
-        if ok_404 and resp.status_code == 404:
-            return None
-        return check(resp, f"avatax {what}").json()
-
-    def create(self, model: dict[str, Any]) -> dict[str, Any]:
-        return self._do("create", lambda: self.client.create_transaction(wire(model)))
-
-    def get(self, code: str, doc_type: str = "SalesInvoice") -> dict[str, Any] | None:
-        return self._do("get", lambda: self.client.get_transaction_by_code(self.company, code,
-                                                                            {"documentType": doc_type}),
-                        ok_404=True)
-
-    def void(self, code: str) -> dict[str, Any] | None:
-        return self._do("void", lambda: self.client.void_transaction(self.company, code, {"code": "DocVoided"}),
-                        ok_404=True)
-
-    def refund(self, code: str, refund_code: str, date: str, percentage: Decimal | None = None) -> dict[str, Any]:
-        model = {"refundTransactionCode": refund_code, "refundDate": date, "referenceCode": code,
-                 "refundType": "Full" if percentage is None else "Percentage"}
-        if percentage is not None:
-            model["refundPercentage"] = float(percentage)
-        return self._do("refund", lambda: self.client.refund_transaction(self.company, code, model))
-
-
-# ---- ERP (NetSuite REST shape) --------------------------------------------------------------
-class ErpConn:
-    def __init__(self, config: Config):
-        self.config = config
-        self.base = f"{config.erp_url}/services/rest"
-        self._local = threading.local()
-
-    @property
-    def http(self) -> requests.Session:
-        """This thread's session (kept alive), signing every request with OAuth 1.0a."""
-        session = getattr(self._local, "http", None)
-        if session is None:
-            c = self.config
-            session = self._local.http = _session(c)
-            session.auth = OAuth1(c.erp_consumer_key, c.erp_consumer_secret, c.erp_token_id, c.erp_token_secret,
-                                  signature_method="HMAC-SHA256", realm=c.erp_account)
-        return session
-
-    @transient_network
-    def request(self, method: str, path: str, allow: tuple[int, ...] = (), **kw) -> requests.Response:
-        if "json" in kw:
-            kw["json"] = wire(kw["json"])
-        resp = self.http.request(method, f"{self.base}{path}", timeout=self.config.http_timeout, **kw)
-        if resp.status_code in allow:
-            return resp
-        return check(resp, f"erp {method} {path}")
-
-    def get(self, record: str, ref: str, allow_missing: bool = False) -> dict[str, Any] | None:
-        resp = self.request("GET", f"/record/v1/{record}/{ref}", allow=(404,) if allow_missing else (),
-                            params={"expandSubResources": "true"})
-        return None if resp.status_code == 404 else resp.json()
-
-    def create(self, record: str, body: dict[str, Any]) -> str:
-        resp = self.request("POST", f"/record/v1/{record}", json=body)
-        return resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
-
-    def upsert(self, record: str, external_id: str, body: dict[str, Any]) -> None:
-        self.request("PUT", f"/record/v1/{record}/eid:{external_id}", json=body)
-
-    def patch(self, record: str, ref: str, body: dict[str, Any]) -> None:
-        self.request("PATCH", f"/record/v1/{record}/{ref}", json=body)
-
-    def transform(self, record: str, ref: str, target: str, body: dict[str, Any] | None = None,
-                  allow: tuple[int, ...] = ()) -> requests.Response:
-        return self.request("POST", f"/record/v1/{record}/{ref}/!transform/{target}", json=body or {}, allow=allow)
-
-    def suiteql(self, q: str, limit: int = 1000) -> list[dict[str, Any]]:
-        items, offset = [], 0
-        while True:
-            resp = self.request("POST", "/query/v1/suiteql", params={"limit": limit, "offset": offset},
-                                json={"q": q}, headers={"Prefer": "transient"})
-            page = resp.json()
-            items += page.get("items", [])
-            if not page.get("hasMore"):
-                return items
-            offset += limit

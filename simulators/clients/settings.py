@@ -32,3 +32,12 @@ class Connections:
     erp_token_id: str = "o2c-token-id"
     erp_token_secret: str = "o2c-token-secret"
     http_timeout: float = 30.0
+    # Requests in flight to each system at once, from all of a client's threads (0: no bound). The
+    # vendors' own concurrency limits: NetSuite's account concurrency governance (5 on a default
+    # account; more with SuiteCloud Plus), AvaTax's (an assumption: it publishes none), Salesforce's
+    # concurrent long-running request limit (25). Stripe limits rates, not concurrency. A client with
+    # more workers than its vendor allows queues its requests here instead of drawing 429s.
+    erp_concurrency: int = 5
+    avalara_concurrency: int = 10
+    salesforce_concurrency: int = 25
+    stripe_concurrency: int = 0

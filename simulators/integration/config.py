@@ -8,6 +8,7 @@ from ..clients.settings import Connections
 
 PAYMENT_SYNC = ("webhook", "polling")
 SYSTEMS_OF_RECORD = ("erp", "salesforce")
+CONCURRENCY = ("erp_concurrency", "avalara_concurrency", "salesforce_concurrency", "stripe_concurrency")
 
 
 @dataclass
@@ -48,6 +49,10 @@ class Config(Connections):
             raise ValueError("poll_interval must be positive")
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 0 <= self.workers <= 64:
             raise ValueError("workers must be a whole number from 0 to 64")
+        for name in CONCURRENCY:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
+                raise ValueError(f"{name} must be a whole number from 0 (no bound) to 1000")
         for name in ("retry_wall_floor", "retry_wall_cap"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3600:

@@ -139,9 +139,9 @@ class Flows:
             fields["Billing_Status__c"] = "Not Billed"   # waiting for the nightly billing run
         self.sf.update("Order", order["Id"], fields)
         q.forget(scope)
-        if self.config.bill_on_activation:
+        if self.config.bill_on_activation:   # the order as just read goes along: no second read
             self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"], "lines": _fingerprint(order),
-                                                        "taxes": priced["taxes"]})
+                                                        "taxes": priced["taxes"]}, carry={"order": order})
 
     @staticmethod
     def _so_lines(order: dict[str, Any], taxes: list[Decimal]) -> list[dict[str, Any]]:
@@ -196,17 +196,20 @@ class Flows:
     # ---- step 2: bill -------------------------------------------------------------------------
     def bill_order(self, payload: dict[str, Any]) -> None:
         """ERP invoice (by external id = order key), then the AvaTax SalesInvoice committed under its
-        number; each a checkpoint (scope ``bill:<order id>``), then the publish job."""
-        order = self.load_order(payload["order_id"])
+        number; each a checkpoint (scope ``bill:<order id>``), then the publish job. The order is the one
+        the order step has just read (first attempt), else read afresh."""
+        order = (self.app.queue.carried() or {}).get("order") or self.load_order(payload["order_id"])
         if order["Status"] != "Activated":
             return   # cancelled, or deactivated for an amendment: billed after it is activated again
         if self.config.system_of_record == "salesforce":
             self._bill_in_salesforce(order, payload.get("lines"))
             return
         q, scope = self.app.queue, f"bill:{order['Id']}"
+        inv = None
         if not q.checkpoints(scope).get("tax_committed"):
             inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
-            if inv is None:
+            new_invoice = inv is None
+            if new_invoice:
                 estimate = self._estimate(order, payload)
                 self._ready_to_bill(order, estimate, payload.get("lines"))
                 try:
@@ -215,12 +218,14 @@ class Flows:
                         "item": {"items": [{"orderLine": i, "custcol_ava_taxamount": dec(l["tax"])}
                                            for i, l in enumerate(estimate["lines"], start=1)]}})
                 except AlreadyExists:
-                    pass   # invoiced meanwhile: read it below
+                    new_invoice = False   # invoiced meanwhile: read it below
                 inv = self.erp.get("invoice", f"eid:{order['key']}")
             q.checkpoint(scope, "erp_invoice", str(inv["id"]))
-            self._commit_tax(order, inv)
+            doc = self._commit_tax(order, inv, new_invoice)
+            # the committed document's jurisdictions, for the mirror (publish reads them from here)
+            q.checkpoint(scope, "jurisdictions", jurisdictions(doc))
             q.checkpoint(scope, "tax_committed", inv["tranId"])
-        q.submit("publish", order["Id"], {"order_id": order["Id"]})
+        q.submit("publish", order["Id"], {"order_id": order["Id"]}, carry={"order": order, "invoice": inv})
 
     def _estimate(self, order: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         """The lines' tax to bill: the estimate the order step has just made for exactly these lines
@@ -241,9 +246,11 @@ class Flows:
             raise Retryable(f"sales order {order['key']} is not in the ERP yet")
         self._follow_amendment(order, so, [dec(l["tax"]) for l in estimate["lines"]])
 
-    def _commit_tax(self, order: dict[str, Any], inv: dict[str, Any]) -> dict[str, Any]:
+    def _commit_tax(self, order: dict[str, Any], inv: dict[str, Any], new_invoice: bool = False) -> dict[str, Any]:
+        """The AvaTax SalesInvoice under the ERP invoice's number, committed. An invoice made by this
+        attempt has a number no tax document can carry yet: nothing to look up before creating."""
         code = inv["tranId"]
-        doc = self.tax.get(code)
+        doc = None if new_invoice else self.tax.get(code)
         if doc is None or doc["status"] not in ("Committed",):
             amounts = [dec(l["amount"]) for l in _lines(inv)]
             doc = self.tax.create(self.tax_model(order, "SalesInvoice", code, True, amounts))
@@ -252,6 +259,7 @@ class Flows:
                             f"{inv['taxTotal']}: not publishing a wrong invoice")
         if inv.get("custbody_ava_doc_code") != code:
             self.erp.patch("invoice", str(inv["id"]), {"custbody_ava_doc_code": code})
+            inv["custbody_ava_doc_code"] = code   # as the ERP has it now (the invoice goes on to publish)
         return doc
 
     def _bill_in_salesforce(self, order: dict[str, Any], synced: str | None = None) -> None:
@@ -286,7 +294,7 @@ class Flows:
         self.sf.update("blng__Invoice__c", sf_inv["Id"], {"ERP_Invoice_Id__c": str(inv["id"]),
                                                           "ERP_Document_Number__c": inv["tranId"],
                                                           "AvaTax_Document_Code__c": sf_inv["Name"]})
-        self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]})
+        self.app.queue.submit("publish", order["Id"], {"order_id": order["Id"]}, carry={"order": order})
 
     # ---- step 3: mirror + Stripe: publish.py ------------------------------------------------------
     # ---- cancellation ----------------------------------------------------------------------------
@@ -313,6 +321,15 @@ def _fingerprint(order: dict[str, Any]) -> str:
     """The order's lines as the sales order carries them (product, quantity, amount)."""
     return "|".join(f"{l['Product2']['ProductCode']}:{Decimal(str(l['Quantity'])).normalize()}:{dec(l['TotalPrice'])}"
                     for l in order["lines"])
+
+
+def jurisdictions(doc: dict[str, Any] | None) -> str | None:
+    """A tax document's summary, one ``name|rate|tax`` line per jurisdiction, for the customer-facing
+    invoice (portal and PDF show tax by jurisdiction)."""
+    if not doc:
+        return None
+    return "\n".join(f"{s['jurisName']} {s['jurisType']} {s['taxName']}".replace("|", "/") +
+                     f"|{Decimal(str(s['rate']))}|{dec(s['tax'])}" for s in doc.get("summary") or []) or None
 
 
 def line_tax(line: dict[str, Any]) -> Decimal:

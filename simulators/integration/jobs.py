@@ -60,6 +60,7 @@ class WorkQueue:
         self._pool: ThreadPoolExecutor | None = None
         self._lanes: dict[str, deque[str]] = {}  # lane -> job keys waiting behind the running one
         self._lanes_lock = threading.Lock()
+        self._carried: dict[str, Any] = {}       # job key -> what the job before it handed over (memory only)
         self.worker_errors: list[str] = []
 
     # ---- workers ----------------------------------------------------------------------------------
@@ -148,8 +149,11 @@ class WorkQueue:
             return fn
         return deco
 
-    def submit(self, kind: str, key: str, payload: dict[str, Any] | None = None, delay: float = 0.0) -> bool:
-        """Queue work; a job of the same kind and key already waiting is not queued twice."""
+    def submit(self, kind: str, key: str, payload: dict[str, Any] | None = None, delay: float = 0.0,
+               carry: Any = None) -> bool:
+        """Queue work; a job of the same kind and key already waiting is not queued twice. ``carry``:
+        records the submitting job has just read, handed to the new job's first attempt only (see
+        ``carried``); kept in memory, never in the store."""
         job_key = f"{kind}:{key}"
         with self.store.lock:
             pending = self.data["pending"]
@@ -157,17 +161,32 @@ class WorkQueue:
                 return False
             pending[job_key] = {"kind": kind, "key": key, "payload": payload or {}, "attempts": 0,
                                 "first_at": iso(self.sim.now()), "errors": []}
+            if carry is not None:
+                self._carried[job_key] = carry
         self.sim.clock.schedule(delay, lambda: self._dispatch(job_key), name=f"integration {job_key}",
                                 owner=self.sim.name)
         return True
 
+    def carried(self) -> Any:
+        """What the job that submitted this one handed over (e.g. the order it has just read, so the
+        next step of the same lane does not read it again), on the first attempt only: a retry, or a
+        job resubmitted from the dead letters, reads afresh. None when nothing was handed over."""
+        return getattr(self._local, "carried", None)
+
     def _run(self, job_key: str) -> None:
+        try:
+            self._attempt(job_key)
+        finally:
+            self._local.carried = None   # never seen by a later job, or a direct call, on this thread
+
+    def _attempt(self, job_key: str) -> None:
         job = self.data["pending"].get(job_key)
         if job is None:
             return
         job["attempts"] += 1
         job["total_attempts"] = job.get("total_attempts", 0) + 1
         self._progress = False
+        self._local.carried = self._carried.pop(job_key, None)
         try:
             self.handlers[job["kind"]](job["payload"])
         except Retryable as exc:

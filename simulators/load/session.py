@@ -37,8 +37,9 @@ class LoadSession(requests.Session):
         super().__init__()
         self.environment, self.system = environment, system
         self._expect: tuple[int, ...] = ()
-        if ca:
-            self.verify = ca
+        if ca:   # loaded once into an SSL context (as a path, requests would stat it on every request)
+            from simulators.clients.conns import TrustedCA
+            self.mount("https://", TrustedCA(ca))
         self.trust_env = False   # the CA is per session: never REQUESTS_CA_BUNDLE for the whole process
 
     @contextlib.contextmanager
