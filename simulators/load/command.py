@@ -15,6 +15,9 @@ def add_parser(sub, formatter_class=argparse.HelpFormatter) -> None:
     p.add_argument("--users", type=int, default=12, help="concurrent Locust users (all personas)")
     p.add_argument("--spawn-rate", type=float, default=4.0, help="users started per second")
     p.add_argument("--run-time", default="60s", help="per sync mode, e.g. 45s, 2m")
+    p.add_argument("--until-lifecycles", type=int, default=0, metavar="N",
+                   help="end a mode's run early once N lifecycles are complete (the run time stays the cap; "
+                        "0: run for the whole run time)")
     p.add_argument("--sync", default="both", choices=["webhook", "polling", "both"],
                    help="how the integration learns of payments; both runs webhook, then polling")
     p.add_argument("--poll-interval", type=float, default=300.0, help="simulated seconds between polls")
@@ -40,6 +43,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     args.run_time_s = int(parse_duration(args.run_time).total_seconds())
     if args.run_time_s < 1 or args.users < 1:
         raise SystemExit("--run-time and --users must be positive")
+    if args.until_lifecycles < 0:
+        raise SystemExit("--until-lifecycles must be 0 (off) or positive")
     slo = load_slo(args.slo)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -50,7 +55,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     meta = {"integration": f"your integration at {args.integration_url}" if args.integration_url
             else "the reference integration", "users": args.users, "processes": args.processes,
             "clock_rate": args.clock_rate, "poll_interval": args.poll_interval, "vendor_limits": args.vendor_limits,
-            "faults": args.faults, "shape": args.shape, "run_time_s": args.run_time_s}
+            "faults": args.faults, "shape": args.shape, "run_time_s": args.run_time_s,
+            "until_lifecycles": args.until_lifecycles}
     summary = write(out, summaries, verdicts, meta, raw)
     print(screen(summary, out))
     return 0 if summary["ok"] else 1

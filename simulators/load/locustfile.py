@@ -235,14 +235,37 @@ def _progress(environment, **_kw):
             gevent.sleep(float(CFG.get("progress_interval", 5)))
             stats = environment.stats
             parts = [f"[{CFG.get('tag', '')}] {wall_seconds() - start:5.0f}s users={environment.runner.user_count}"]
-            paid = stats.entries.get(("payment_to_erp_applied", "E2E"))
-            parts.append(f"lifecycles~{paid.num_requests - paid.num_failures if paid else 0}")
+            parts.append(f"lifecycles~{completed(environment)}")
             for kind, short in (("order_to_invoice_visible", "order->invoice"),
                                 ("payment_to_paid_visible", "pay->Paid")):
                 e = stats.entries.get((kind, "E2E"))
                 if e and e.num_requests:
                     parts.append(f"{short} p95={e.get_response_time_percentile(0.95) / 1000:.2f}s")
             print("  ".join(parts), flush=True)
+    gevent.spawn(loop)
+
+
+def completed(environment) -> int:
+    """Complete lifecycles so far (the payment applied in the ERP), as this runner's stats see them
+    (the master's: every worker's reports merged)."""
+    done = environment.stats.entries.get(("payment_to_erp_applied", "E2E"))
+    return done.num_requests - done.num_failures if done else 0
+
+
+@events.init.add_listener
+def _until(environment, **_kw):
+    """``--until-lifecycles N``: the master (or the only process) ends the run once N lifecycles are
+    complete; Locust's own run time stays the cap. The late timings are still collected afterwards."""
+    from locust.runners import WorkerRunner
+    target = int(CFG.get("until_lifecycles") or 0)
+    if target <= 0 or isinstance(environment.runner, WorkerRunner):
+        return
+
+    def loop():
+        while completed(environment) < target:
+            gevent.sleep(0.25)
+        print(f"[{CFG.get('tag', '')}] {target} lifecycles complete: ending the run", flush=True)
+        environment.runner.quit()
     gevent.spawn(loop)
 
 

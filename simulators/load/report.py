@@ -23,7 +23,8 @@ def mode_summary(res: dict[str, Any]) -> dict[str, Any]:
     t, report = res["tracker"], res["report"]
     done = t.done
     last_end = max((d["end_wall"] for d in done if d["kind"] in ("payment_to_erp_applied",)), default=None)
-    run_s = float(res["config"]["run_time_s"])
+    # the run time, or the Locust run's own wall time when it ended early (--until-lifecycles)
+    run_s = min(float(res["config"]["run_time_s"]), float(res.get("wall_s") or res["config"]["run_time_s"]))
     completed = t.lifecycles_completed
     e2e, wall = {}, {}
     for kind in TIMINGS:

@@ -125,6 +125,7 @@ class Run:
                 "deadline_s": wait_deadline(a.poll_interval, float(anchor.get("rate") or 1), self.sync),
                 "users": a.users, "spawn_rate": a.spawn_rate, "run_time_s": a.run_time_s,
                 "rep_pacing": a.rep_pacing, "progress": True, "progress_interval": 5,
+                "until_lifecycles": getattr(a, "until_lifecycles", 0),
                 "token": getattr(self.h, "control_token", None)}
 
     def locust(self, cfg: dict[str, Any]) -> tuple[int, float, float]:

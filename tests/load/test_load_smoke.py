@@ -15,8 +15,10 @@ TIMING_KEYS = {"count", "p50_s", "p95_s", "p99_s", "max_s"}
 
 def o2c_load(tmp_path, *args: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path / "run"), "load", "--users", "4",
-           "--spawn-rate", "4", "--run-time", "5s", "--poll-interval", "120", "--out", str(tmp_path / "out"), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=150, cwd=tmp_path)
+           "--spawn-rate", "4", "--run-time", "60s", "--until-lifecycles", "3", "--poll-interval", "120",
+           "--out", str(tmp_path / "out"), *args]
+    # each mode ends once 3 lifecycles are complete (seconds on a quiet machine), at the latest after 60 s
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
 
 def check_shape(summary: dict) -> None:
@@ -44,6 +46,7 @@ def test_both_sync_modes_on_two_locust_processes_reconcile_and_an_impossible_slo
     done = o2c_load(tmp_path, "--sync", "both", "--processes", "2", "--slo", str(slo))
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "SLO FAILED: webhook.payment_to_paid_visible.p95_s" in done.stdout
+    assert done.stdout.count("3 lifecycles complete: ending the run") == 2, done.stdout[-3000:]
     out = tmp_path / "out"
     summary = json.loads((out / "summary.json").read_text())
     check_shape(summary)
