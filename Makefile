@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all features features-live up bench load clean
+.PHONY: demo test test-slow test-all features features-live up bench load clean
 
 $(STAMP): pyproject.toml
 	$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -n 2
 
 # everything: the fast tier plus the full-size soaks, the subprocess user projects and the browser tests
+# only the slow tier (CI runs it after `make test`)
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -n 2
+
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2
 
