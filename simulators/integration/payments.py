@@ -133,24 +133,41 @@ class Payments:
                 self.data["poll_cursor"] = cursor = None   # the cursor event expired: fall back
                 events = self._events_since(None)
             for e in events:
-                self.enqueue(e.id, e.type, e.created, *_invoice_of(e))
-                self.data["poll_watermark"] = max(self.data.get("poll_watermark") or 0, e.created)
-                self.data["poll_cursor"] = e.id
+                self.enqueue(e["id"], e["type"], e["created"], *_invoice_of(e))
+                self.data["poll_watermark"] = max(self.data.get("poll_watermark") or 0, e["created"])
+                self.data["poll_cursor"] = e["id"]
             self.data["stats"]["polls"] += 1
         finally:
             if self.config.payment_sync == "polling":
                 self.app.schedule_poll()
 
-    def _events_since(self, cursor: str | None) -> list[Any]:
-        """Events of our types after ``cursor`` (or from the watermark), oldest first."""
+    def _events_since(self, cursor: str | None) -> list[dict[str, Any]]:
+        """Events of our types after ``cursor`` (or from the watermark), oldest first, as plain JSON.
+        Stripe lists newest first: after a cursor each page is walked towards the newest with
+        ``ending_before`` (the page's newest event), from the watermark towards the oldest with
+        ``starting_after``; either way ``has_more`` says when to stop."""
         params: dict[str, Any] = {"limit": 100, "types": EVENTS}
         if cursor:
-            params["ending_before"] = cursor   # the SDK walks these pages towards the newest, oldest first
+            params["ending_before"] = cursor
         else:
             params["created"] = {"gte": self.data.get("poll_watermark") or 0}
+
+        def walk(client) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            page_params = dict(params)
+            while True:
+                page = client.raw_request("get", "/v1/events", **page_params).data
+                data = page.get("data") or []
+                out.extend(reversed(data) if cursor else data)
+                if not page.get("has_more") or not data:
+                    return out
+                if cursor:
+                    page_params["ending_before"] = data[0]["id"]
+                else:
+                    page_params["starting_after"] = data[-1]["id"]
         # the whole walk inside call(): later pages are requests too, and can fail like the first
-        listed = self.gw.call(lambda c: list(c.v1.events.list(params=params).auto_paging_iter()))
-        return listed if cursor else listed[::-1]   # a created-filtered list comes newest first
+        listed = self.gw.call(walk)
+        return listed if cursor else listed[::-1]   # a created-filtered walk comes newest first
 
     def handle_event(self, payload: dict[str, Any]) -> None:
         if payload.get("invoice") and payload.get("type"):   # fetch-on-notify: the invoice is read afresh
