@@ -295,6 +295,26 @@ class StripeConn:
         """POST as plain JSON; ``idempotency_key=`` is sent as the ``Idempotency-Key`` header."""
         return self.call(lambda c: c.raw_request("post", path, **params).data)
 
+    def walk(self, path: str, params: dict[str, Any], towards_newest: bool = False) -> list[dict[str, Any]]:
+        """Every page of a list as plain JSON, in one ``call``. Stripe lists newest first; with
+        ``towards_newest`` (after an ``ending_before`` cursor) each next page is the one before the
+        page's newest object and comes oldest first, as the SDK's auto-paging walks it; otherwise
+        pages follow ``starting_after`` the page's last object. ``has_more`` says when to stop."""
+        def pages(client: stripe.StripeClient) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            page_params = dict(params)
+            while True:
+                page = client.raw_request("get", path, **page_params).data
+                data = page.get("data") or []
+                out.extend(reversed(data) if towards_newest else data)
+                if not page.get("has_more") or not data:
+                    return out
+                if towards_newest:
+                    page_params["ending_before"] = data[0]["id"]
+                else:
+                    page_params["starting_after"] = data[-1]["id"]
+        return self.call(pages)
+
     def post_response(self, path: str, **params: Any) -> Any:
         """POST; the answer with its headers (``.data``, ``.headers``: e.g. ``Idempotent-Replayed``)."""
         return self.call(lambda c: c.raw_request("post", path, **params))

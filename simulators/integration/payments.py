@@ -142,31 +142,14 @@ class Payments:
                 self.app.schedule_poll()
 
     def _events_since(self, cursor: str | None) -> list[dict[str, Any]]:
-        """Events of our types after ``cursor`` (or from the watermark), oldest first, as plain JSON.
-        Stripe lists newest first: after a cursor each page is walked towards the newest with
-        ``ending_before`` (the page's newest event), from the watermark towards the oldest with
-        ``starting_after``; either way ``has_more`` says when to stop."""
+        """Events of our types after ``cursor`` (or from the watermark), oldest first, as plain JSON."""
         params: dict[str, Any] = {"limit": 100, "types": EVENTS}
         if cursor:
             params["ending_before"] = cursor
         else:
             params["created"] = {"gte": self.data.get("poll_watermark") or 0}
-
-        def walk(client) -> list[dict[str, Any]]:
-            out: list[dict[str, Any]] = []
-            page_params = dict(params)
-            while True:
-                page = client.raw_request("get", "/v1/events", **page_params).data
-                data = page.get("data") or []
-                out.extend(reversed(data) if cursor else data)
-                if not page.get("has_more") or not data:
-                    return out
-                if cursor:
-                    page_params["ending_before"] = data[0]["id"]
-                else:
-                    page_params["starting_after"] = data[-1]["id"]
-        # the whole walk inside call(): later pages are requests too, and can fail like the first
-        listed = self.gw.call(walk)
+        # the whole walk is one call(): later pages are requests too, and can fail like the first
+        listed = self.gw.walk("/v1/events", params, towards_newest=bool(cursor))
         return listed if cursor else listed[::-1]   # a created-filtered walk comes newest first
 
     def handle_event(self, payload: dict[str, Any]) -> None:
