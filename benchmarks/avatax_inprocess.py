@@ -101,16 +101,9 @@ def main() -> None:
         out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", "--n", str(args.n)],
                              cwd=tree, env=env, capture_output=True, text=True, timeout=600, check=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
-    names = ["this tree"] + [f"tree {i}" for i in range(1, len(trees))]
-    print(f"AvaTax in-process, validation strict, µs per request (CPU time, best of 3 x {args.n})")
-    print(f"{'case':<12}" + "".join(f"{n:>12}" for n in names) + ("" if len(trees) == 1 else f"{'ratio':>10}"))
-    for case in CASES:
-        vals = [r[case] for r in results]
-        ratio = f"{vals[1] / vals[0]:>9.2f}x" if len(vals) > 1 else ""
-        print(f"{case:<12}" + "".join(f"{v:>12.1f}" for v in vals) + ratio)
-    for i, tree in enumerate(trees[1:], 1):
-        print(f"tree {i}: {tree}")
-
+    from benchmarks.sidebyside import print_table   # here: a child run by its path cannot import it
+    print_table(f"AvaTax in-process, validation strict, µs per request (CPU time, best of 3 x {args.n})",
+                [{case: r[case] for case in CASES} for r in results], trees, width=12)
 
 if __name__ == "__main__":
     main()

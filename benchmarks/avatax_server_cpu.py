@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 
 from benchmarks.fakes_wrk import AVA_AUTH, ESTIMATE, ROOT, Served, lua_post
+from benchmarks.sidebyside import print_table
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -57,16 +58,8 @@ def main() -> None:
     args = p.parse_args()
     trees = [ROOT, *(Path(t).resolve() for t in args.tree)]
     results = [measure(t, args.seconds) for t in trees]
-    names = ["this tree"] + [f"tree {i}" for i in range(1, len(trees))]
-    print(f"AvaTax live server CPU, µs per request (wrk -t2 -c8 -d{args.seconds}s, validation strict)")
-    print(f"{'case':<26}" + "".join(f"{n:>12}" for n in names) + ("" if len(trees) == 1 else f"{'ratio':>10}"))
-    for case in results[0]:
-        vals = [r[case] for r in results]
-        ratio = f"{vals[1] / vals[0]:>9.2f}x" if len(vals) > 1 else ""
-        print(f"{case:<26}" + "".join(f"{v:>12.1f}" for v in vals) + ratio)
-    for i, tree in enumerate(trees[1:], 1):
-        print(f"tree {i}: {tree}")
-
+    print_table(f"AvaTax live server CPU, µs per request (wrk -t2 -c8 -d{args.seconds}s, validation strict)",
+                results, trees)
 
 if __name__ == "__main__":
     main()

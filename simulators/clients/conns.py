@@ -69,6 +69,20 @@ def _session(config: Config) -> requests.Session:
     return s
 
 
+class PerThread:
+    """One value per thread, made on first use (a worker's own kept-alive session or client)."""
+
+    def __init__(self, make: Callable[[], Any]):
+        self._local = threading.local()
+        self._make = make
+
+    def get(self) -> Any:
+        value = getattr(self._local, "value", None)
+        if value is None:
+            value = self._local.value = self._make()
+        return value
+
+
 def in_flight(limit: int) -> threading.BoundedSemaphore | contextlib.nullcontext:
     """A bound on the requests in flight to one system from all threads (``<system>_concurrency``)."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
@@ -270,21 +284,21 @@ def wire(obj: Any) -> Any:
 class StripeConn:
     def __init__(self, config: Config):
         self.config = config
-        self._local = threading.local()
+        self._client = PerThread(self._new_client)
         self.slots = in_flight(config.stripe_concurrency)
 
     @property
     def client(self) -> stripe.StripeClient:
         """This thread's client (its own kept-alive session)."""
-        client = getattr(self._local, "client", None)
-        if client is None:
-            c = self.config
-            http = stripe.RequestsClient(session=_session(c), timeout=c.http_timeout)
-            # The SDK's own retries sleep in real time; this integration retries on the simulated
-            # clock instead, with its own idempotency keys, so SDK retries are off.
-            client = self._local.client = stripe.StripeClient(
-                c.stripe_key, base_addresses={"api": c.stripe_url}, max_network_retries=0, http_client=http)
-        return client
+        return self._client.get()
+
+    def _new_client(self) -> stripe.StripeClient:
+        c = self.config
+        http = stripe.RequestsClient(session=_session(c), timeout=c.http_timeout)
+        # The SDK's own retries sleep in real time; this integration retries on the simulated
+        # clock instead, with its own idempotency keys, so SDK retries are off.
+        return stripe.StripeClient(c.stripe_key, base_addresses={"api": c.stripe_url}, max_network_retries=0,
+                                   http_client=http)
 
     def read(self, path: str) -> dict[str, Any]:
         """GET a Stripe object as plain JSON (the SDK's ``raw_request``: same auth, errors and

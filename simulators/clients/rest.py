@@ -3,7 +3,6 @@ are sorted as in ``conns`` (Retryable, AlreadyExists, Permanent); each thread ke
 kept-alive session, and ``<system>_concurrency`` bounds the requests in flight from all threads."""
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -11,7 +10,7 @@ import requests
 from avalara import AvataxClient
 from requests_oauthlib import OAuth1
 
-from .conns import NETWORK_ERRORS, _session, check, in_flight, transient_network, wire
+from .conns import NETWORK_ERRORS, PerThread, _session, check, in_flight, transient_network, wire
 from .errors import Retryable
 from .settings import Connections as Config
 
@@ -34,16 +33,18 @@ class AvaTaxConn:
         self.base, self.auth = sdk.base_url, sdk.auth
         self.headers = {**sdk.client_header, "X-Avalara-Client": sdk.client_id.replace("API_VERSION", AVATAX_API)}
         self.company = config.company_code
-        self._local = threading.local()
+        self._http = PerThread(self._new_session)
         self.slots = in_flight(config.avalara_concurrency)
 
     @property
     def http(self) -> requests.Session:
-        session = getattr(self._local, "http", None)
-        if session is None:
-            session = self._local.http = _session(self.config)
-            session.auth = self.auth
-            session.headers.update(self.headers)
+        """This thread's session (kept alive), with the SDK's credentials and client headers."""
+        return self._http.get()
+
+    def _new_session(self) -> requests.Session:
+        session = _session(self.config)
+        session.auth = self.auth
+        session.headers.update(self.headers)
         return session
 
     def _call(self, method: str, path: str, **kw) -> requests.Response:
@@ -84,18 +85,19 @@ class ErpConn:
     def __init__(self, config: Config):
         self.config = config
         self.base = f"{config.erp_url}/services/rest"
-        self._local = threading.local()
+        self._http = PerThread(self._new_session)
         self.slots = in_flight(config.erp_concurrency)
 
     @property
     def http(self) -> requests.Session:
         """This thread's session (kept alive), signing every request with OAuth 1.0a."""
-        session = getattr(self._local, "http", None)
-        if session is None:
-            c = self.config
-            session = self._local.http = _session(c)
-            session.auth = OAuth1(c.erp_consumer_key, c.erp_consumer_secret, c.erp_token_id, c.erp_token_secret,
-                                  signature_method="HMAC-SHA256", realm=c.erp_account)
+        return self._http.get()
+
+    def _new_session(self) -> requests.Session:
+        c = self.config
+        session = _session(c)
+        session.auth = OAuth1(c.erp_consumer_key, c.erp_consumer_secret, c.erp_token_id, c.erp_token_secret,
+                              signature_method="HMAC-SHA256", realm=c.erp_account)
         return session
 
     @transient_network
