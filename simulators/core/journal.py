@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from datetime import datetime
 from typing import Any
+
+from .clock import iso
 
 MAX_FIELD = 256          # characters kept of any one text value
 MAX_BYTES = 4 * 2**20    # the whole journal's text, roughly (values plus a fixed cost per entry)
@@ -50,9 +53,15 @@ class Journal:
                 self.bytes -= self._entries.popleft()[0]
 
     def entries(self, operation: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The entries, oldest first; an entry's ``at`` (recorded as a datetime: formatting it costs more
+        than the rest of a record) is ISO 8601 here, formatted once when first read."""
         with self._lock:
             items = [e for _, e in self._entries if operation is None or e.get("operation") == operation]
-        return items[-limit:] if limit else items
+            items = items[-limit:] if limit else items
+            for e in items:
+                if isinstance(e.get("at"), datetime):
+                    e["at"] = iso(e["at"])
+        return items
 
     def clear(self) -> None:
         with self._lock:

@@ -244,7 +244,7 @@ class Sim:
     def record(self, t: Trace, method: str, path: str, status: int) -> None:
         self.limits.release(t.limit_slot)
         self.journal.record({
-            "at": iso(self.now()), "method": method, "path": path, "operation": t.operation, "status": status,
+            "at": self.now(), "method": method, "path": path, "operation": t.operation, "status": status,
             "caller": t.caller, "fault": t.fault, "ms": round((_perf.perf_counter() - t.started) * 1000, 3),
             "simulated_latency_ms": t.latency_ms,
         })
