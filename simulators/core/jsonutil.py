@@ -7,6 +7,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import orjson
+
 CENT = Decimal("0.01")
 
 
@@ -49,6 +51,16 @@ def _default(o: Any) -> Any:
 
 def dumps(obj: Any, **kw: Any) -> str:
     return json.dumps(obj, default=_default, **kw)
+
+
+def dumpb(obj: Any) -> bytes:
+    """``dumps`` as UTF-8 bytes, compact, through orjson (several times faster on large answers): the
+    same JSON values (Decimal -> number, datetime -> ISO 8601 with ``Z``). What orjson refuses
+    (integers beyond 64 bits, keys that are not strings, lone surrogates) goes through ``dumps``."""
+    try:
+        return orjson.dumps(obj, default=_default, option=orjson.OPT_UTC_Z)
+    except (orjson.JSONEncodeError, TypeError):
+        return dumps(obj).encode("utf-8")
 
 
 MAX_DEPTH = 32   # objects/arrays nested deeper than this are refused with the vendor's 400

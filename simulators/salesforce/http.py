@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl
 
-from simulators.core.jsonutil import BadJson, dumps, loads
+from simulators.core.jsonutil import BadJson, dumpb, loads
 from simulators.core.lane import Answer, LaneRequest
 
 from . import errors as E
@@ -81,7 +81,7 @@ def host(req: LaneRequest) -> str:
 
 
 def json_answer(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
-    return status, [JSON, *(headers or {}).items()], dumps(payload).encode("utf-8")
+    return status, [JSON, *(headers or {}).items()], dumpb(payload)
 
 
 def empty(status: int = 204, headers: dict[str, str] | None = None) -> Answer:
