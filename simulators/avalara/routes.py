@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ..core.errors import SimError
+from ..core.ids import uuid4_of
 from ..core.jsonutil import BadJson, loads
 from ..core.lane import Answer, Lane, LaneHooks, LaneRequest
 from ..core.sim import HttpProblem, Sim
@@ -117,11 +118,7 @@ def estimate_inline(environ: dict[str, Any]) -> bool:
 
 
 def correlation_id(n: int) -> str:
-    """``str(uuid.UUID(int=n, version=4))`` without building the UUID: the version nibble and the
-    RFC 4122 variant bits set on ``n``, as 8-4-4-4-12 hex digits."""
-    n = (n & ~(0xF000 << 64) & ~(0xC000 << 48)) | (4 << 76) | (0x8000 << 48)
-    h = f"{n:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return uuid4_of(n)
 
 
 def render_error(exc: SimError) -> Answer:

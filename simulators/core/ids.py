@@ -12,7 +12,6 @@ import random
 import secrets as _secrets
 import string
 import threading
-import uuid
 from functools import lru_cache
 
 _B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -55,7 +54,7 @@ class IdGen:
 
     def uuid(self) -> str:
         with self._lock:
-            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            return uuid4_of(self._rng.getrandbits(128))
 
     def salesforce(self, key_prefix: str, pod: str = "5g0") -> str:
         """An 18-character Salesforce id: 3-char key prefix + pod + counter, then the checksum."""
@@ -117,3 +116,11 @@ def sf_id_key(value: str) -> str | None:
     if len(value) == 15 and value.isalnum():
         return value
     return None
+
+
+def uuid4_of(n: int) -> str:
+    """``str(uuid.UUID(int=n, version=4))`` without building the UUID: the version nibble and the
+    RFC 4122 variant bits set on ``n``, as 8-4-4-4-12 hex digits."""
+    n = (n & ~(0xF000 << 64) & ~(0xC000 << 48)) | (4 << 76) | (0x8000 << 48)
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
