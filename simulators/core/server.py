@@ -77,6 +77,10 @@ def main(argv=None) -> None:
     token = os.environ.pop(TOKEN_ENV, None) or secrets.token_urlsafe(32)
     if args.fake == "integration":
         extra["control_token"] = token   # it calls the fakes' control planes (e.g. Salesforce setup)
+    if args.fake == "stripe" and "public_base" not in extra:
+        # links in Stripe's answers (hosted invoice page, PDFs, receipts) point at this server
+        host = "[::1]" if args.host == "::1" else args.host
+        extra["public_base"] = f"{'https' if args.certfile else 'http'}://{host}:{args.port}"
     app = create(args.fake, seed=args.seed, validation=args.validation, live=True, **extra)
     app.extensions["sim"].control_token = token
     limits = ServerLimits(max_header_bytes=args.max_header_bytes, header_timeout=args.header_timeout,

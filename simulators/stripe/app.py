@@ -2,7 +2,8 @@
 
 Options (keyword arguments, or ``--config`` JSON in live mode): ``api_version`` (account default
 for events), ``webhook_schedule`` (``sandbox`` | ``live``), ``dunning`` ({retries, window_days,
-final}), ``public_base`` (base URL for hosted invoice links; default: the host the request used).
+final}), ``public_base`` (base URL for hosted invoice, PDF and receipt links; default ``https://api.stripe.com``, the
+host the in-process transport serves; the live server passes its own URL).
 """
 from __future__ import annotations
 

@@ -161,10 +161,8 @@ def install_http(app: Flask, sim, state: StripeState) -> None:
     same headers on the Flask routes (hosted pages); runs before the core pipeline."""
     rng = {"r": random.Random(f"stripe-requests:{sim.seed}")}
     sim.on_reset(lambda: rng.update(r=random.Random(f"stripe-requests:{sim.seed}")))
-    fixed_base = state.options.get("public_base")
 
     def new_request_id(env: dict[str, Any]) -> str:
-        state.public_base = fixed_base or f"{env.get('wsgi.url_scheme', 'http')}://{env.get('HTTP_HOST', 'api.stripe.com')}"
         return "req_" + _b62(rng["r"].getrandbits(83))
 
     def begin(req: LaneRequest) -> None:

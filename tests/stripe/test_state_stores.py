@@ -105,3 +105,21 @@ def test_reset_returns_every_store_to_its_initial_state(harness, sc):
     fresh = client_for(harness.url("stripe"))
     assert fresh.v1.customers.list().data == [] and fresh.v1.events.list().data == []
     assert control.get("/stripe/dunning")["retries"] == 8   # the default again
+
+
+def test_links_do_not_follow_the_host_a_request_names():
+    """A hosted invoice link is the fake's own base URL (an option; the live server passes its
+    address), never the Host header of whichever request finalized the invoice: no request data is
+    kept in state."""
+    from simulators.registry import create
+    app = create("stripe")
+    client = app.test_client()
+    auth = {"Authorization": "Bearer sk_test_o2c"}
+    cus = client.post("/v1/customers", data={"name": "Host Co"}, headers=auth, base_url="http://evil.example").get_json()
+    inv = client.post("/v1/invoices", data={"customer": cus["id"]}, headers=auth,
+                      base_url="http://evil.example").get_json()
+    client.post("/v1/invoiceitems", data={"customer": cus["id"], "invoice": inv["id"], "amount": 500, "currency": "usd"},
+                headers=auth, base_url="http://evil.example")
+    fin = client.post(f"/v1/invoices/{inv['id']}/finalize", headers=auth, base_url="http://evil.example").get_json()
+    assert fin["hosted_invoice_url"].startswith("https://api.stripe.com/i/"), fin["hosted_invoice_url"]
+    assert "evil.example" not in str(fin)
