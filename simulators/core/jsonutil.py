@@ -53,12 +53,35 @@ def dumps(obj: Any, **kw: Any) -> str:
     return json.dumps(obj, default=_default, **kw)
 
 
+class _KeptFloats(dict):
+    """Decimal -> float for orjson, the conversions kept (float(Decimal) goes through a string: slow,
+    and an answer repeats its amounts). Zeros are not kept (0 == -0, but they encode apart); anything
+    but a finite Decimal raises TypeError, so ``dumpb`` hands the payload to ``dumps`` (NaN stays NaN)."""
+
+    def __missing__(self, value: Any) -> float:
+        if type(value) is not Decimal:
+            raise TypeError(type(value).__name__)
+        if not value:   # a zero (NaN is not): its sign, without the string round trip
+            return -0.0 if value.is_signed() else 0.0
+        if not value.is_finite():
+            raise TypeError("a Decimal that is not a finite number")
+        if len(self) >= FLOATS_KEPT:
+            self.clear()
+        number = self[value] = float(value)
+        return number
+
+
+FLOATS_KEPT = 4096
+_kept_floats = _KeptFloats()
+
+
 def dumpb(obj: Any) -> bytes:
     """``dumps`` as UTF-8 bytes, compact, through orjson (several times faster on large answers): the
-    same JSON values (Decimal -> number, datetime -> ISO 8601 with ``Z``). What orjson refuses
-    (integers beyond 64 bits, keys that are not strings, lone surrogates) goes through ``dumps``."""
+    same JSON values (Decimal -> number, datetime -> ISO 8601 with ``Z``, dataclasses -> objects). What
+    orjson refuses (integers beyond 64 bits, keys that are not strings, lone surrogates, a Decimal that
+    is not finite, any other type) goes through ``dumps``."""
     try:
-        return orjson.dumps(obj, default=_default, option=orjson.OPT_UTC_Z)
+        return orjson.dumps(obj, default=_kept_floats.__getitem__, option=orjson.OPT_UTC_Z)
     except (orjson.JSONEncodeError, TypeError):
         return dumps(obj).encode("utf-8")
 
