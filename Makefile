@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Bytecode caches on for every target, whatever the calling shell says: with PYTHONDONTWRITEBYTECODE set,
+# pytest rewrites every test module again on each run and every process (the test workers, the live fakes,
+# the subprocess user projects) compiles the whole package from source each time it starts.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: demo test test-slow test-all features features-live up bench load clean
 
 $(STAMP): pyproject.toml
