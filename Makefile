@@ -21,17 +21,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/o2c demo
 
-# the fast tier (< 30 s on two cores): every test not marked slow, on two workers
+# the fast tier (< 30 s on two cores): every test not marked slow, on two workers; worksteal keeps both
+# busy to the end while one of them runs the long load smoke test (tests/conftest.py starts it first)
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -n 2
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist worksteal
 
-# everything: the fast tier plus the full-size soaks, the subprocess user projects and the browser tests
 # only the slow tier (CI runs it after `make test`)
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow -n 2
+	$(BIN)/python -m pytest -m slow -n 2 --dist worksteal
 
+# everything: the fast tier plus the full-size soaks, the subprocess user projects and the browser tests
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 features: $(STAMP)
 	$(BIN)/python -m pytest steps
