@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Bytecode caches on for every target, whatever the calling shell says: with PYTHONDONTWRITEBYTECODE set,
+# pytest rewrites every test module again on each run and every process (the test workers, the live fakes,
+# the subprocess user projects) compiles the whole package from source each time it starts.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: demo test test-slow test-all features features-live up bench load clean
 
 $(STAMP): pyproject.toml
@@ -16,17 +21,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/o2c demo
 
-# the fast tier (< 30 s on two cores): every test not marked slow, on two workers
+# the fast tier (< 30 s on two cores): every test not marked slow, on two workers; worksteal keeps both
+# busy to the end while one of them runs the long load smoke test (tests/conftest.py starts it first)
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -n 2
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist worksteal
 
-# everything: the fast tier plus the full-size soaks, the subprocess user projects and the browser tests
 # only the slow tier (CI runs it after `make test`)
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow -n 2
+	$(BIN)/python -m pytest -m slow -n 2 --dist worksteal
 
+# everything: the fast tier plus the full-size soaks, the subprocess user projects and the browser tests
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 features: $(STAMP)
 	$(BIN)/python -m pytest steps

@@ -47,5 +47,14 @@ def live(_live_pool):
     return h
 
 
+# the longest single tests run first: with ``--dist worksteal`` (make test) one worker starts on them while
+# the other works through the rest and then takes over what remains of the first one's share
+LONG_FIRST = ("tests/load/",)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))   # stable: otherwise in order
+
+
 # a user's own project, run from outside the checkout by tests/install (and by the CI install smoke test)
 collect_ignore = ["install/user_project"]

@@ -15,6 +15,8 @@ order:
 """
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import sys
@@ -79,7 +81,16 @@ def read_text(name: str, override: str | os.PathLike | None = None) -> str:
 def load(name: str, override: str | os.PathLike | None = None) -> Any:
     """The parsed file: JSON or YAML by its extension."""
     text = read_text(name, override)
-    return yaml.safe_load(text) if FILES[name][0].endswith(".yaml") else json.loads(text)
+    if FILES[name][0].endswith(".yaml"):
+        # each fake reads its YAML again on every construction and reset: parsed once per text, a copy
+        # handed out (the caller may change it)
+        return copy.deepcopy(_parse_yaml(text))
+    return json.loads(text)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_yaml(text: str) -> Any:
+    return yaml.safe_load(text)
 
 
 def export(dest: str | os.PathLike) -> list[Path]:

@@ -4,13 +4,14 @@ payment, each window longer than the integration's whole retry schedule; then th
 the retry schedules (the integration's, Stripe's webhook retries, Salesforce's Outbound Message
 retries) run in simulated time. Nothing is retried by hand. See benchmarks/fault_soak.py.
 
-The fast tier soaks 40 orders at the same fault rate and windows; the full 200 run in ``make test-all``."""
+The fast tier soaks 12 orders at the same fault rate and windows; 40 and the full 200 run in the slow tier."""
 import pytest
 
 from benchmarks.fault_soak import run_soak
 
 
-@pytest.mark.parametrize("orders", [40, pytest.param(200, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("orders", [12, pytest.param(40, marks=pytest.mark.slow),
+                                    pytest.param(200, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("sync", ["webhook", "polling"])
 def test_every_order_billed_once_and_every_payment_applied_once(sync, orders):
     ORDERS = orders   # a multiple of 4: a quarter of the orders stay unpaid
