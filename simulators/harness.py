@@ -146,11 +146,26 @@ class InProcessHarness(_Base):
             self.router.add(SERVICES[name].hosts, app)
         self._session = requests.Session()
         self.mode = "in-process"
+        self._added: dict[str, Any] = {}   # apps of add_app: gone again after reset()
 
     def add_app(self, name: str, app, hosts: Iterable[str]) -> None:
-        """Route more hostnames (e.g. the integration's) to another in-process WSGI app."""
-        self.apps[name] = app
+        """Route more hostnames (e.g. a test's webhook receiver) to another in-process WSGI app,
+        until ``reset()``."""
+        if name in self.names:
+            raise ValueError(f"{name} is one of the harness's own systems")
+        if name in self._added:
+            self.router.remove(self._added[name])
+        self.apps[name] = self._added[name] = app
         self.router.add(hosts, app)
+
+    def reset(self) -> None:
+        """Every system as it was built (``/_sim/reset`` on each: clock back to its start, frozen as
+        built), and the apps added with ``add_app`` no longer routed."""
+        for name, app in self._added.items():
+            self.router.remove(app)
+            self.apps.pop(name, None)
+        self._added.clear()
+        super().reset()
 
     def start(self) -> "InProcessHarness":
         self.router.start()
@@ -221,6 +236,12 @@ class LiveHarness(_Base):
     def control(self, name: str) -> ControlClient:
         return ControlClient(self.url(name), self._session, verify=str(self.ca_path) if self.ca_path else True,
                              token=self.control_token)
+
+    def reset(self) -> None:
+        """Every server as it was started, then one clock anchor again with this harness's clock
+        mode and rate (a server's own reset leaves its clock frozen at its start)."""
+        super().reset()
+        self.sync_clocks()
 
     def start(self) -> "LiveHarness":
         self.run_dir.mkdir(parents=True, exist_ok=True)

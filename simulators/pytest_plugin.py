@@ -4,8 +4,9 @@ Fixtures:
 
 - ``o2c``: an in-process harness (every fake in this process, one frozen simulated clock, the
   vendors' real hostnames routed to the fakes for ``requests``, a network guard for every other
-  client). The apps are built once per session and reset before each test; the clock goes back
-  to its start, frozen. The reference integration is off unless asked for, so your own
+  client). The apps are built once per session and reset before each test: every fake as it was
+  built (clock back to its start, frozen; no faults; vendor limits off; the configured validation
+  mode and seed; empty stores and outboxes; apps added with ``add_app`` gone). The reference integration is off unless asked for, so your own
   integration code is what runs against the fakes.
 - ``o2c_live``: the fakes as live servers on free loopback ports (Salesforce over HTTPS with a
   local CA at ``o2c_live.ca_path``), started once per session, reset before each test, stopped at
@@ -130,8 +131,7 @@ def o2c(request, _o2c_pool) -> Iterator[InProcessHarness]:
         h.start_at = h.clock.now()
     h.start()
     try:
-        h.reset()
-        h.clock.set(getattr(h, "start_at", DEFAULT_START), mode="frozen")
+        h.reset()   # every fake as built: clock at its start, frozen; limits off; construction seed
         if settings["integration"] is not None:
             _install_integration(h)
         yield h

@@ -1,6 +1,7 @@
 """Shared fixtures for the simulators' own tests.
 
-- ``harness``: an in-process harness with every available fake on one frozen clock (fresh per test).
+- ``harness``: an in-process harness with every available fake on one frozen clock: one per session
+  (per xdist worker), reset before each test, so each test sees the fakes as built.
 - ``live``: a LiveHarness of every available fake on free loopback ports. The servers start once
   per session (per xdist worker) and are shared by every live test, reset before each one.
 """
@@ -13,10 +14,33 @@ from simulators.harness import InProcessHarness, LiveHarness
 from simulators.registry import FAKES, available, free_port  # noqa: F401  (tests import free_port from here)
 
 
-@pytest.fixture
-def harness():
-    with InProcessHarness() as h:
+@pytest.fixture(scope="session")
+def _harness_pool():
+    """One in-process harness per set of fakes, per session (per xdist worker)."""
+    pool: dict[tuple[str, ...], InProcessHarness] = {}
+    yield pool
+    pool.clear()
+
+
+def shared_harness(pool: dict, fakes: tuple[str, ...] | None = None):
+    """The pool's harness of ``fakes`` (None: every available fake), reset and started: a reset
+    harness answers exactly as a freshly built one (tests/core/test_reset_complete.py), and is
+    about four times cheaper than building one. Tests with other construction options build their own."""
+    key = tuple(fakes) if fakes is not None else ()
+    h = pool.get(key)
+    if h is None:
+        h = pool[key] = InProcessHarness(fakes)
+    h.start()
+    try:
+        h.reset()
         yield h
+    finally:
+        h.stop()
+
+
+@pytest.fixture
+def harness(_harness_pool):
+    yield from shared_harness(_harness_pool)
 
 
 @pytest.fixture(scope="session")

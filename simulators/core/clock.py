@@ -106,6 +106,18 @@ class SimClock:
         self._running = False
         self._on_settle: list[Callable[[], bool]] = []
         self.set(start, mode=mode, rate=rate)
+        self._started = (self._sim_anchor, self.mode, self.rate)   # what ``restart`` returns to
+
+    def restart(self) -> None:
+        """Back to the instant, mode and rate the clock was built with (``/_sim/reset``). Scheduled
+        jobs are their owners' to cancel."""
+        start, mode, rate = self._started
+        with self._lock:
+            self.set(start, mode=mode, rate=rate)
+            self._jobs = [j for j in self._jobs if not j.cancelled]
+            heapq.heapify(self._jobs)
+            if not self._jobs:   # job numbers from 0 again, as on a new clock
+                self._seq = itertools.count()
 
     # ---- time -------------------------------------------------------------------------
     def set(self, sim: datetime | None = None, mode: str | None = None, rate: float | None = None,

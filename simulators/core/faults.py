@@ -138,6 +138,14 @@ class FaultEngine:
         with self._lock:
             self._rng = random.Random(f"faults:{seed}")
 
+    def reset(self, seed: int | str) -> None:
+        """As built: no rules, no profile, rule ids from ``fault_1`` again, the draws of ``seed``."""
+        with self._lock:
+            self._rules = []
+            self._ids = itertools.count(1)
+            self._rng = random.Random(f"faults:{seed}")
+            self.profile = None
+
     def add(self, raw: dict[str, Any]) -> FaultRule:
         rule = FaultRule.from_dict(raw)
         with self._lock:

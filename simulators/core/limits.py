@@ -107,6 +107,10 @@ class Limits:
             self.refused = 0
         return self.view()
 
+    def reset(self) -> None:
+        """Off, as built (``/_sim/reset``); requests still in flight release into nothing."""
+        self.configure({"profile": "off"})
+
     @staticmethod
     def _check(rule: Any) -> None:
         if not isinstance(rule, dict) or rule.get("kind") not in KINDS:

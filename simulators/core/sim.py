@@ -133,8 +133,11 @@ class Sim:
         self.name = vendor.name
         self.clock = clock or SimClock()
         self.seed = 0 if seed is None else seed
+        self.initial_seed = self.seed   # what a reset returns to, whatever /_sim/seed set since
+        self.initial_validation = validation
         self.ids = IdGen(f"{vendor.name}:{self.seed}")
         self.secrets = SecretGen(None if seed is None else f"{vendor.name}:{seed}")
+        self._initial_secrets_seed = self.secrets.seed
         self.faults = FaultEngine(self.seed, profiles=vendor.latency_profiles)
         self.control_token: str | None = None   # live: the run's token; None in-process (no network)
         self.control_prefixes: tuple[str, ...] = ("/_sim",)
@@ -183,17 +186,25 @@ class Sim:
 
     # ---- control operations ----------------------------------------------------------
     def reset(self) -> None:
+        """As the fake was when it was built, with the options it was built with: the clock at its
+        start instant, mode and rate; the construction seed (ids, secrets, fault draws); no fault
+        rules or profile; vendor limits off; the construction validation mode and no violations;
+        empty journal; every store (and its named snapshots) and outbox as new; then the vendor's
+        ``on_reset`` work (seed data, daily jobs) again."""
         self.clock.cancel_owner(self.name)
+        self.clock.restart()
         for box in self.outboxes:
             box.reset()
         for s in self.stores:
             s.reset()
         self.journal.clear()
-        self.faults.clear()
-        self.faults.set_profile(None)
+        self.seed = self.initial_seed
+        self.faults.reset(self.seed)
+        self.limits.reset()
         self.validator.clear()
+        self.validator.set_mode(self.initial_validation)
         self.ids.reseed(f"{self.name}:{self.seed}")
-        self.secrets.restart()
+        self.secrets.reseed(self._initial_secrets_seed)
         for fn in self._on_reset:
             fn()
         if self.trim_on_reset:

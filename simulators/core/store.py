@@ -61,8 +61,10 @@ class Store:
         self.data: dict[str, Any] = factory()
 
     def reset(self) -> None:
+        """As built: the factory's data, and no named snapshots."""
         with self.lock:
             self.data = self._factory()
+            self._snapshots = {}
 
     def snapshot(self, name: str) -> None:
         with self.lock:

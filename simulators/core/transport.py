@@ -17,6 +17,9 @@ from .directives import directives
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
+LOOPBACK = re.compile(r"^https?://(127\.0\.0\.1|localhost)(:\d+)?/")   # passes through to real servers
+
+
 def host_regex(hosts: Iterable[str]) -> re.Pattern:
     """``*.my.salesforce.com`` style patterns -> one URL regex."""
     parts = [re.escape(h).replace(r"\*", r"[A-Za-z0-9.-]+") for h in hosts]
@@ -62,6 +65,15 @@ class InProcessRouter:
         if self._mock is not None:
             self._register(self._routes[-1])
 
+    def remove(self, app) -> None:
+        """Stop routing to ``app`` (every hostname added for it)."""
+        self._routes = [r for r in self._routes if r[1] is not app]
+        if self._mock is not None:
+            self._mock.reset()
+            self._mock.add_passthru(LOOPBACK)
+            for route in self._routes:
+                self._register(route)
+
     def _register(self, route) -> None:
         pattern, app = route
 
@@ -78,7 +90,7 @@ class InProcessRouter:
 
     def start(self) -> "InProcessRouter":
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-        self._mock.add_passthru(re.compile(r"^https?://(127\.0\.0\.1|localhost)(:\d+)?/"))
+        self._mock.add_passthru(LOOPBACK)
         for route in self._routes:
             self._register(route)
         self._mock.start()

@@ -5,7 +5,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-from simulators.harness import InProcessHarness
+from tests.conftest import shared_harness
 
 REST = "/services/rest/record/v1"
 SUITEQL = "/services/rest/query/v1/suiteql"
@@ -65,9 +65,9 @@ class Erp:
 
 
 @pytest.fixture
-def erp_harness():
-    with InProcessHarness(["erp"]) as h:
-        yield h
+def erp_harness(_harness_pool):
+    """Only the ERP fake, shared by the session and reset before each test (tests/conftest.py)."""
+    yield from shared_harness(_harness_pool, ("erp",))
 
 
 @pytest.fixture

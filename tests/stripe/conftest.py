@@ -8,8 +8,7 @@ import pytest
 import stripe
 from flask import Flask, request
 
-from simulators.harness import InProcessHarness
-from tests.conftest import free_port
+from tests.conftest import free_port, shared_harness
 
 KEY = "sk_test_o2c"
 RECEIVER_HOST = "hooks.o2c.test"
@@ -51,10 +50,9 @@ class Receiver:
 
 
 @pytest.fixture
-def harness():
-    """Only the Stripe fake (other fakes may be mid-build); same shape as tests/conftest.py's."""
-    with InProcessHarness(["stripe"]) as h:
-        yield h
+def harness(_harness_pool):
+    """Only the Stripe fake, shared by the session and reset before each test (tests/conftest.py)."""
+    yield from shared_harness(_harness_pool, ("stripe",))
 
 
 @pytest.fixture(scope="session")
