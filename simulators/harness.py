@@ -159,12 +159,14 @@ class InProcessHarness(_Base):
         self.router.add(hosts, app)
 
     def reset(self) -> None:
-        """Every system as it was built (``/_sim/reset`` on each: clock back to its start, frozen as
-        built), and the apps added with ``add_app`` no longer routed."""
+        """The clock back to its start (instant, mode and rate as built), every system as it was built
+        (``/_sim/reset`` on each, which schedules its own daily jobs from the start again), and the
+        apps added with ``add_app`` no longer routed."""
         for name, app in self._added.items():
             self.router.remove(app)
             self.apps.pop(name, None)
         self._added.clear()
+        self.clock.restart()
         super().reset()
 
     def start(self) -> "InProcessHarness":
@@ -238,10 +240,11 @@ class LiveHarness(_Base):
                              token=self.control_token)
 
     def reset(self) -> None:
-        """Every server as it was started, then one clock anchor again with this harness's clock
-        mode and rate (a server's own reset leaves its clock frozen at its start)."""
+        """Every server's clock back to the instant this harness started it at (with the harness's
+        mode and rate, one anchor for all), then every server as it was started (``/_sim/reset``,
+        which leaves the clock and schedules daily jobs from the start again)."""
+        self.sync_clocks(at=getattr(self, "_started_at", None))
         super().reset()
-        self.sync_clocks()
 
     def start(self) -> "LiveHarness":
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -267,7 +270,7 @@ class LiveHarness(_Base):
                                                     start_new_session=True, env=env)
             for name in self.names:
                 self._await_health(name)
-            self.sync_clocks()
+            self._started_at = parse_instant(self.sync_clocks()["now"])
             self._write_run_file()
         except Exception:
             self.stop()
@@ -301,9 +304,10 @@ class LiveHarness(_Base):
             pause.wait(0.05)
         raise RuntimeError(f"{name} did not answer /_sim/health within {timeout}s")
 
-    def sync_clocks(self) -> dict[str, Any]:
-        """Broadcast one anchor so every process computes the same simulated now."""
-        anchor_sim = self.start_at or parse_instant(self.control(self.names[0]).clock()["now"])
+    def sync_clocks(self, at: datetime | None = None) -> dict[str, Any]:
+        """Broadcast one anchor so every process computes the same simulated now (``at``, else the
+        harness's start option, else the first server's now)."""
+        anchor_sim = at or self.start_at or parse_instant(self.control(self.names[0]).clock()["now"])
         body = {"now": iso(anchor_sim), "mode": self.clock_mode, "rate": self.rate,
                 "wall_anchor": _wall.time(), "force": True}
         for name in self.names:

@@ -109,15 +109,14 @@ class SimClock:
         self._started = (self._sim_anchor, self.mode, self.rate)   # what ``restart`` returns to
 
     def restart(self) -> None:
-        """Back to the instant, mode and rate the clock was built with (``/_sim/reset``). Scheduled
-        jobs are their owners' to cancel."""
+        """As built (an in-process harness's reset): the start instant, mode and rate, no scheduled
+        jobs and job numbers from 0 again. The systems on the clock schedule their own jobs again as
+        they reset."""
         start, mode, rate = self._started
         with self._lock:
             self.set(start, mode=mode, rate=rate)
-            self._jobs = [j for j in self._jobs if not j.cancelled]
-            heapq.heapify(self._jobs)
-            if not self._jobs:   # job numbers from 0 again, as on a new clock
-                self._seq = itertools.count()
+            self._jobs = []
+            self._seq = itertools.count()
 
     # ---- time -------------------------------------------------------------------------
     def set(self, sim: datetime | None = None, mode: str | None = None, rate: float | None = None,

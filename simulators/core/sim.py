@@ -186,13 +186,15 @@ class Sim:
 
     # ---- control operations ----------------------------------------------------------
     def reset(self) -> None:
-        """As the fake was when it was built, with the options it was built with: the clock at its
-        start instant, mode and rate; the construction seed (ids, secrets, fault draws); no fault
+        """As the fake was when it was built, with the options it was built with: the construction
+        seed (ids, secrets, fault draws); no fault
         rules or profile; vendor limits off; the construction validation mode and no violations;
         empty journal; every store (and its named snapshots) and outbox as new; then the vendor's
-        ``on_reset`` work (seed data, daily jobs) again."""
+        ``on_reset`` work (seed data, daily jobs) again. The clock is left as it is: it is the
+        harness's, shared with the other systems (``o2c up`` sets its mode and rate after start), and
+        the harness's own reset moves it back to its start (``InProcessHarness.reset``,
+        ``LiveHarness.reset``)."""
         self.clock.cancel_owner(self.name)
-        self.clock.restart()
         for box in self.outboxes:
             box.reset()
         for s in self.stores:

@@ -176,3 +176,18 @@ def test_live_reset_returns_limits_validation_seed_and_clock(live):
     again = requests.post(live.url("stripe") + "/v1/customers", data={"email": "x@example.test"},
                           auth=("sk_test_o2c", ""), timeout=30)
     assert r.json()["id"] == again.json()["id"]
+
+
+def test_one_fakes_reset_leaves_the_runs_clock_running_as_it_was_set(live):
+    """``/_sim/reset`` (and ``o2c reset``) on a running fake empties it but keeps the run's clock: an
+    ``o2c up --clock scaled`` run keeps running scaled, in step with the other fakes."""
+    ctl = live.control("stripe")
+    ctl.post("/clock", {"mode": "scaled", "rate": 60})
+    before = ctl.clock()
+    requests.post(live.url("stripe") + "/v1/customers", data={"email": "x@example.test"},
+                  auth=("sk_test_o2c", ""), timeout=30)
+    ctl.reset()
+    after = ctl.clock()
+    assert (after["mode"], after["rate"], after["sim_anchor"]) == ("scaled", 60.0, before["sim_anchor"])
+    listed = requests.get(live.url("stripe") + "/v1/customers", auth=("sk_test_o2c", ""), timeout=30).json()
+    assert listed["data"] == []
