@@ -40,6 +40,7 @@ def add_parser(sub, formatter_class=argparse.HelpFormatter) -> None:
 def cmd_load(args: argparse.Namespace) -> int:
     from .report import evaluate, load_slo, mode_summary, write
     from .runner import run_mode
+    from .systems import Systems
     args.run_time_s = int(parse_duration(args.run_time).total_seconds())
     if args.run_time_s < 1 or args.users < 1:
         raise SystemExit("--run-time and --users must be positive")
@@ -49,7 +50,11 @@ def cmd_load(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     modes = ["webhook", "polling"] if args.sync == "both" else [args.sync]
-    raw = {m: run_mode(args, m, out / m) for m in modes}
+    systems = Systems(args, out)   # started once; reset between modes
+    try:
+        raw = {m: run_mode(args, m, out / m, systems) for m in modes}
+    finally:
+        systems.stop()
     summaries = {m: mode_summary(r) for m, r in raw.items()}
     verdicts = evaluate(summaries, slo)
     meta = {"integration": f"your integration at {args.integration_url}" if args.integration_url

@@ -22,6 +22,7 @@ from locust.runners import MasterRunner
 import itertools
 import os
 import random
+import time
 
 import gevent
 
@@ -267,6 +268,33 @@ def _until(environment, **_kw):
         print(f"[{CFG.get('tag', '')}] {target} lifecycles complete: ending the run", flush=True)
         environment.runner.quit()
     gevent.spawn(loop)
+
+
+@events.init.add_listener
+def _prompt_quit(environment, **_kw):
+    """The master quits once, as soon as every worker has quit. Locust's own master waits a fixed half
+    second for the workers' last reports each time it is told to quit, and it is told three times on
+    the way out (the run's end, the ``quitting`` event, the shutdown): 1.5 s per run. A worker sends
+    its last report before its quit message on the same connection, so once every worker has quit
+    (at most that half second) nothing more is coming."""
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner) or not all(hasattr(runner, a) for a in ("clients", "server", "greenlet")):
+        return
+    from locust.rpc import Message
+    quitted: list[bool] = []
+
+    def quit_once() -> None:
+        if quitted:
+            return
+        quitted.append(True)
+        runner.stop(send_stop_to_client=False)
+        for client in list(runner.clients.all):
+            runner.server.send_to_client(Message("quit", None, client.id))
+        deadline = time.monotonic() + 0.5
+        while runner.clients.all and time.monotonic() < deadline:
+            gevent.sleep(0.02)
+        runner.greenlet.kill(block=True)
+    runner.quit = quit_once
 
 
 # ---- load shapes ---------------------------------------------------------------------------------
