@@ -16,6 +16,7 @@ without them (Locust's "Aggregated" row sums everything).
 from __future__ import annotations
 
 import locust  # noqa: F401  -- first: gevent's monkey-patching must precede requests/urllib3
+import locust.stats
 from locust import LoadTestShape, User, between, constant_pacing, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -25,6 +26,7 @@ import random
 import time
 
 import gevent
+import gevent.event
 # imported here, in the master before it forks its workers (--processes), not once per worker
 from simple_salesforce import Salesforce
 
@@ -35,6 +37,9 @@ from simulators.load.session import LoadSession, load_config, observer_conns
 from simulators.load.timings import Observer, SimTime, Tracker
 
 CFG = load_config()
+# Locust rewrites its CSV files every CSV_STATS_INTERVAL_SEC (default 1 s; a documented setting): half a
+# second keeps the wait for the final pass at the end of a run short (_await_csv_pass)
+locust.stats.CSV_STATS_INTERVAL_SEC = float(CFG.get("csv_interval", 0.5))
 CLOCK = SimTime(CFG["anchor"])
 URLS = CFG["urls"]
 CUSTOMERS = CFG.get("customers") or ["ACME-IRVINE", "WINDY-CHICAGO", "BIGAPPLE-NYC", "LONESTAR-AUSTIN",
@@ -49,6 +54,7 @@ _SEQ = itertools.count(1)
 _WATCH: list = []
 LIFECYCLES_MSG = "o2c_lifecycles"   # a worker -> the master: its complete lifecycles so far
 _REPORTED: dict[str, int] = {}      # on the master: each worker's last count
+_COUNTED = gevent.event.Event()     # set when this process's count of complete lifecycles changes
 
 
 def fire(env, kind: str, rec: dict | None, failure: str | None = None) -> None:
@@ -197,10 +203,12 @@ def _watch(env) -> None:
                     PAYABLE.append(rec)
             for rec in TRACKER.expire(wall_seconds()):
                 fire(env, rec["kind"], None, failure=f"unfinished after {rec['waited_s']}s")
-            if isinstance(env.runner, WorkerRunner) and TRACKER.lifecycles_completed != told:
-                # at once, not with the stats a worker reports every few seconds: --until-lifecycles
+            if TRACKER.lifecycles_completed != told:
                 told = TRACKER.lifecycles_completed
-                env.runner.send_message(LIFECYCLES_MSG, {"completed": told})
+                _COUNTED.set()
+                if isinstance(env.runner, WorkerRunner):
+                    # at once, not with the stats a worker reports every few seconds: --until-lifecycles
+                    env.runner.send_message(LIFECYCLES_MSG, {"completed": told})
         except Exception as exc:  # a watcher error must not end the run; it shows as a row
             env.events.request.fire(request_type="WATCH", name="observer error", response_time=0,
                                     response_length=0, exception=exc, context={})
@@ -267,6 +275,7 @@ def _lifecycle_reports(environment, **_kw):
     if isinstance(environment.runner, MasterRunner):
         def on_report(msg, **_kw):
             _REPORTED[msg.node_id] = int(msg.data["completed"])
+            _COUNTED.set()
         environment.runner.register_message(LIFECYCLES_MSG, on_report)
 
 
@@ -280,7 +289,8 @@ def _until(environment, **_kw):
 
     def loop():
         while completed(environment) < target:
-            gevent.sleep(0.25)
+            _COUNTED.wait(1.0)   # woken when the count changes (the timeout only bounds a missed wake-up)
+            _COUNTED.clear()
         print(f"[{CFG.get('tag', '')}] {target} lifecycles complete: ending the run", flush=True)
         environment.runner.quit()
     gevent.spawn(loop)
@@ -291,10 +301,11 @@ def _await_workers(environment, **_kw):
     """The master waits here until its workers are connected (bounded), polling the condition in short
     steps: Locust's headless master otherwise checks them once right after forking and then sleeps a
     whole second between checks, a second lost on every run with --processes."""
-    runner = environment.runner
-    want = int(getattr(environment.parsed_options, "expect_workers", 0) or 0)
-    if not isinstance(runner, MasterRunner) or want <= 0 or not hasattr(runner, "clients"):
-        return
+    runner, opts = environment.runner, environment.parsed_options
+    want = int(getattr(opts, "expect_workers", 0) or 0)
+    if not isinstance(runner, MasterRunner) or not getattr(opts, "headless", False) or want <= 0 \
+            or not hasattr(runner, "clients"):
+        return   # with the web UI, Locust does not wait for workers before it starts: neither do we
     deadline = time.monotonic() + 10
     while len(runner.clients.ready) < want and time.monotonic() < deadline:
         gevent.sleep(0.02)
