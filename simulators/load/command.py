@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
 from pathlib import Path
 
 from ..core.clock import parse_duration
@@ -40,6 +41,7 @@ def add_parser(sub, formatter_class=argparse.HelpFormatter) -> None:
 def cmd_load(args: argparse.Namespace) -> int:
     from .report import evaluate, load_slo, mode_summary, write
     from .runner import run_mode
+    from .systems import Systems
     args.run_time_s = int(parse_duration(args.run_time).total_seconds())
     if args.run_time_s < 1 or args.users < 1:
         raise SystemExit("--run-time and --users must be positive")
@@ -49,7 +51,17 @@ def cmd_load(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     modes = ["webhook", "polling"] if args.sync == "both" else [args.sync]
-    raw = {m: run_mode(args, m, out / m) for m in modes}
+    threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
+    systems = Systems(args, out)   # started once; reset between modes
+    stopping = None
+    try:
+        raw = {m: run_mode(args, m, out / m, systems) for m in modes}
+        # the systems stop (a second or so) while the report is written
+        stopping = threading.Thread(target=systems.stop, name="stop-systems")
+        stopping.start()
+    finally:
+        if stopping is None:
+            systems.stop()
     summaries = {m: mode_summary(r) for m, r in raw.items()}
     verdicts = evaluate(summaries, slo)
     meta = {"integration": f"your integration at {args.integration_url}" if args.integration_url
@@ -58,8 +70,18 @@ def cmd_load(args: argparse.Namespace) -> int:
             "faults": args.faults, "shape": args.shape, "run_time_s": args.run_time_s,
             "until_lifecycles": args.until_lifecycles}
     summary = write(out, summaries, verdicts, meta, raw)
+    stopping.join()
     print(screen(summary, out))
     return 0 if summary["ok"] else 1
+
+
+def _warm_imports() -> None:
+    """What the report and the reconciliation import (matplotlib takes most of a second), loaded while
+    the first mode's Locust runs and this process only waits for it, instead of after the run."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    from .. import reconcile  # noqa: F401
 
 
 def screen(summary: dict, out: Path) -> str:

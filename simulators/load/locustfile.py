@@ -16,20 +16,30 @@ without them (Locust's "Aggregated" row sums everything).
 from __future__ import annotations
 
 import locust  # noqa: F401  -- first: gevent's monkey-patching must precede requests/urllib3
+import locust.stats
 from locust import LoadTestShape, User, between, constant_pacing, events, task
-from locust.runners import MasterRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 import itertools
 import os
 import random
+import time
 
 import gevent
+import gevent.event
+# imported here, in the master before it forks its workers (--processes), not once per worker
+from simple_salesforce import Salesforce
+
+import simulators.clients  # noqa: F401  -- the watcher's and the sessions' connections (session.py)
 
 from simulators.core.clock import wall_seconds
-from simulators.load.session import LoadSession, load_config
+from simulators.load.session import LoadSession, load_config, observer_conns
 from simulators.load.timings import Observer, SimTime, Tracker
 
 CFG = load_config()
+# Locust rewrites its CSV files every CSV_STATS_INTERVAL_SEC (default 1 s; a documented setting): half a
+# second keeps the wait for the final pass at the end of a run short (_await_csv_pass)
+locust.stats.CSV_STATS_INTERVAL_SEC = float(CFG.get("csv_interval", 0.5))
 CLOCK = SimTime(CFG["anchor"])
 URLS = CFG["urls"]
 CUSTOMERS = CFG.get("customers") or ["ACME-IRVINE", "WINDY-CHICAGO", "BIGAPPLE-NYC", "LONESTAR-AUSTIN",
@@ -42,6 +52,9 @@ PAYABLE: list[dict] = []          # invoices the customers of this process can p
 SHARED: dict = {}                 # per-process lookups (pricebook, accounts), filled by the first rep
 _SEQ = itertools.count(1)
 _WATCH: list = []
+LIFECYCLES_MSG = "o2c_lifecycles"   # a worker -> the master: its complete lifecycles so far
+_REPORTED: dict[str, int] = {}      # on the master: each worker's last count
+_COUNTED = gevent.event.Event()     # set when this process's count of complete lifecycles changes
 
 
 def fire(env, kind: str, rec: dict | None, failure: str | None = None) -> None:
@@ -54,8 +67,7 @@ def fire(env, kind: str, rec: dict | None, failure: str | None = None) -> None:
                             response_length=0, exception=exc, context={})
 
 
-def _salesforce(env) -> "Salesforce":  # noqa: F821
-    from simple_salesforce import Salesforce
+def _salesforce(env) -> Salesforce:
     s = LoadSession(env, "SF", CFG.get("ca"))
     resp = s.post(URLS["salesforce"] + "/services/oauth2/token", data={
         "grant_type": "password", "client_id": "o2c-client-id", "client_secret": "o2c-client-secret",
@@ -180,9 +192,9 @@ class FinanceUser(User):
 
 # ---- the watcher: one greenlet per Locust process, observing pending timings --------------------
 def _watch(env) -> None:
-    from simulators.load.session import observer_conns
     observer = Observer(*observer_conns(CFG))
     interval = float(CFG.get("watch_interval", 0.2))
+    told = 0
     while True:
         try:
             for rec in observer.poll(TRACKER, CLOCK):
@@ -191,6 +203,12 @@ def _watch(env) -> None:
                     PAYABLE.append(rec)
             for rec in TRACKER.expire(wall_seconds()):
                 fire(env, rec["kind"], None, failure=f"unfinished after {rec['waited_s']}s")
+            if TRACKER.lifecycles_completed != told:
+                told = TRACKER.lifecycles_completed
+                _COUNTED.set()
+                if isinstance(env.runner, WorkerRunner):
+                    # at once, not with the stats a worker reports every few seconds: --until-lifecycles
+                    env.runner.send_message(LIFECYCLES_MSG, {"completed": told})
         except Exception as exc:  # a watcher error must not end the run; it shows as a row
             env.events.request.fire(request_type="WATCH", name="observer error", response_time=0,
                                     response_length=0, exception=exc, context={})
@@ -225,7 +243,6 @@ def _on_quit(environment, **_kw):
 @events.init.add_listener
 def _progress(environment, **_kw):
     """One progress line every few seconds on the master (or the only process)."""
-    from locust.runners import WorkerRunner
     if isinstance(environment.runner, WorkerRunner) or not CFG.get("progress", True):
         return
 
@@ -246,27 +263,111 @@ def _progress(environment, **_kw):
 
 
 def completed(environment) -> int:
-    """Complete lifecycles so far (the payment applied in the ERP), as this runner's stats see them
-    (the master's: every worker's reports merged)."""
-    done = environment.stats.entries.get(("payment_to_erp_applied", "E2E"))
-    return done.num_requests - done.num_failures if done else 0
+    """Complete lifecycles so far (paid in Salesforce and applied in the ERP): this process's own, or
+    on a master what its workers said they have (each tells the master as soon as its count changes)."""
+    if isinstance(environment.runner, MasterRunner):
+        return sum(_REPORTED.values())
+    return TRACKER.lifecycles_completed
+
+
+@events.init.add_listener
+def _lifecycle_reports(environment, **_kw):
+    if isinstance(environment.runner, MasterRunner):
+        def on_report(msg, **_kw):
+            _REPORTED[msg.node_id] = int(msg.data["completed"])
+            _COUNTED.set()
+        environment.runner.register_message(LIFECYCLES_MSG, on_report)
 
 
 @events.init.add_listener
 def _until(environment, **_kw):
     """``--until-lifecycles N``: the master (or the only process) ends the run once N lifecycles are
     complete; Locust's own run time stays the cap. The late timings are still collected afterwards."""
-    from locust.runners import WorkerRunner
     target = int(CFG.get("until_lifecycles") or 0)
     if target <= 0 or isinstance(environment.runner, WorkerRunner):
         return
 
     def loop():
         while completed(environment) < target:
-            gevent.sleep(0.25)
+            _COUNTED.wait(1.0)   # woken when the count changes (the timeout only bounds a missed wake-up)
+            _COUNTED.clear()
         print(f"[{CFG.get('tag', '')}] {target} lifecycles complete: ending the run", flush=True)
         environment.runner.quit()
     gevent.spawn(loop)
+
+
+@events.init.add_listener
+def _await_workers(environment, **_kw):
+    """The master waits here until its workers are connected (bounded), polling the condition in short
+    steps: Locust's headless master otherwise checks them once right after forking and then sleeps a
+    whole second between checks, a second lost on every run with --processes."""
+    runner, opts = environment.runner, environment.parsed_options
+    want = int(getattr(opts, "expect_workers", 0) or 0)
+    if not isinstance(runner, MasterRunner) or not getattr(opts, "headless", False) or want <= 0 \
+            or not hasattr(runner, "clients"):
+        return   # with the web UI, Locust does not wait for workers before it starts: neither do we
+    deadline = time.monotonic() + 10
+    while len(runner.clients.ready) < want and time.monotonic() < deadline:
+        gevent.sleep(0.02)
+
+
+@events.init.add_listener
+def _prompt_quit(environment, **_kw):
+    """The master (or the only process) quits once, as soon as its workers have quit and its CSV
+    writer has written the final numbers. Locust's own master waits a fixed half second for the
+    workers' last reports each time it is told to quit, and it is told three times on the way out
+    (the run's end, the ``quitting`` event, the shutdown): 1.5 s per run. A worker sends its last
+    report before its quit message on the same connection, so once every worker has quit (at most
+    that half second) nothing more is coming."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner) or not all(hasattr(runner, a) for a in ("stop", "greenlet")):
+        return
+    master = isinstance(runner, MasterRunner)
+    if master and not all(hasattr(runner, a) for a in ("clients", "server")):
+        return
+    from locust.rpc import Message
+    quitted: list[bool] = []
+
+    def quit_once() -> None:
+        if quitted:
+            return
+        quitted.append(True)
+        if master:
+            runner.stop(send_stop_to_client=False)
+            for client in list(runner.clients.all):
+                runner.server.send_to_client(Message("quit", None, client.id))
+            deadline = time.monotonic() + 0.5
+            while runner.clients.all and time.monotonic() < deadline:
+                gevent.sleep(0.02)
+        else:
+            runner.stop()
+        _await_csv_pass(environment)
+        runner.greenlet.kill(block=True)
+    runner.quit = quit_once
+
+
+def _await_csv_pass(environment) -> None:
+    """With ``--csv``, wait (bounded) until Locust's CSV writer has written once more, so
+    ``*_stats.csv`` holds the final numbers: the writer rewrites the file every
+    ``locust.stats.CSV_STATS_INTERVAL_SEC`` and offers no hook, so its file's modification time is
+    the condition."""
+    prefix = getattr(environment.parsed_options, "csv_prefix", None)
+    if not prefix:
+        return
+    path = f"{prefix}_stats.csv"
+    try:
+        before = os.stat(path).st_mtime_ns
+    except OSError:
+        return
+    from locust.stats import CSV_STATS_INTERVAL_SEC
+    deadline = time.monotonic() + 2 * float(CSV_STATS_INTERVAL_SEC) + 0.5
+    while time.monotonic() < deadline:
+        gevent.sleep(0.02)
+        try:
+            if os.stat(path).st_mtime_ns != before:
+                return
+        except OSError:
+            return
 
 
 # ---- load shapes ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""``o2c load``: per sync mode, start the fakes and the reference integration live on a scaled clock
-(or use the running fakes and your own integration), run Locust as a subprocess, collect the late
-timings, reconcile the four systems, and write the report and the SLO verdicts.
+"""``o2c load``, one sync mode: on the fakes and the reference integration live on a scaled clock
+(``systems.py``: started once, reset between modes; or the running fakes and your own integration),
+run Locust as a subprocess, collect the late timings, and reconcile the four systems.
 """
 from __future__ import annotations
 
@@ -14,96 +14,27 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import requests
 
-from ..harness import LiveHarness, run_file
 from ..registry import free_port
+from .systems import FAKES, Systems, control
 from .timings import Observer, SimTime, Tracker, wait_deadline
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-FAKES = ["salesforce", "stripe", "avalara", "erp"]
-# --faults PROFILE: what the fakes do besides answering (each fake's own error codes)
-FAULT_PROFILES: dict[str, dict[str, list[dict[str, Any]]]] = {
-    "none": {},
-    "latency": {n: [{"profile": True}] for n in FAKES},
-    "flaky": {
-        "salesforce": [{"operation": "*", "error": {"code": "UNABLE_TO_LOCK_ROW"}, "probability": 0.01}],
-        "stripe": [{"operation": "webhook.deliver", "drop": True, "probability": 0.05},
-                   {"operation": "*", "error": {"code": "lock_timeout"}, "probability": 0.01}],
-        "avalara": [{"operation": "*", "error": {"code": "ServiceUnavailable"}, "probability": 0.01}],
-        "erp": [{"operation": "*", "error": {"code": "SERVICE_UNAVAILABLE"}, "probability": 0.01}],
-    },
-}
-
-
-def control(h, name: str, method: str, path: str, body: dict | None = None) -> Any:
-    """One control-plane call (``/_sim`` or ``/_integration``), with the run's control token when it has one."""
-    token = getattr(h, "control_token", None)
-    headers = {"X-Sim-Token": token} if token else {}
-    resp = requests.request(method, h.url(name) + path, json=body, headers=headers, timeout=60,
-                            verify=str(h.ca_path) if getattr(h, "ca_path", None) else True)
-    if resp.status_code >= 400:
-        raise RuntimeError(f"{method} {name}{path} -> {resp.status_code}: {resp.text[:300]}")
-    return resp.json() if resp.content else {}
-
-
-class External:
-    """The fakes started by ``o2c up`` and the user's own integration: public APIs only."""
-
-    def __init__(self, run_dir: Path, integration_url: str):
-        info = run_file(run_dir)
-        if not info:
-            raise SystemExit("--integration-url needs the fakes running: `o2c up --detach --clock scaled --rate N`")
-        self.urls, self.integration_url = info["urls"], integration_url
-        self.ca_path = Path(info["ca"]) if info.get("ca") else None
-        self.pids = info.get("pids", {})
-        token = Path(run_dir) / "control.token"
-        self.control_token = token.read_text().strip() if token.exists() else None
-        self.names = [n for n in FAKES if n in self.urls]
-
-    def url(self, name: str) -> str:
-        return self.urls[name]
 
 
 class Run:
     """One sync mode's run."""
 
-    def __init__(self, args, sync: str, out: Path):
-        self.args, self.sync, self.out = args, sync, out
-        self.external = bool(args.integration_url)
+    def __init__(self, args, sync: str, out: Path, systems: Systems):
+        self.args, self.sync, self.out, self.systems = args, sync, out, systems
+        self.external = systems.external
         self.h: Any = None
         self.procs: dict[str, psutil.Process] = {}
 
     # ---- the systems -------------------------------------------------------------------------
     def start(self) -> None:
-        a = self.args
-        if self.external:
-            self.h = External(Path(a.run_dir), a.integration_url)
-            self.procs = {n: psutil.Process(pid) for n, pid in self.h.pids.items() if psutil.pid_exists(pid)}
-        else:
-            names = FAKES + ["integration"]
-            self.h = LiveHarness(FAKES, ports={n: free_port() for n in names}, run_dir=self.out / "run",
-                                 clock_mode="scaled", rate=a.clock_rate,
-                                 integration={"payment_sync": self.sync, "poll_interval": float(a.poll_interval)})
-            self.h.start()
-            control(self.h, "integration", "POST", "/_integration/install")
-            self.procs = {n: psutil.Process(p.pid) for n, p in self.h.procs.items()}
-        for name in self.h.names:
-            if name == "integration":
-                continue
-            if a.vendor_limits != "off":
-                control(self.h, name, "POST", "/_sim/limits", {"profile": a.vendor_limits})
-            for rule in FAULT_PROFILES[a.faults].get(name, []):
-                if rule.get("profile"):
-                    profiles = control(self.h, name, "GET", "/_sim/faults").get("profiles", [])
-                    if profiles:
-                        control(self.h, name, "POST", "/_sim/faults/profile", {"name": profiles[0]})
-                else:
-                    control(self.h, name, "POST", "/_sim/faults", rule)
-
-    def stop(self) -> None:
-        if self.h is not None and not self.external:
-            self.h.stop()
+        """The fakes and the integration, ready for this mode (started, or reset from the mode before)."""
+        self.h, self.procs = self.systems.for_mode(self.sync)
 
     def cpu(self) -> float:
         total = 0.0
@@ -212,30 +143,32 @@ class Run:
         return {n: control(self.h, n, "GET", "/_sim/limits").get("refused", 0) for n in FAKES}
 
 
-def run_mode(args, sync: str, out: Path) -> dict[str, Any]:
+def run_mode(args, sync: str, out: Path, systems: Systems) -> dict[str, Any]:
+    """One sync mode on ``systems`` (started for the first mode, reset for the next): Locust, the late
+    timings, then this mode's own books and CPU, judged before the systems move on."""
     from ..reconcile import Endpoints, reconcile
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("e2e-*.json"):
         old.unlink()
-    r = Run(args, sync, out)
-    print(f"== {sync}: starting the fakes{'' if r.external else ' and the reference integration'} "
-          f"(clock x{args.clock_rate}, poll every {args.poll_interval:g} simulated s) ...", flush=True)
+    r = Run(args, sync, out, systems)
+    what = "the fakes" + ("" if r.external else " and the reference integration")
+    verb = "resetting" if systems.h is not None and not r.external else "starting"
+    print(f"== {sync}: {verb} {what} (clock x{args.clock_rate}, poll every {args.poll_interval:g} simulated s) ...",
+          flush=True)
     r.start()
-    try:
-        cfg = r.config()
-        cpu0 = r.cpu()
-        print(f"== {sync}: {args.users} users for {args.run_time_s}s" +
-              (f" on {args.processes} processes" if args.processes > 1 else ""), flush=True)
-        code, wall_s, gen_cpu = r.locust(cfg)
-        tracker = r.collect(cfg)
-        backlog = r.quiesce(3 * cfg["deadline_s"])
-        if backlog:
-            print(f"== {sync}: the integration still had {backlog} queued jobs when the books were judged", flush=True)
-        harness_cpu = r.cpu() - cpu0
-        report = reconcile(Endpoints.for_harness(r.h))
-        refused = r.limits_refused()
-    finally:
-        r.stop()
+    cfg = r.config()
+    cpu0 = r.cpu()
+    print(f"== {sync}: {args.users} users for {args.run_time_s}s" +
+          (f" on {args.processes} processes" if args.processes > 1 else ""), flush=True)
+    code, wall_s, gen_cpu = r.locust(cfg)
+    tracker = r.collect(cfg)
+    backlog = r.quiesce(3 * cfg["deadline_s"])
+    if backlog:
+        print(f"== {sync}: the integration still had {backlog} queued jobs when the books were judged", flush=True)
+    harness_cpu = r.cpu() - cpu0
+    report = reconcile(Endpoints.for_harness(r.h))
+    refused = r.limits_refused()
+    systems.mode_done(backlog)
     (out / "reconciliation.json").write_text(json.dumps(report.to_json(), indent=2, default=str))
     return {"tracker": tracker, "report": report, "locust_exit": code, "wall_s": wall_s, "generator_cpu_s": gen_cpu,
             "harness_cpu_s": harness_cpu, "limits_refused": refused, "config": cfg, "out": out,

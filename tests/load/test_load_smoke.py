@@ -1,5 +1,6 @@
 """A short load smoke of ``o2c load``: Locust as a subprocess (its own multi-process mode) against
-live fakes and the reference integration, both sync modes, with one impossible SLO: one run."""
+live fakes and the reference integration, both sync modes on systems started once, with one
+impossible SLO: one run."""
 from __future__ import annotations
 
 import json
@@ -14,9 +15,10 @@ TIMING_KEYS = {"count", "p50_s", "p95_s", "p99_s", "max_s"}
 
 
 def o2c_load(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path / "run"), "load", "--users", "4",
-           "--spawn-rate", "4", "--run-time", "60s", "--until-lifecycles", "3", "--poll-interval", "120",
-           "--out", str(tmp_path / "out"), *args]
+    # five users: on two Locust processes each gets a sales rep and a customer (Locust's weighted dispatch)
+    cmd = [sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path / "run"), "load", "--users", "5",
+           "--spawn-rate", "50", "--rep-pacing", "0.5", "--run-time", "60s", "--until-lifecycles", "3",
+           "--poll-interval", "60", "--out", str(tmp_path / "out"), *args]
     # each mode ends once 3 lifecycles are complete (seconds on a quiet machine), at the latest after 60 s
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
@@ -47,6 +49,8 @@ def test_both_sync_modes_on_two_locust_processes_reconcile_and_an_impossible_slo
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "SLO FAILED: webhook.payment_to_paid_visible.p95_s" in done.stdout
     assert done.stdout.count("3 lifecycles complete: ending the run") == 2, done.stdout[-3000:]
+    # the systems were started once, and reset for the second mode
+    assert done.stdout.count("starting the fakes") == 1 and "== polling: resetting the fakes" in done.stdout
     out = tmp_path / "out"
     summary = json.loads((out / "summary.json").read_text())
     check_shape(summary)
@@ -57,6 +61,11 @@ def test_both_sync_modes_on_two_locust_processes_reconcile_and_an_impossible_slo
     for mode, m in summary["modes"].items():
         assert m["lifecycles_completed"] > 0, (mode, m)
         assert m["reconciled"] is True, (mode, m["failed_checks"])
+        # each mode's books are its own: none of the other mode's activated orders (at least its 3 complete
+        # lifecycles) are in them; one a rep activated while Locust stopped it, unrecorded, may be
+        other = summary["modes"]["polling" if mode == "webhook" else "webhook"]
+        in_books = m["reconciliation_counts"]["orders"]
+        assert m["orders_activated"] <= in_books < m["orders_activated"] + other["lifecycles_completed"], (mode, m)
         paid = m["e2e"]["payment_to_paid_visible"]
         # every settled payment is either timed or counted unfinished: none is dropped
         assert paid["count"] + paid["unfinished"] == m["payments"]["full"] + m["payments"]["parts"]
@@ -65,7 +74,7 @@ def test_both_sync_modes_on_two_locust_processes_reconcile_and_an_impossible_slo
         assert "E2E,order_to_invoice_visible" in rows and "SF POST /services/data/v59.0/sobjects/Order" in rows
         # both worker processes handed their timings over
         assert len(list((out / mode).glob("e2e-*.json"))) == 2
-    # polling waits for the next poll (120 simulated s): its payment timing is slower than the webhook's
+    # polling waits for the next poll (60 simulated s): its payment timing is slower than the webhook's
     assert summary["modes"]["polling"]["e2e"]["payment_to_paid_visible"]["p50_s"] > \
         summary["modes"]["webhook"]["e2e"]["payment_to_paid_visible"]["p50_s"]
     html = (out / "index.html").read_text()
