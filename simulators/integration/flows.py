@@ -205,7 +205,7 @@ class Flows:
             self._bill_in_salesforce(order, payload.get("lines"))
             return
         q, scope = self.app.queue, f"bill:{order['Id']}"
-        inv = None
+        inv, new_invoice = None, False
         if not q.checkpoints(scope).get("tax_committed"):
             inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
             new_invoice = inv is None
@@ -225,7 +225,9 @@ class Flows:
             # the committed document's jurisdictions, for the mirror (publish reads them from here)
             q.checkpoint(scope, "jurisdictions", jurisdictions(doc))
             q.checkpoint(scope, "tax_committed", inv["tranId"])
-        q.submit("publish", order["Id"], {"order_id": order["Id"]}, carry={"order": order, "invoice": inv})
+        # new_invoice: made by this attempt, so no mirror can carry its id yet (publish looks for none)
+        q.submit("publish", order["Id"], {"order_id": order["Id"]},
+                 carry={"order": order, "invoice": inv, "new_invoice": new_invoice})
 
     def _estimate(self, order: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         """The lines' tax to bill: the estimate the order step has just made for exactly these lines
