@@ -214,7 +214,7 @@ def start_profiles(procs: dict[str, psutil.Process], out: Path) -> list[subproce
     out.mkdir(parents=True, exist_ok=True)
     # --gil: only the thread holding the GIL is sampled, so the stacks are where the CPU goes (an idle
     # worker waiting on a socket or a queue is left out); --nonblocking: the process is not paused to sample
-    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--format", "raw", "--rate", "100", "--gil",
+    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--format", "raw", "--rate", "250", "--gil",
                               "--nonblocking",
                               "-o", str(out / f"{name}.txt")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
