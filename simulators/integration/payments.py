@@ -227,11 +227,11 @@ class Payments:
         """What Stripe collected for the invoice, one entry per payment: (charge id, amount, paid at).
         A remainder with no payment behind it (``paid_out_of_band``) is one entry with no charge."""
         parts: list[tuple[str | None, Decimal, int]] = []
-        # each payment's PaymentIntent expanded in the list: its charge without a read per payment
-        pays = self.gw.call(lambda c: list(c.v1.invoice_payments.list(params={
-            "invoice": si["id"], "status": "paid", "limit": 100,
-            "expand": ["data.payment.payment_intent"]}).auto_paging_iter()))
-        for pay in sorted((_obj(p) for p in pays), key=lambda p: (p["created"], p["id"])):
+        # each payment's PaymentIntent expanded in the list: its charge without a read per payment; the
+        # pages as plain JSON (no typed objects built only to be read as dicts)
+        pays = self.gw.walk("/v1/invoice_payments", {"invoice": si["id"], "status": "paid", "limit": 100,
+                                                     "expand": ["data.payment.payment_intent"]})
+        for pay in sorted(pays, key=lambda p: (p["created"], p["id"])):
             pi = (pay.get("payment") or {}).get("payment_intent")
             if not pi or not pay.get("amount_paid"):
                 continue
