@@ -20,7 +20,8 @@ figure with it subtracted. ``requests_per_lifecycle`` counts each fake's request
 total) per complete lifecycle, the watcher's own apart (``watcher_requests_per_lifecycle``).
 
 ``--profile DIR`` samples every server with py-spy (``pip install py-spy``; not a dependency of the
-project) and writes one collapsed-stack file per process there (``--format raw``).
+project) and writes one collapsed-stack file per process there (``--format raw``; ``--gil``: the samples are
+the thread holding the interpreter, so where the CPU goes, not where threads wait).
 """
 from __future__ import annotations
 
@@ -211,7 +212,10 @@ def start_profiles(procs: dict[str, psutil.Process], out: Path) -> list[subproce
     if not Path(spy).exists():
         raise SystemExit("--profile needs py-spy: pip install py-spy")
     out.mkdir(parents=True, exist_ok=True)
-    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--format", "raw", "--rate", "100",
+    # --gil: only the thread holding the GIL is sampled, so the stacks are where the CPU goes (an idle
+    # worker waiting on a socket or a queue is left out); --nonblocking: the process is not paused to sample
+    return [subprocess.Popen([spy, "record", "--pid", str(p.pid), "--format", "raw", "--rate", "250", "--gil",
+                              "--nonblocking",
                               "-o", str(out / f"{name}.txt")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for name, p in procs.items() if name != "driver"]

@@ -75,15 +75,16 @@ FLOATS_KEPT = 4096
 _kept_floats = _KeptFloats()
 
 
-def dumpb(obj: Any) -> bytes:
+def dumpb(obj: Any, indent: bool = False) -> bytes:
     """``dumps`` as UTF-8 bytes, compact, through orjson (several times faster on large answers): the
     same JSON values (Decimal -> number, datetime -> ISO 8601 with ``Z``, dataclasses -> objects). What
     orjson refuses (integers beyond 64 bits, keys that are not strings, lone surrogates, a Decimal that
-    is not finite, any other type) goes through ``dumps``."""
+    is not finite, any other type) goes through ``dumps``. ``indent``: pretty-printed, two spaces."""
     try:
-        return orjson.dumps(obj, default=_kept_floats.__getitem__, option=orjson.OPT_UTC_Z)
+        return orjson.dumps(obj, default=_kept_floats.__getitem__,
+                            option=orjson.OPT_UTC_Z | orjson.OPT_INDENT_2 if indent else orjson.OPT_UTC_Z)
     except (orjson.JSONEncodeError, TypeError):
-        return dumps(obj).encode("utf-8")
+        return dumps(obj, **({"indent": 2} if indent else {})).encode("utf-8")
 
 
 MAX_DEPTH = 32   # objects/arrays nested deeper than this are refused with the vendor's 400

@@ -14,6 +14,7 @@ server makes its own random token and tells no one: its control plane is then cl
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import secrets
 
@@ -36,6 +37,10 @@ def serve(app, host: str, port: int, threads: int = 8, certfile: str | None = No
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_context.load_cert_chain(certfile, keyfile)
     lane = app.extensions.get("lane")
+    # Everything made so far (modules, the app, its schemas and tables, the SDKs' classes) lives as long
+    # as the process: kept out of the collector's full passes, which otherwise walk it again and again.
+    gc.collect()
+    gc.freeze()
     try:
         LoopServer(app, host, port, threads=threads, ssl_context=ssl_context,
                    inline=lane.inline if lane is not None else None, limits=limits).run()

@@ -119,16 +119,18 @@ class Flows:
                                   {"taxes": [str(dec(l["tax"])) for l in estimate["lines"]],
                                    "total": str(dec(estimate["totalTax"]))})
         taxes = [dec(t) for t in priced["taxes"]]
-        so = self.erp.get("salesOrder", f"eid:{order['key']}", allow_missing=True)
-        if so is None:
-            try:
-                so_id = self.erp.create("salesOrder", {
-                    "externalId": order["key"], "entity": {"externalId": acct["Customer_Key__c"]},
-                    "orderStatus": {"id": "B"}, "otherRefNum": order.get("OrderNumber"),
-                    "custbody_sf_order_id": order["Id"], "shippingAddress": self.ship_to(order),
-                    "item": {"items": self._so_lines(order, taxes)}})
-            except AlreadyExists:   # created meanwhile (a race, or an answer lost after the write)
-                so = self.erp.get("salesOrder", f"eid:{order['key']}")
+        # no look-up first: the external id is unique, so a sales order already there (a re-activation,
+        # a race, or an answer lost after the write) is refused (DUP_RCRD) and read instead
+        so, made = None, False
+        try:
+            so_id = self.erp.create("salesOrder", {
+                "externalId": order["key"], "entity": {"externalId": acct["Customer_Key__c"]},
+                "orderStatus": {"id": "B"}, "otherRefNum": order.get("OrderNumber"),
+                "custbody_sf_order_id": order["Id"], "shippingAddress": self.ship_to(order),
+                "item": {"items": self._so_lines(order, taxes)}})
+            made = True
+        except AlreadyExists:
+            so = self.erp.get("salesOrder", f"eid:{order['key']}")
         if so is not None:
             so_id = str(so["id"])
             self._follow_amendment(order, so, taxes)
@@ -140,8 +142,10 @@ class Flows:
         self.sf.update("Order", order["Id"], fields)
         q.forget(scope)
         if self.config.bill_on_activation:   # the order as just read goes along: no second read
+            # new_sales_order: made by this attempt, so not invoiced yet (the bill step looks for no invoice)
             self.app.queue.submit("bill", order["Id"], {"order_id": order["Id"], "lines": _fingerprint(order),
-                                                        "taxes": priced["taxes"]}, carry={"order": order})
+                                                        "taxes": priced["taxes"]},
+                                  carry={"order": order, "new_sales_order": made})
 
     @staticmethod
     def _so_lines(order: dict[str, Any], taxes: list[Decimal]) -> list[dict[str, Any]]:
@@ -198,16 +202,20 @@ class Flows:
         """ERP invoice (by external id = order key), then the AvaTax SalesInvoice committed under its
         number; each a checkpoint (scope ``bill:<order id>``), then the publish job. The order is the one
         the order step has just read (first attempt), else read afresh."""
-        order = (self.app.queue.carried() or {}).get("order") or self.load_order(payload["order_id"])
+        carried = self.app.queue.carried() or {}
+        order = carried.get("order") or self.load_order(payload["order_id"])
         if order["Status"] != "Activated":
             return   # cancelled, or deactivated for an amendment: billed after it is activated again
         if self.config.system_of_record == "salesforce":
             self._bill_in_salesforce(order, payload.get("lines"))
             return
         q, scope = self.app.queue, f"bill:{order['Id']}"
-        inv = None
+        inv, new_invoice = None, False
         if not q.checkpoints(scope).get("tax_committed"):
-            inv = self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
+            # a sales order the order step has just made has no invoice: nothing to look up (were one
+            # there all the same, the transform is refused as a duplicate and it is read below)
+            inv = None if carried.get("new_sales_order") and carried.get("order") is order else \
+                self.erp.get("invoice", f"eid:{order['key']}", allow_missing=True)
             new_invoice = inv is None
             if new_invoice:
                 estimate = self._estimate(order, payload)
@@ -225,7 +233,9 @@ class Flows:
             # the committed document's jurisdictions, for the mirror (publish reads them from here)
             q.checkpoint(scope, "jurisdictions", jurisdictions(doc))
             q.checkpoint(scope, "tax_committed", inv["tranId"])
-        q.submit("publish", order["Id"], {"order_id": order["Id"]}, carry={"order": order, "invoice": inv})
+        # new_invoice: made by this attempt, so no mirror can carry its id yet (publish looks for none)
+        q.submit("publish", order["Id"], {"order_id": order["Id"]},
+                 carry={"order": order, "invoice": inv, "new_invoice": new_invoice})
 
     def _estimate(self, order: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         """The lines' tax to bill: the estimate the order step has just made for exactly these lines

@@ -29,9 +29,11 @@ from .flows import dec, line_tax
 from ..clients import AlreadyExists, Permanent
 
 TOLERANCE = 300  # seconds, stripe.Webhook.DEFAULT_TOLERANCE
+# The events the integration acts on. Not ``invoice.finalized``: the integration finalizes its invoices
+# itself, and an invoice just finalized has nothing paid to sync (a delivery per invoice for nothing);
+# ``invoice.payment_succeeded`` stays beside ``invoice.paid``, a lost delivery of one covered by the other.
 EVENTS = ["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed", "invoice.voided",
-          "invoice.marked_uncollectible", "charge.refunded", "charge.dispute.created", "invoice.finalized",
-          "invoice_payment.paid"]
+          "invoice.marked_uncollectible", "charge.refunded", "charge.dispute.created", "invoice_payment.paid"]
 SETTLED = ("Paid", "Refunded")   # mirror payment statuses a part payment never moves back from
 
 
@@ -117,7 +119,19 @@ class Payments:
                 payload.update(invoice=invoice, type=event_type, created=created)
                 if state:
                     payload["state"] = state
+                    if self._nothing_to_do(payload):
+                        return   # what the job would find first thing: no job at all
             self.app.queue.submit("stripe_event", event_id, payload)
+
+    def _nothing_to_do(self, payload: dict[str, Any]) -> bool:
+        """An invoice event whose own snapshot of the invoice (``state``) shows nothing to sync, or the
+        state already synced (the second and third event about one payment): a later change of the
+        invoice comes with an event of its own, which reads the invoice then. A failed payment is
+        always looked at (the mirror notes it)."""
+        return payload["type"] != "invoice.payment_failed" and bool(payload.get("state")) and (
+            _nothing_to_sync(payload["state"]) or
+            ((self.data.get("checkpoints") or {}).get(f"stripe:{payload['invoice']}") or {}).get("synced")
+            == payload["state"])
 
     def poll(self, payload: dict[str, Any]) -> None:
         """Polling mode: read /v1/events newer than the last event seen (``ending_before`` = that
@@ -154,11 +168,7 @@ class Payments:
 
     def handle_event(self, payload: dict[str, Any]) -> None:
         if payload.get("invoice") and payload.get("type"):   # fetch-on-notify: the invoice is read afresh
-            if payload["type"] != "invoice.payment_failed" and payload.get("state") and (
-                    _nothing_to_sync(payload["state"]) or
-                    self.app.queue.checkpoints(f"stripe:{payload['invoice']}").get("synced") == payload["state"]):
-                # the event shows a state with nothing to do, or one already synced: a later change of
-                # the invoice comes with an event of its own, which reads the invoice then
+            if self._nothing_to_do(payload):   # synced meanwhile (by the job of another event about it)
                 return
             self.sync_invoice(payload["invoice"], {"id": payload["event_id"], "type": payload["type"],
                                                    "created": payload.get("created")})
@@ -217,11 +227,11 @@ class Payments:
         """What Stripe collected for the invoice, one entry per payment: (charge id, amount, paid at).
         A remainder with no payment behind it (``paid_out_of_band``) is one entry with no charge."""
         parts: list[tuple[str | None, Decimal, int]] = []
-        # each payment's PaymentIntent expanded in the list: its charge without a read per payment
-        pays = self.gw.call(lambda c: list(c.v1.invoice_payments.list(params={
-            "invoice": si["id"], "status": "paid", "limit": 100,
-            "expand": ["data.payment.payment_intent"]}).auto_paging_iter()))
-        for pay in sorted((_obj(p) for p in pays), key=lambda p: (p["created"], p["id"])):
+        # each payment's PaymentIntent expanded in the list: its charge without a read per payment; the
+        # pages as plain JSON (no typed objects built only to be read as dicts)
+        pays = self.gw.walk("/v1/invoice_payments", {"invoice": si["id"], "status": "paid", "limit": 100,
+                                                     "expand": ["data.payment.payment_intent"]})
+        for pay in sorted(pays, key=lambda p: (p["created"], p["id"])):
             pi = (pay.get("payment") or {}).get("payment_intent")
             if not pi or not pay.get("amount_paid"):
                 continue

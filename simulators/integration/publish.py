@@ -51,7 +51,8 @@ class Publisher:
         lines = _lines(inv)
         mirror_id, have_lines = done.get("mirror"), None
         if not mirror_id:
-            mirror_id, have_lines = self._mirror(order, inv, sor_sf)
+            mirror_id, have_lines = self._mirror(order, inv, sor_sf,
+                                                 new=bool(carried.get("new_invoice")) and inv is carried.get("invoice"))
             self.queue.checkpoint(scope, "mirror", mirror_id)
         if not done.get("mirror_lines"):
             self._mirror_lines(inv, lines, mirror_id, have_lines)
@@ -83,9 +84,11 @@ class Publisher:
             return self.erp.get("invoice", f"eid:{rows[0]['Id']}")
         return self.erp.get("invoice", f"eid:{order['key']}")
 
-    def _mirror(self, order: dict[str, Any], inv: dict[str, Any], sor_sf: bool) -> tuple[str, set[str]]:
+    def _mirror(self, order: dict[str, Any], inv: dict[str, Any], sor_sf: bool,
+                new: bool = False) -> tuple[str, set[str]]:
         """The mirror's header, upserted by the ERP invoice id; returns the mirror's id and the keys of
-        the lines it has already (read with it, in one query)."""
+        the lines it has already (read with it, in one query). ``new``: the ERP invoice was made by the
+        bill step's attempt that handed it over, so no mirror can carry its id: nothing to read."""
         fields = {
             "blng__Account__c": order["AccountId"], "blng__Order__c": order["Id"],
             "blng__InvoiceDate__c": str(inv["tranDate"])[:10], "blng__DueDate__c": str(inv["dueDate"])[:10],
@@ -95,8 +98,9 @@ class Publisher:
             or inv["tranId"], "Source_System__c": "Salesforce" if sor_sf else "ERP",
             "Tax_Jurisdictions__c": self._jurisdictions(order, inv.get("custbody_ava_doc_code") or inv["tranId"]),
         }
-        existing = self.sf.query("SELECT Id, (SELECT ERP_Line_Key__c FROM blng__InvoiceInvoiceLines__r) FROM "
-                                 f"blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
+        existing = [] if new else self.sf.query(
+            "SELECT Id, (SELECT ERP_Line_Key__c FROM blng__InvoiceInvoiceLines__r) FROM "
+            f"blng__Invoice__c WHERE ERP_Invoice_Id__c = '{inv['id']}'")
         if not existing:
             fields.update({"blng__PaymentStatus__c": "Unpaid", "blng__Balance__c": dec(inv["total"])})
         have = {r["ERP_Line_Key__c"] for m in existing

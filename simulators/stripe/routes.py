@@ -15,7 +15,7 @@ from flask import Flask, Response, g, request
 
 from simulators.core.errors import SimError
 from simulators.core.lane import Answer, Lane, LaneHooks, LaneRequest
-from simulators.core.jsonutil import dumps
+from simulators.core.jsonutil import dumpb
 
 from . import params as P
 from .errors import AuthenticationFailed, InvalidRequest, StripeError, UrlNotFound
@@ -106,7 +106,7 @@ JSON = ("Content-Type", "application/json")
 
 def lane_error(exc: SimError) -> Answer:
     body = exc.body() if isinstance(exc, StripeError) else {"error": {"message": exc.message, "type": "api_error"}}
-    return exc.status, [JSON, *exc.headers.items()], dumps(body).encode("utf-8")
+    return exc.status, [JSON, *exc.headers.items()], dumpb(body)
 
 
 def lane_params(req: LaneRequest) -> dict[str, Any]:
@@ -134,7 +134,7 @@ def run_api(state: StripeState, req: LaneRequest, handler: Handler) -> Answer:
         with state.lock:
             events.hold()   # the operation's events wait for the request that caused them
             try:
-                status, headers, body = 200, [JSON], dumps(handler(state, params, **req.url_args)).encode("utf-8")
+                status, headers, body = 200, [JSON], dumpb(handler(state, params, **req.url_args))
             finally:
                 events.publish(request_id, key)
     except SimError as exc:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from simulators.core.clock import wall_seconds
-from simulators.core.jsonutil import dumps
+from simulators.core.jsonutil import dumpb
 
 from .. import params as P
 from ..errors import InvalidRequest
@@ -112,7 +112,7 @@ class EventStore(Resource):
     def _deliver(self, evt: dict[str, Any], targets: list[dict[str, Any]]) -> None:
         for we in targets:
             body = dict(evt, api_version=we.get("api_version") or evt["api_version"])
-            raw = dumps(body, indent=2).encode("utf-8")
+            raw = dumpb(body, indent=True)   # pretty-printed, as Stripe sends its events
             cfg = self.store.data["settings"].get("schedules", {})
             sched = cfg.get(we["id"]) or cfg.get("*") or self.options.get("webhook_schedule") or "sandbox"
             delays = SCHEDULES[sched] if isinstance(sched, str) else list(sched)
