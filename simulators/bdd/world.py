@@ -79,6 +79,8 @@ class World:
         sor = self.settings["system_of_record"]
         if self.live_harness is not None:
             h = self.live_harness
+            if isinstance(h, InProcessHarness):
+                h.start()   # routing (and the network guard) only while a scenario runs
             _reset(h, self.settings)
         else:
             h = InProcessHarness(start=START, integration=dict(self.settings))
@@ -95,7 +97,7 @@ class World:
                           verify=str(h.ca_path) if h.ca_path else True).raise_for_status()
 
     def stop(self) -> None:
-        if self.h is not None and self.live_harness is None:
+        if self.h is not None and (self.live_harness is None or isinstance(self.h, InProcessHarness)):
             self.h.stop()
 
     # conveniences
@@ -148,13 +150,9 @@ def live_harness():
         if FRESH:
             yield None
             return
-        h = InProcessHarness(start=START, integration={"payment_sync": "webhook", "system_of_record": "erp",
-                                                       "poll_interval": 300})
-        h.start()
-        try:
-            yield h
-        finally:
-            h.stop()
+        # started by each scenario that uses it and stopped after it (World._start, World.stop)
+        yield InProcessHarness(start=START, integration={"payment_sync": "webhook", "system_of_record": "erp",
+                                                         "poll_interval": 300})
         return
     if EXTERNAL:
         from simulators.harness import run_file

@@ -89,6 +89,8 @@ class InProcessRouter:
             self._mock.add_callback(method, pattern, callback=callback)
 
     def start(self) -> "InProcessRouter":
+        if self._mock is not None:   # already routing: one stop() undoes it
+            return self
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self._mock.add_passthru(LOOPBACK)
         for route in self._routes:
