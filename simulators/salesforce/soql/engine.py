@@ -41,7 +41,7 @@ class Engine:
         self.registry: Registry = db.registry
         self.today = today
         self.resolver = Resolver(self.registry, lambda rid: db.find(rid, include_deleted=True), db.table)
-        self.indexes = Indexes(db)
+        self.indexes: Indexes = db.indexes   # kept up to date by the database's writes
         self.exprs = Expressions(self.resolver, self._settings, self._check_field)
         self.aggregator = Aggregator(self.exprs, lambda operand: Conditions(operand, self._semi_join, today,
                                                                             self._settings))

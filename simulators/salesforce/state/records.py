@@ -15,9 +15,11 @@ from simulators.core.ids import sf_id_key
 
 from .. import errors as E
 from ..objects import REGISTRY, Field, Registry, SObject
+from ..soql.index import Indexes
 from .transactions import Transactional
 from .values import coerce, normalize_id
 
+TOUCHED_LOG_MAX = 4096   # written keys kept per table before the log starts afresh (indexes then rebuild once)
 SYSTEM_FIELDS = {"Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
                  "SystemModstamp"}
 
@@ -53,8 +55,10 @@ class Database(Transactional):
         self._init_transactions()
         self.user_id = ""
         self.security = None  # set by the Org: who is acting, and their profile's field-level security
-        self.generation = 0   # bumped by every write and undo: SOQL's external-id indexes know when they are stale
-        self.generations: dict[str, int] = {}   # the same, per table: a write to one leaves the others' indexes
+        # per table, the keys of the records written (and undone) since the log began: the field indexes
+        # (soql/index.py) catch up from it instead of rebuilding; started afresh when it grows long
+        self._touched: dict[str, list[str]] = {}
+        self.indexes = Indexes(self)
 
     @property
     def actor_id(self) -> str | None:
@@ -115,9 +119,11 @@ class Database(Transactional):
         if f.type == "id":
             rec = self.table(obj.name).get(sf_id_key(value) or "")
             return [rec] if rec else []
-        with self.store.lock:
-            return [r for r in self.table(obj.name).values()
-                    if r.get(f.name) is not None and str(r[f.name]).lower() == needle]
+        if f.type == "reference":
+            with self.store.lock:
+                return [r for r in self.table(obj.name).values()
+                        if r.get(f.name) is not None and str(r[f.name]).lower() == needle]
+        return self.indexes.lookup(obj.name, f.name, [needle], False)
 
     # ---- writes -----------------------------------------------------------------------
     def _check_fields(self, obj: SObject, values: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -171,7 +177,9 @@ class Database(Transactional):
         for f in obj.fields.values():
             if f.unique and rec.get(f.name) is not None:
                 needle = str(rec[f.name]).lower()
-                for other in self.table(obj.name).values():
+                same = (self.table(obj.name).values() if f.type in ("id", "reference")   # ids: compared as text
+                        else self.indexes.lookup(obj.name, f.name, [needle], False))
+                for other in same:
                     if other["Id"] != rec["Id"] and other.get(f.name) is not None and str(other[f.name]).lower() == needle:
                         raise E.DuplicateValue(f"duplicate value found: {f.name} duplicates value on record with "
                                                f"id: {other['Id']}", fields=[f.name])
@@ -221,11 +229,11 @@ class Database(Transactional):
         key = rec["Id"][:15]
         table = self.table(obj.name)
         table[key] = rec
-        self._changed(obj.name)
+        self._changed(obj.name, key)
 
         def undo_create():
             table.pop(key, None)
-            self._changed(obj.name)
+            self._changed(obj.name, key)
         self._tx.undo.append(undo_create)
         if self.rules:
             self.rules.after_write(obj, None, rec)
@@ -233,9 +241,18 @@ class Database(Transactional):
         self._record_change(Change("CREATE", obj.name, rec["Id"], None, dict(rec), changed, self._origin, now))
         return rec
 
-    def _changed(self, sobject: str) -> None:
-        self.generation += 1
-        self.generations[sobject] = self.generations.get(sobject, 0) + 1
+    def _changed(self, sobject: str, key: str) -> None:
+        log = self._touched.get(sobject)
+        if log is None or len(log) >= TOUCHED_LOG_MAX:
+            log = self._touched[sobject] = []   # a new log: every index of the table rebuilds once
+        log.append(key)
+
+    def touched_log(self, sobject: str) -> list[str]:
+        """The table's log of written record keys (the same list object until it is started afresh)."""
+        log = self._touched.get(sobject)
+        if log is None:
+            log = self._touched[sobject] = []
+        return log
 
     def update(self, sobject: str, record_id: str, values: dict[str, Any], system: bool = False) -> dict[str, Any]:
         with self.transaction():
@@ -259,12 +276,13 @@ class Database(Transactional):
             new.update({"LastModifiedDate": now, "SystemModstamp": now, "LastModifiedById": self.actor_id})
         rec.clear()
         rec.update(new)
-        self._changed(obj.name)
+        key = rec["Id"][:15]
+        self._changed(obj.name, key)
 
         def undo():
             rec.clear()
             rec.update(old)
-            self._changed(obj.name)
+            self._changed(obj.name, key)
         self._tx.undo.append(undo)
         if changed:
             if self.rules:
@@ -292,12 +310,12 @@ class Database(Transactional):
         del table[key]
         tomb = dict(rec, IsDeleted=True, SystemModstamp=now, LastModifiedDate=now)
         bin_[key] = {"record": tomb, "deletedDate": now}
-        self._changed(obj.name)
+        self._changed(obj.name, key)
 
         def undo():
             bin_.pop(key, None)
             table[key] = rec
-            self._changed(obj.name)
+            self._changed(obj.name, key)
         self._tx.undo.append(undo)
         if self.rules:
             self.rules.after_write(obj, old, None)

@@ -115,7 +115,7 @@ class Rules:
             if others:
                 raise E.FieldIntegrity("When you activate an order, Status must be the only field you change. "
                                        f"Also changed: {', '.join(sorted(others))}", fields=sorted(others))
-            items = [i for i in self.db.table("OrderItem").values() if i["OrderId"][:15] == old["Id"][:15]]
+            items = self._items_of(old["Id"])
             if not items:
                 raise E.FieldIntegrity("You can't activate this order because it has no products.",
                                        fields=["Status"])
@@ -126,7 +126,7 @@ class Rules:
                 raise E.FieldIntegrity(f"You can't change {', '.join(locked)} on an activated order.",
                                        fields=locked)
         if "Pricebook2Id" in changed and old.get("Pricebook2Id"):
-            if any(i["OrderId"][:15] == old["Id"][:15] for i in self.db.table("OrderItem").values()):
+            if self._items_of(old["Id"]):
                 raise E.FieldIntegrity("You can't change the price book of an order that has products.",
                                        fields=["Pricebook2Id"])
         new["StatusCode"] = new["Status"]
@@ -146,8 +146,12 @@ class Rules:
             raise E.SalesforceError("You can't delete an activated order. Deactivate it first.",
                                     code="DELETE_FAILED")
         if obj.name == "Order":
-            for item in [i for i in self.db.table("OrderItem").values() if i["OrderId"][:15] == rec["Id"][:15]]:
+            for item in self._items_of(rec["Id"]):
                 self.db.delete("OrderItem", item["Id"])
+
+    def _items_of(self, order_id: str) -> list[dict[str, Any]]:
+        """The order's products, from the OrderItem.OrderId index (no scan of every order's items)."""
+        return self.db.indexes.lookup("OrderItem", "OrderId", [order_id], False)
 
     # ---- roll-ups -----------------------------------------------------------------------
     def after_write(self, obj: SObject, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
@@ -155,7 +159,6 @@ class Rules:
             order_id = (new or old)["OrderId"]
             order = self.db.find(order_id, "Order")
             if order is not None:
-                total = sum((i.get("TotalPrice") or Decimal(0) for i in self.db.table("OrderItem").values()
-                             if i["OrderId"][:15] == order_id[:15]), Decimal("0.00"))
+                total = sum((i.get("TotalPrice") or Decimal(0) for i in self._items_of(order_id)), Decimal("0.00"))
                 if total != order.get("TotalAmount"):
                     self.db.update("Order", order_id, {"TotalAmount": money(total)}, system=True)

@@ -68,4 +68,5 @@ def _system_insert(org, sobject: str, values: dict):
     rec.update({"Id": org.sim.ids.salesforce(obj.key_prefix), "IsDeleted": False, "CreatedDate": now,
                 "LastModifiedDate": now, "SystemModstamp": now})
     db.table(sobject)[rec["Id"][:15]] = rec
+    db._changed(sobject, rec["Id"][:15])
     return rec
