@@ -114,7 +114,7 @@ class Objects:
 
         source = ids if ids is not None else self.d["order"].get(kind, [])
         cursor = after or before
-        if cursor and cursor not in objects:
+        if cursor and (cursor not in objects or objects[cursor].get("object") != kind):   # no such <kind>
             raise ResourceMissing(KIND_NAMES.get(kind, kind), cursor, param="starting_after" if after else "ending_before")
 
         def take(walk) -> tuple[list[dict[str, Any]], bool]:
@@ -130,7 +130,8 @@ class Objects:
 
         if before:
             # walk towards newer items starting just after the cursor, then present newest first
-            page, has_more = take(source[source.index(before) + 1:])
+            # newer than the cursor (nothing, if it is not in this list: another kind, another filter)
+            page, has_more = take(source[source.index(before) + 1:] if before in source else [])
             page.reverse()
         else:
             walk = reversed(source)

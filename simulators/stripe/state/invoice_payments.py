@@ -83,7 +83,11 @@ class InvoicePaymentStore(Resource):
                     and (not ptype or o["payment"]["type"] == ptype)
                     and (not pi or o["payment"].get("payment_intent") == pi))
 
-        return self.db.list_objects("invoice_payment", params, "/v1/invoice_payments", where)
+        ids = None   # with an invoice, only its own payments are walked (in creation order), not every one
+        if inv:
+            owner = self.db.find(inv)
+            ids = [p["id"] for p in owner["payments"]["data"]] if owner and owner.get("object") == "invoice" else []
+        return self.db.list_objects("invoice_payment", params, "/v1/invoice_payments", where, ids=ids)
 
     # ---- attach_payment ---------------------------------------------------------------------------
     def attach_payment(self, inv: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
