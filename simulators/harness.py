@@ -220,6 +220,7 @@ class LiveHarness(_Base):
         self.run_dir = Path(run_dir).resolve()   # run files name absolute paths
         self.seed, self.validation, self.threads = seed, validation, threads
         self.clock_mode, self.rate, self.start_at = clock_mode, rate, start
+        self._started_at: datetime | None = None   # the simulated instant start() anchored the servers at
         self.procs: dict[str, subprocess.Popen] = {}
         self.ca_path: Path | None = None
         self.control_token: str | None = secrets.token_urlsafe(32)   # per run; written 0600 at start
@@ -243,7 +244,7 @@ class LiveHarness(_Base):
         """Every server's clock back to the instant this harness started it at (with the harness's
         mode and rate, one anchor for all), then every server as it was started (``/_sim/reset``,
         which leaves the clock and schedules daily jobs from the start again)."""
-        self.sync_clocks(at=getattr(self, "_started_at", None))
+        self.sync_clocks(at=self._started_at)
         super().reset()
 
     def start(self) -> "LiveHarness":

@@ -351,3 +351,21 @@ def line_tax(line: dict[str, Any]) -> Decimal:
 def _lines(inv: dict[str, Any]) -> list[dict[str, Any]]:
     items = inv.get("item", {})
     return items.get("items", []) if isinstance(items, dict) else list(items or [])
+
+
+def credit_items(inv: dict[str, Any], refund: Decimal) -> list[dict[str, Any]]:
+    """A refund spread over the invoice's lines in proportion to their totals (cent-rounded, the last
+    line taking the remainder), each share split into amount and tax: a credit memo's items."""
+    lines = [l for l in _lines(inv) if dec(l["amount"]) + line_tax(l) > 0]
+    total = sum((dec(l["amount"]) + line_tax(l) for l in lines), Decimal("0"))
+    items, left = [], refund
+    for i, l in enumerate(lines):
+        line_total = dec(l["amount"]) + line_tax(l)
+        share = left if i == len(lines) - 1 else money(refund * line_total / total)
+        share = min(share, line_total, left)
+        left -= share
+        if share <= 0:
+            continue
+        tax = money(share * line_tax(l) / line_total)
+        items.append({"line": l["line"], "amount": share - tax, "custcol_ava_taxamount": tax})
+    return items

@@ -128,6 +128,10 @@ class WorkQueue:
         """The finished steps of one piece of work (e.g. ``publish:<order id>``)."""
         return self.data.setdefault("checkpoints", {}).setdefault(scope, {})
 
+    def finished(self, scope: str, step: str) -> Any:
+        """A finished step's result, or None; read only (no entry is made for a scope never seen)."""
+        return ((self.data.get("checkpoints") or {}).get(scope) or {}).get(step)
+
     def checkpoint(self, scope: str, step: str, value: Any = True) -> Any:
         """Record a finished step (its result: an id, a document code) and count it as progress."""
         steps = self.checkpoints(scope)

@@ -18,14 +18,14 @@ ERP's amount remaining as its balance, or ``Paid`` with balance 0.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe
 
 from ..core.clock import iso
-from ..core.jsonutil import money
-from .flows import dec, line_tax
+from .flows import credit_items, dec
 from ..clients import AlreadyExists, Permanent
 
 TOLERANCE = 300  # seconds, stripe.Webhook.DEFAULT_TOLERANCE
@@ -129,9 +129,8 @@ class Payments:
         invoice comes with an event of its own, which reads the invoice then. A failed payment is
         always looked at (the mirror notes it)."""
         return payload["type"] != "invoice.payment_failed" and bool(payload.get("state")) and (
-            _nothing_to_sync(payload["state"]) or
-            ((self.data.get("checkpoints") or {}).get(f"stripe:{payload['invoice']}") or {}).get("synced")
-            == payload["state"])
+            _nothing_to_sync(payload["state"])
+            or self.app.queue.finished(f"stripe:{payload['invoice']}", "synced") == payload["state"])
 
     def poll(self, payload: dict[str, Any]) -> None:
         """Polling mode: read /v1/events newer than the last event seen (``ending_before`` = that
@@ -329,7 +328,7 @@ class Payments:
             if not full:
                 # A partial credit names its lines: the refund is spread over the invoice lines in
                 # proportion to their totals, each share split into amount and tax.
-                body["item"] = {"items": _credit_items(self.erp.get("invoice", erp_id), delta)}
+                body["item"] = {"items": credit_items(self.erp.get("invoice", erp_id), delta)}
             self.erp.transform("invoice", erp_id, "creditMemo", body)
             code = mirror.get("AvaTax_Document_Code__c")
             if code and self.tax.get(f"{code}-R{charge['amount_refunded']}", "ReturnInvoice") is None:
@@ -354,23 +353,6 @@ class Payments:
                     self.sf.update("blng__Invoice__c", mirror["Id"],
                                    {"Dispute_Status__c": dispute.get("status") or "needs_response"})
                 return
-
-
-def _credit_items(inv: dict[str, Any], refund: Decimal) -> list[dict[str, Any]]:
-    from .flows import _lines
-    lines = [l for l in _lines(inv) if dec(l["amount"]) + line_tax(l) > 0]
-    total = sum((dec(l["amount"]) + line_tax(l) for l in lines), Decimal("0"))
-    items, left = [], refund
-    for i, l in enumerate(lines):
-        line_total = dec(l["amount"]) + line_tax(l)
-        share = left if i == len(lines) - 1 else money(refund * line_total / total)
-        share = min(share, line_total, left)
-        left -= share
-        if share <= 0:
-            continue
-        tax = money(share * line_tax(l) / line_total)
-        items.append({"line": l["line"], "amount": share - tax, "custcol_ava_taxamount": tax})
-    return items
 
 
 def _nothing_to_sync(state: str) -> bool:
@@ -399,5 +381,4 @@ def _ref_id(value: Any) -> str:
 
 
 def _iso_ts(ts: int) -> str:
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return iso(datetime.fromtimestamp(int(ts), tz=timezone.utc))

@@ -23,10 +23,6 @@ from .flows import _lines, cents, dec, jurisdictions, line_tax
 from ..clients import Permanent
 
 
-def _obj(x: Any) -> dict[str, Any]:
-    return x.to_dict() if hasattr(x, "to_dict") else dict(x)
-
-
 class Publisher:
     def __init__(self, app):
         self.app = app

@@ -11,7 +11,7 @@ no external references) and a malformed envelope is a SOAP fault, which Salesfor
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
