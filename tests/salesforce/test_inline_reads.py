@@ -26,9 +26,12 @@ def served():
     app = create_app(live=True)
     lane, org = app.extensions["lane"], app.extensions["salesforce"]
     seen: list[tuple[str, str, bool]] = []
+    arrived = threading.Condition()
 
     def recording(environ, start_response):
-        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], bool(environ.get("o2c.inline"))))
+        with arrived:
+            seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], bool(environ.get("o2c.inline"))))
+            arrived.notify_all()
         return app(environ, start_response)
 
     ready = threading.Event()
@@ -36,6 +39,7 @@ def served():
     t = threading.Thread(target=srv.run, kwargs={"on_ready": lambda s: ready.set()}, daemon=True)
     t.start()
     assert ready.wait(10), "server did not start"
+    srv.arrived = arrived   # tests wait on it for a request to have been dispatched
     yield srv, org, seen
     srv.stop()
     t.join(10)
@@ -107,6 +111,9 @@ def test_a_read_while_the_lock_is_held_waits_on_a_worker_and_the_loop_keeps_answ
     reader = threading.Thread(target=lambda: got.update(answer=call(srv, "GET", f"{V}/sobjects/Account/{acct}",
                                                                     token)))
     reader.start()
+    # the read has been dispatched (loop or worker decided) while the writer still holds the lock
+    with srv.arrived:
+        assert srv.arrived.wait_for(lambda: inline_of(seen, "GET", f"{V}/sobjects/Account/{acct}"), 10)
     # the event loop is not waiting on the lock: it still answers another request (on a worker)
     status, body = call(srv, "GET", "/_sim/health")
     assert status == 200, body
