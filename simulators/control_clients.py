@@ -19,7 +19,10 @@ class _PlaneClient:
     def __init__(self, base_url: str, session: requests.Session | None = None, verify: Any = True,
                  token: str | None = None):
         self.base = base_url.rstrip("/")
-        self.http = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False   # the fakes are on loopback or in process: no proxy from the environment
+        self.http = session
         self.verify = verify
         self.headers = {TOKEN_HEADER: token} if token else {}
 

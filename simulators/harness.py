@@ -145,6 +145,7 @@ class InProcessHarness(_Base):
         for name, app in self.apps.items():
             self.router.add(SERVICES[name].hosts, app)
         self._session = requests.Session()
+        self._session.trust_env = False   # in process or on loopback: no proxy from the environment
         self.mode = "in-process"
         self._added: dict[str, Any] = {}   # apps of add_app: gone again after reset()
 
@@ -225,6 +226,7 @@ class LiveHarness(_Base):
         self.ca_path: Path | None = None
         self.control_token: str | None = secrets.token_urlsafe(32)   # per run; written 0600 at start
         self._session = requests.Session()
+        self._session.trust_env = False   # in process or on loopback: no proxy from the environment
         self.mode = "live"
 
     # ---- TLS ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ other checks' failures for that order apart as *unfinished* rather than lost or 
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import requests
@@ -31,7 +32,8 @@ def _jobs(body: Any, *names: str) -> list[dict[str, Any]]:
 def read(ep: Endpoints) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """(status, pending jobs, dead letters) from the integration's control plane."""
     http = requests.Session()
-    http.verify = ep.ca_bundle or True
+    http.trust_env = False   # loopback: no proxy from the environment (its CA bundle still counts)
+    http.verify = ep.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     if ep.control_token:
         http.headers["X-Sim-Token"] = ep.control_token
     base = ep.integration.rstrip("/")

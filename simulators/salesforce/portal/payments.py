@@ -29,6 +29,7 @@ class StripeGateway:
     def __init__(self, base_url: str, api_key: str, verify: Any = True):
         self.base = base_url.rstrip("/")
         self.session = requests.Session()
+        self.session.trust_env = False   # Stripe is on loopback or in process: no proxy from the environment
         self.session.auth = (api_key, "")
         self.verify = verify
 
