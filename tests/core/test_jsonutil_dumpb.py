@@ -39,3 +39,13 @@ def test_the_same_json_values_as_dumps(payload):
 
 def test_utc_datetimes_end_in_z():
     assert dumpb({"at": datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)}) == b'{"at":"2026-01-05T09:00:00Z"}'
+
+
+def test_a_zero_amount_is_zero_whatever_its_sign_or_exponent():
+    """No vendor prints a negative zero amount (Java's BigDecimal has none; .NET's decimal drops the
+    sign of its zero), so neither do the fakes, on either encoder, and the kept zero serves every zero."""
+    zeros = [Decimal("-0.00"), Decimal("0E+3"), Decimal("0.00"), Decimal("-0")]
+    for _ in range(2):   # the second time from what the first kept
+        assert dumpb(zeros) == b"[0.0,0.0,0.0,0.0]"
+    assert dumps(zeros) == "[0.0, 0.0, 0.0, 0.0]"
+    assert dumpb([Decimal("-1.50"), Decimal("0.10")]) == b"[-1.5,0.1]"
