@@ -16,6 +16,7 @@ otherwise override ``session.verify``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -57,10 +58,12 @@ def oauth_token(base_url: str, ca_path: str | None = None, **form) -> dict:
     return resp.json()
 
 
-def jwt_assertion(private_key_pem: str, username: str, now: int, audience: str = "https://login.salesforce.com",
+def jwt_assertion(private_key_pem: Any, username: str, now: int, audience: str = "https://login.salesforce.com",
                   client_id: str = "o2c-client-id", lifetime: int = 180) -> str:
     """An RS256 JWT bearer assertion as a connected app signs it; ``now`` in epoch seconds (pass the
-    simulated clock's). The fake's default key: ``harness.salesforce_jwt_key()``."""
+    simulated clock's). The fake's default key: ``harness.salesforce_jwt_key()``. The key is PEM text
+    or a private key object cryptography loaded (loading PEM checks the RSA key, tens of milliseconds:
+    a caller signing many assertions loads it once)."""
     import jwt
 
     return jwt.encode({"iss": client_id, "sub": username, "aud": audience, "exp": now + lifetime},

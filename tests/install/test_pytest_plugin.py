@@ -14,6 +14,7 @@ from simulators.core import netguard
 from simulators.harness import InProcessHarness
 
 USER_PROJECT = Path(__file__).with_name("user_project")
+pytest_plugins = ["pytester"]
 
 
 def _run_user_suite(tmp_path, ini: str = "", extra: str | None = None,
@@ -44,11 +45,17 @@ def test_a_users_in_process_tests_use_the_fixtures(tmp_path):
     assert "6 passed, 1 deselected" in result.stdout
 
 
-def test_bad_settings_are_a_usage_error_that_names_them(tmp_path):
-    body = "def test_x(o2c):\n    pass\n"
-    result = _run_user_suite(tmp_path, ini="o2c_fakes = stripe quickbooks\n", extra=body, only=["test_mine.py"])
-    assert result.returncode != 0
-    assert "unknown fakes ['quickbooks']" in result.stdout + result.stderr
+def test_bad_settings_are_a_usage_error_that_names_them(pytester):
+    """The same user project, run by pytest in this process (pytester): the plugin comes from its entry
+    point all the same, and the error is the plugin's, so no second interpreter is needed for it."""
+    import simulators.bdd  # noqa: F401 - the project's conftest loads it: kept loaded after the inner run
+    shutil.copytree(USER_PROJECT, pytester.path, dirs_exist_ok=True)
+    (pytester.path / "pytest.ini").write_text("[pytest]\no2c_fakes = stripe quickbooks\n")
+    (pytester.path / "test_mine.py").write_text("def test_x(o2c):\n    pass\n")
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", "test_mine.py")
+    assert result.ret != 0
+    assert "unknown fakes ['quickbooks']" in result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(errors=1)
 
 
 def test_the_guard_is_on_only_while_the_harness_routes():
