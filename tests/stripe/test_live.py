@@ -81,7 +81,7 @@ def test_live_fault_latency_is_deferred_and_drop_closes_the_connection(live):
     other = requests.get(f"{live.url('stripe')}/v1/customers?limit=1", headers={"Authorization": "Bearer sk_test_x"})
     assert other.status_code == 200  # answered while the slow one is still held back
     t.join(10)
-    assert slow["c"].id == cus.id and slow["took"] >= 0.1   # really held back (a lower bound, not a speed test)
+    assert slow["c"].id == cus.id and slow["took"] >= 0.09   # held back (a lower bound, not a speed test)
     entry = [e for e in ctl.journal("customers.retrieve")][-1]
     assert entry["simulated_latency_ms"] == 100 and entry["fault"]
     with pytest.raises(requests.ConnectionError):
