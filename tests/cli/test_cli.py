@@ -144,17 +144,26 @@ def test_every_option_explains_itself():
     (["reset"], "no running fakes found"),
     (["faults", "add"], "faults add needs --fake"),
 ])
-def test_a_failing_command_says_why_in_one_line(tmp_path, args, says):
-    result = subprocess.run([sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path), *args],
+def test_a_failing_command_says_why_in_one_line(tmp_path, capsys, args, says):
+    # in process: the message main() exits with is what Python prints as the one line on stderr, with exit
+    # status 1 (test_the_command_process_fails_with_one_line_and_status_1 runs the process itself)
+    with pytest.raises(SystemExit) as info:
+        main(["--run-dir", str(tmp_path), *args])
+    message = info.value.code
+    assert isinstance(message, str) and len(message.strip().splitlines()) == 1 and says in message
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_command_process_fails_with_one_line_and_status_1(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path), "faults", "add"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert says in result.stderr
+    assert "faults add needs --fake" in result.stderr
 
 
 def test_an_unexpected_failure_is_one_line_with_debug_for_the_traceback(run, capsys):
-    # in process: the message main() exits with is what Python prints as the one line on stderr, with exit
-    # status 1 (the process itself is run by test_a_failing_command_says_why_in_one_line)
+    # in process, as above
     with pytest.raises(SystemExit) as info:
         o2c(run, "clock", "advance", "soon")
     message = info.value.code
