@@ -15,17 +15,14 @@ import requests
 
 from simulators.cli import build_parser, main
 from simulators.cli.run import cmd_down
-from simulators.harness import LiveHarness
 from tests.conftest import free_port
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    h = LiveHarness(["stripe", "avalara"], ports={"stripe": free_port(), "avalara": free_port()},
-                    run_dir=tmp_path_factory.mktemp("o2c-cli"), validation="lenient")
-    h.start()
-    yield h
-    h.stop()
+@pytest.fixture
+def run(live):
+    """A running run for the commands to manage: the session's shared live servers (tests/conftest.py),
+    reset before each test."""
+    return live
 
 
 def o2c(h, *args):
@@ -63,19 +60,18 @@ def test_run_files_name_absolute_paths(run):
     assert Path(info["ca"]).is_absolute() and Path(info["ca"]).exists()
 
 
-def test_status_exits_non_zero_when_a_fake_is_down(tmp_path, capsys):
-    h = LiveHarness(["stripe", "avalara"], ports={"stripe": free_port(), "avalara": free_port()},
-                    run_dir=tmp_path / "run")
-    h.start()
-    try:
-        proc = h.procs["avalara"]
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        assert main(["--run-dir", str(h.run_dir), "status"]) == 1
-        out = capsys.readouterr().out
-        assert "stripe      up" in out and "avalara     DOWN" in out
-    finally:
-        h.stop()
+def test_status_exits_non_zero_when_a_fake_is_down(run, tmp_path, capsys):
+    # the shared run's files, with its AvaTax fake down: killed, its port answers nothing, as here
+    # (a port nothing listens on) and its pid is gone (a process that has exited)
+    info = json.loads((run.run_dir / "run.json").read_text())
+    exited = subprocess.Popen(["true"])
+    exited.wait(timeout=10)
+    info["urls"]["avalara"], info["pids"]["avalara"] = f"http://127.0.0.1:{free_port()}", exited.pid
+    (tmp_path / "run.json").write_text(json.dumps(info))
+    (tmp_path / "control.token").write_text(run.control_token)
+    assert main(["--run-dir", str(tmp_path), "status"]) == 1
+    out = capsys.readouterr().out
+    assert "stripe      up" in out and "avalara     DOWN" in out and "salesforce  up" in out
 
 
 def test_faults_are_checked_against_the_fakes_catalogue(run, capsys):
@@ -101,6 +97,7 @@ def test_faults_are_checked_against_the_fakes_catalogue(run, capsys):
 
 
 def test_violations_report_per_caller(run, capsys):
+    run.control("stripe").post("/validation", {"mode": "lenient"})   # until the next reset
     run.control("stripe").delete("/violations")
     ok = requests.post(run.url("stripe") + "/v1/customers", data={"no_such_param": "1"},
                        auth=("sk_test_our_integration", ""))   # the caller is who authenticated
@@ -120,7 +117,7 @@ def test_down_kills_a_process_that_ignores_sigterm(tmp_path):
     assert stubborn.stdout.readline().strip() == b"ready"
     (tmp_path / "run.json").write_text(json.dumps({"urls": {}, "pids": {"stripe": stubborn.pid}, "ca": None}))
     try:
-        assert cmd_down(argparse.Namespace(run_dir=str(tmp_path)), grace=0.5) == 0
+        assert cmd_down(argparse.Namespace(run_dir=str(tmp_path)), grace=0.1) == 0   # SIGTERM ignored: killed
         assert stubborn.wait(timeout=10) == -signal.SIGKILL
         assert not (tmp_path / "run.json").exists()
     finally:
@@ -147,27 +144,40 @@ def test_every_option_explains_itself():
     (["reset"], "no running fakes found"),
     (["faults", "add"], "faults add needs --fake"),
 ])
-def test_a_failing_command_says_why_in_one_line(tmp_path, args, says):
-    result = subprocess.run([sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path), *args],
+def test_a_failing_command_says_why_in_one_line(tmp_path, capsys, args, says):
+    # in process: the message main() exits with is what Python prints as the one line on stderr, with exit
+    # status 1 (test_the_command_process_fails_with_one_line_and_status_1 runs the process itself)
+    with pytest.raises(SystemExit) as info:
+        main(["--run-dir", str(tmp_path), *args])
+    message = info.value.code
+    assert isinstance(message, str) and len(message.strip().splitlines()) == 1 and says in message
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_command_process_fails_with_one_line_and_status_1(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path), "faults", "add"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert says in result.stderr
+    assert "faults add needs --fake" in result.stderr
 
 
-def test_an_unexpected_failure_is_one_line_with_debug_for_the_traceback(run):
-    base = [sys.executable, "-m", "simulators.cli", "--run-dir", str(run.run_dir)]
-    result = subprocess.run(base + ["clock", "advance", "soon"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and "--debug" in result.stderr
-    debug = subprocess.run(base[:3] + ["--debug"] + base[3:] + ["clock", "advance", "soon"], capture_output=True,
-                           text=True, timeout=60)
-    assert debug.returncode != 0 and "Traceback" in debug.stderr
+def test_an_unexpected_failure_is_one_line_with_debug_for_the_traceback(run, capsys):
+    # in process, as above
+    with pytest.raises(SystemExit) as info:
+        o2c(run, "clock", "advance", "soon")
+    message = info.value.code
+    assert isinstance(message, str) and len(message.strip().splitlines()) == 1 and "--debug" in message
+    assert "Traceback" not in capsys.readouterr().err
+    with pytest.raises(Exception) as debug:   # --debug: the failure itself, which Python prints with its traceback
+        main(["--debug", "--run-dir", str(run.run_dir), "clock", "advance", "soon"])
+    assert not isinstance(debug.value, SystemExit) and debug.traceback
 
 
-def test_a_service_that_is_not_running_is_named_in_one_line(tmp_path):
+def test_a_service_that_is_not_running_is_named_in_one_line(tmp_path, capsys):
     url = f"http://127.0.0.1:{free_port()}"
-    result = subprocess.run([sys.executable, "-m", "simulators.cli", "--run-dir", str(tmp_path), "integration",
-                             "status", "--url", url], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and f"cannot reach {url}" in result.stderr
+    with pytest.raises(SystemExit) as info:   # in process, as above
+        main(["--run-dir", str(tmp_path), "integration", "status", "--url", url])
+    message = info.value.code
+    assert isinstance(message, str) and message.strip().splitlines() == [message.strip()]
+    assert f"cannot reach {url}" in message and "Traceback" not in capsys.readouterr().err

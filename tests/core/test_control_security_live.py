@@ -1,5 +1,7 @@
 """Live probes of the control plane over real sockets: the per-run token, owner-only run files, and
-a server that exits promptly on SIGTERM even while a worker waits out a 5-minute latency fault."""
+a server that exits promptly on SIGTERM even while a worker waits out a 5-minute latency fault.
+The fakes are the session's shared live servers (tests/conftest.py); the reference integration, which
+those do not run, is started here on its own (its run writes every run file, integration.json too)."""
 from __future__ import annotations
 
 import os
@@ -13,49 +15,56 @@ import requests
 
 from simulators.core.faults import MAX_REQUEST_LATENCY_MS
 from simulators.harness import LiveHarness, run_file
+from simulators.registry import available
 
 from ..conftest import free_port
-
-NAMES = ["avalara", "stripe"]
 
 
 @pytest.fixture(scope="module")
 def live_run(tmp_path_factory):
+    """A run of the reference integration alone."""
     run_dir = tmp_path_factory.mktemp("o2c-control-security")
-    h = LiveHarness(NAMES, ports={n: free_port() for n in NAMES + ["integration"]}, run_dir=run_dir,
-                    integration={"payment_sync": "polling"})
+    h = LiveHarness([], ports={"integration": free_port()}, run_dir=run_dir, integration={"payment_sync": "polling"})
     h.start()
     yield h
     h.stop()
+
+
+@pytest.fixture(params=["fakes", "integration"])
+def any_run(request):
+    return request.getfixturevalue("live" if request.param == "fakes" else "live_run")
 
 
 def mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_run_files_are_owner_only_and_the_token_is_the_runs(live_run):
-    d = live_run.run_dir
-    for name in ("tls/server.key", "control.token", "run.json", "integration.json"):
+def test_run_files_are_owner_only_and_the_token_is_the_runs(any_run):
+    d = any_run.run_dir
+    files = ["tls/server.key", "control.token", "run.json"] + ["integration.json"] * ("integration" in any_run.names)
+    for name in files:
         assert mode(d / name) == 0o600, name
     token = (d / "control.token").read_text()
-    assert token == live_run.control_token and len(token) >= 40
+    assert token == any_run.control_token and len(token) >= 40
     assert run_file(d)["control_token"] == token
-    assert token not in (d / "run.json").read_text() and token not in (d / "integration.json").read_text()
+    assert all(token not in p.read_text() for p in d.glob("*.json"))
 
 
-def test_the_token_is_not_on_any_command_line(live_run):
-    for proc in live_run.procs.values():
+def test_the_token_is_not_on_any_command_line(any_run):
+    assert any_run.procs
+    for proc in any_run.procs.values():
         with open(f"/proc/{proc.pid}/cmdline", "rb") as fh:
-            assert live_run.control_token.encode() not in fh.read()
+            assert any_run.control_token.encode() not in fh.read()
 
 
-@pytest.mark.parametrize("name", NAMES + ["integration"])
-def test_every_control_plane_wants_the_token(live_run, name):
-    url = live_run.url(name) + "/_sim/state"
-    assert requests.get(url, timeout=10).status_code == 403
-    assert requests.get(url, headers={"X-Sim-Token": "guess"}, timeout=10).status_code == 403
-    assert requests.get(url, headers=live_run.control_headers(), timeout=10).status_code == 200
-    assert live_run.control(name).get("/health")["ok"] is True
+@pytest.mark.parametrize("name", available() + ["integration"])
+def test_every_control_plane_wants_the_token(live, live_run, name):
+    run = live_run if name == "integration" else live
+    url, verify = run.url(name) + "/_sim/state", str(run.ca_path)   # Salesforce's is HTTPS
+    assert requests.get(url, timeout=10, verify=verify).status_code == 403
+    assert requests.get(url, headers={"X-Sim-Token": "guess"}, timeout=10, verify=verify).status_code == 403
+    assert requests.get(url, headers=run.control_headers(), timeout=10, verify=verify).status_code == 200
+    assert run.control(name).get("/health")["ok"] is True
 
 
 def test_integration_settings_cannot_be_redirected_without_the_token(live_run):
@@ -67,8 +76,8 @@ def test_integration_settings_cannot_be_redirected_without_the_token(live_run):
     assert status["config"]["control_token"] == "***"
 
 
-def test_the_fast_lane_serves_vendor_calls_without_a_token(live_run):
-    r = requests.get(live_run.url("stripe") + "/v1/customers", headers={"Authorization": "Bearer sk_test_x"}, timeout=10)
+def test_the_fast_lane_serves_vendor_calls_without_a_token(live):
+    r = requests.get(live.url("stripe") + "/v1/customers", headers={"Authorization": "Bearer sk_test_x"}, timeout=10)
     assert r.status_code == 200
 
 
@@ -102,11 +111,11 @@ def test_a_process_with_a_worker_asleep_in_a_latency_fault_exits_promptly_on_sig
         h.stop()
 
 
-def test_the_o2c_command_reads_the_token_from_the_run_dir(live_run, capsys):
+def test_the_o2c_command_reads_the_token_from_the_run_dir(live, capsys):
     from simulators import cli
-    assert cli.main(["--run-dir", str(live_run.run_dir), "faults", "add", "--fake", "avalara",
+    assert cli.main(["--run-dir", str(live.run_dir), "faults", "add", "--fake", "avalara",
                      "--operation", "transactions.create", "--error", "RequestLimitExceeded", "--times", "1"]) == 0
-    assert cli.main(["--run-dir", str(live_run.run_dir), "faults", "clear"]) == 0
+    assert cli.main(["--run-dir", str(live.run_dir), "faults", "clear"]) == 0
     assert "avalara: cleared 1" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="latency"):   # refused by the plane: the reason, no traceback
-        cli.main(["--run-dir", str(live_run.run_dir), "faults", "add", "--fake", "avalara", "--latency-ms", "1e12"])
+        cli.main(["--run-dir", str(live.run_dir), "faults", "add", "--fake", "avalara", "--latency-ms", "1e12"])

@@ -1,6 +1,8 @@
 """The live server's limits (core/loopconn.py ``ServerLimits``) on a real loopback socket, with small limits so
 each test is quick: header size (431), header and idle timeouts, body size (413, before 100 Continue),
-Host on HTTP/1.1, h2c Upgrade answered once, large bodies kept off the event loop."""
+Host on HTTP/1.1, h2c Upgrade answered once, large bodies kept off the event loop. The timeout tests get
+servers of their own with short timeouts (the others keep the default ones: a client descheduled on a busy
+machine is not cut off), and check that the connection lasted at least that long."""
 from __future__ import annotations
 
 import json
@@ -16,7 +18,12 @@ from simulators.core.loopserver import LoopServer
 
 from .test_loopserver import read_all
 
-SMALL = ServerLimits(max_header_bytes=4096, header_timeout=0.5, idle_timeout=0.5, max_body=1000, inline_body=100)
+SMALL = ServerLimits(max_header_bytes=4096, max_body=1000, inline_body=100)
+QUICK = 0.1   # the header or idle timeout under test, in seconds
+# a slowloris head must reach the server before a header timeout that starts at connect: a margin for a
+# client descheduled between connecting and sending on a busy machine
+SLOWLORIS = 0.25
+SEEN_AT_LEAST = 0.9   # of the timeout: a lower bound on how long it held on (the loop clock counts whole ms)
 SEEN: list[dict] = []
 
 
@@ -84,23 +91,44 @@ def test_one_endless_header_line_gets_431_without_waiting_for_its_end(server):
     assert status == 431
 
 
-def test_a_slowloris_head_is_cut_off_with_408(server):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+@pytest.fixture
+def quick_server(request):
+    """A server with the ``ServerLimits`` timeouts of ``request.param``; the others keep their defaults."""
+    srv, t = start(app, ServerLimits(**request.param))
+    yield srv
+    srv.stop()
+    t.join(10)
+
+
+@pytest.mark.parametrize("quick_server", [{"header_timeout": SLOWLORIS}], indirect=True, ids=["header"])
+def test_a_slowloris_head_is_cut_off_with_408(quick_server):
+    began = time.monotonic()
+    with socket.create_connection(("127.0.0.1", quick_server.port), timeout=5) as s:
         s.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\n")   # ... and never the blank line
         status, _ = refusal(read_all(s))   # the 5 s socket timeout bounds the test
-    assert status == 408
+        took = time.monotonic() - began
+    assert status == 408 and took >= SLOWLORIS * SEEN_AT_LEAST   # held for the whole header timeout, then refused
 
 
-def test_a_connection_that_sends_nothing_is_closed(server):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+@pytest.mark.parametrize("quick_server", [{"header_timeout": QUICK}], indirect=True, ids=["header"])
+def test_a_connection_that_sends_nothing_is_closed(quick_server):
+    began = time.monotonic()
+    with socket.create_connection(("127.0.0.1", quick_server.port), timeout=5) as s:
         assert read_all(s) == b""   # closed by the server (a timeout would raise instead)
+        took = time.monotonic() - began
+    assert took >= QUICK * SEEN_AT_LEAST   # the first request's header clock starts at connect
 
 
-def test_an_idle_keep_alive_connection_is_closed_after_its_answer(server):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+@pytest.mark.parametrize("quick_server", [{"idle_timeout": QUICK}], indirect=True, ids=["idle"])
+def test_an_idle_keep_alive_connection_is_closed_after_its_answer(quick_server):
+    began = time.monotonic()
+    with socket.create_connection(("127.0.0.1", quick_server.port), timeout=5) as s:
         s.sendall(b"GET /idle HTTP/1.1\r\nHost: x\r\n\r\n")
         answer = read_all(s)
+        took = time.monotonic() - began
     assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"GET /idle body=0")
+    assert b"Connection: close" not in answer   # kept alive by the answer, closed for idling afterwards
+    assert took >= QUICK * SEEN_AT_LEAST
 
 
 def test_too_large_a_body_gets_413_instead_of_100_continue(server):

@@ -37,12 +37,14 @@ def receiver():
     Receiver.release = threading.Event()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     srv.daemon_threads = True
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever to look at its flag, once per poll_interval (0.5 s by default)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     t.start()
     yield f"http://127.0.0.1:{srv.server_address[1]}"
     Receiver.release.set()
     srv.shutdown()
     srv.server_close()
+    t.join(10)
 
 
 def test_deliveries_from_one_thread_reuse_one_connection(receiver):
@@ -54,7 +56,7 @@ def test_deliveries_from_one_thread_reuse_one_connection(receiver):
 
 
 def test_a_delivery_still_times_out(receiver):
-    status, _, error = http_transport(receiver + "/slow", b"{}", {}, 0.3)
+    status, _, error = http_transport(receiver + "/slow", b"{}", {}, 0.1)   # never answered before release
     Receiver.release.set()
     assert status is None and error in ("ReadTimeout", "ConnectionError")
     status, _, error = http_transport(receiver + "/hook", b"{}", {}, 5.0)   # the next one goes through

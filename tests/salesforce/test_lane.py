@@ -125,7 +125,7 @@ def test_live_error_latency_and_drop_faults(live):
 
     # a latency fault holds the request on a worker thread (really waited: the journal's ms); other
     # requests are answered meanwhile
-    ctl.add_fault(operation="sobjects.record", latency={"kind": "fixed", "ms": 600}, times=1)
+    ctl.add_fault(operation="sobjects.record", latency={"kind": "fixed", "ms": 150}, times=1)
     slow: dict = {}
     t = threading.Thread(target=lambda: slow.update(rec=sf.Account.get(acct)))
     t.start()
@@ -135,8 +135,8 @@ def test_live_error_latency_and_drop_faults(live):
     t.join(10)
     assert slow["rec"]["Id"] == acct
     entry = ctl.journal("sobjects.record")[-1]
-    assert entry["simulated_latency_ms"] == 600 and entry["fault"] and entry["status"] == 200
-    assert entry["ms"] >= 600
+    assert entry["simulated_latency_ms"] == 150 and entry["fault"] and entry["status"] == 200
+    assert entry["ms"] >= 150
 
     ctl.add_fault(operation="query.run", drop=True, times=1)
     with pytest.raises(requests.ConnectionError):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -17,11 +18,13 @@ from .conftest import Receiver, client_for
 def live_receiver():
     r = Receiver()
     server = make_server("127.0.0.1", free_port(), r.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever to look at its flag, once per poll_interval (0.5 s by default)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     r.url = f"http://127.0.0.1:{server.server_port}/stripe"
     yield r
     server.shutdown()
+    thread.join(10)
 
 
 def test_live_invoice_paid_and_webhook_verified(live, live_receiver):
@@ -62,19 +65,25 @@ def test_live_fault_latency_is_deferred_and_drop_closes_the_connection(live):
     sc = client_for(live.url("stripe"))
     cus = sc.v1.customers.create({"email": "slow@acme.test"})
     ctl = live.control("stripe")
-    ctl.add_fault(operation="customers.retrieve", latency={"kind": "fixed", "ms": 400}, times=1)
+    ctl.add_fault(operation="customers.retrieve", latency={"kind": "fixed", "ms": 100}, times=1)
     ctl.add_fault(operation="customers.create", drop=True, times=1)
     slow: dict = {}
-    t = threading.Thread(target=lambda: slow.update(c=sc.v1.customers.retrieve(cus.id)))
+
+    def retrieve():
+        began = time.monotonic()
+        slow["c"] = sc.v1.customers.retrieve(cus.id)
+        slow["took"] = time.monotonic() - began
+
+    t = threading.Thread(target=retrieve)
     t.start()
     live.wait_until(lambda: any(e["operation"] == "customers.retrieve" for e in ctl.journal()), timeout=10,
                     what="the slow retrieve reaches the fake")
     other = requests.get(f"{live.url('stripe')}/v1/customers?limit=1", headers={"Authorization": "Bearer sk_test_x"})
     assert other.status_code == 200  # answered while the slow one is still held back
     t.join(10)
-    assert slow["c"].id == cus.id
+    assert slow["c"].id == cus.id and slow["took"] >= 0.09   # held back (a lower bound, not a speed test)
     entry = [e for e in ctl.journal("customers.retrieve")][-1]
-    assert entry["simulated_latency_ms"] == 400 and entry["fault"]
+    assert entry["simulated_latency_ms"] == 100 and entry["fault"]
     with pytest.raises(requests.ConnectionError):
         requests.post(f"{live.url('stripe')}/v1/customers", data={"email": "x@acme.test"},
                       headers={"Authorization": "Bearer sk_test_x"})
