@@ -311,14 +311,20 @@ def _await_workers(environment, **_kw):
         gevent.sleep(0.02)
 
 
+# bounds of the waits at the end of a run (each returns as soon as its condition holds): the workers'
+# quit messages, and one more pass of the CSV writer, on a machine busy enough to delay both by seconds
+WORKERS_QUIT_S = 10.0
+CSV_PASS_SLACK_S = 4.0
+
+
 @events.init.add_listener
 def _prompt_quit(environment, **_kw):
     """The master (or the only process) quits once, as soon as its workers have quit and its CSV
     writer has written the final numbers. Locust's own master waits a fixed half second for the
     workers' last reports each time it is told to quit, and it is told three times on the way out
     (the run's end, the ``quitting`` event, the shutdown): 1.5 s per run. A worker sends its last
-    report before its quit message on the same connection, so once every worker has quit (at most
-    that half second) nothing more is coming."""
+    report before its quit message on the same connection, so once every worker has quit nothing
+    more is coming."""
     runner = environment.runner
     if isinstance(runner, WorkerRunner) or not all(hasattr(runner, a) for a in ("stop", "greenlet")):
         return
@@ -336,7 +342,9 @@ def _prompt_quit(environment, **_kw):
             runner.stop(send_stop_to_client=False)
             for client in list(runner.clients.all):
                 runner.server.send_to_client(Message("quit", None, client.id))
-            deadline = time.monotonic() + 0.5
+            # on the condition, not Locust's fixed half second: a worker slowed by a busy machine still
+            # hands its last numbers over (a run's stats are empty without them); bounded for a dead one
+            deadline = time.monotonic() + WORKERS_QUIT_S
             while runner.clients.all and time.monotonic() < deadline:
                 gevent.sleep(0.02)
         else:
@@ -360,7 +368,7 @@ def _await_csv_pass(environment) -> None:
     except OSError:
         return
     from locust.stats import CSV_STATS_INTERVAL_SEC
-    deadline = time.monotonic() + 2 * float(CSV_STATS_INTERVAL_SEC) + 0.5
+    deadline = time.monotonic() + 2 * float(CSV_STATS_INTERVAL_SEC) + CSV_PASS_SLACK_S
     while time.monotonic() < deadline:
         gevent.sleep(0.02)
         try:
