@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
-import requests
 
 from .core.clock import DEFAULT_START
-from .harness import InProcessHarness, LiveHarness
 from .registry import FAKES, free_port
+
+if TYPE_CHECKING:   # imported where a fixture is used: every pytest run in an environment that has the
+    from .harness import InProcessHarness, LiveHarness   # harness loads this plugin, most use no fake
 
 INI = {
     "o2c_fakes": ("fakes the o2c fixtures start (space-separated; default: all of "
@@ -103,6 +104,8 @@ def _key(settings: dict[str, Any]) -> str:
 
 def _install_integration(h) -> None:
     """Deploy the reference integration (webhook endpoint or polling, outbound message)."""
+    import requests
+
     verify = str(h.ca_path) if getattr(h, "ca_path", None) else True
     token = getattr(h, "control_token", None)
     resp = requests.post(h.url("integration") + "/_integration/install", verify=verify, timeout=60,
@@ -125,6 +128,8 @@ def o2c(request, _o2c_pool) -> Iterator[InProcessHarness]:
     key = _key(settings)
     h = _o2c_pool.get(key)
     if h is None:
+        from .harness import InProcessHarness
+
         h = _o2c_pool[key] = InProcessHarness(settings["fakes"], seed=settings["seed"],
                                               validation=settings["validation"],
                                               integration=settings["integration"])
@@ -154,6 +159,8 @@ def o2c_live(request, _o2c_live_pool, tmp_path_factory) -> LiveHarness:
     key = _key(settings)
     h = _o2c_live_pool.get(key)
     if h is None:
+        from .harness import LiveHarness
+
         names = list(settings["fakes"])
         ports = {n: free_port() for n in names + (["integration"] if settings["integration"] else [])}
         h = LiveHarness(names, seed=settings["seed"], ports=ports, validation=settings["validation"],
