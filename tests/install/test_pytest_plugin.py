@@ -46,10 +46,10 @@ def test_a_users_in_process_tests_use_the_fixtures(tmp_path):
 
 
 def test_bad_settings_are_a_usage_error_that_names_them(pytester):
-    """The same user project, run by pytest in this process (pytester): the plugin comes from its entry
-    point all the same, and the error is the plugin's, so no second interpreter is needed for it."""
-    import simulators.bdd  # noqa: F401 - the project's conftest loads it: kept loaded after the inner run
-    shutil.copytree(USER_PROJECT, pytester.path, dirs_exist_ok=True)
+    """A user's project with bad settings, run by pytest in this process (pytester): the plugin comes
+    from its entry point all the same, and the error is the plugin's, so no second interpreter is
+    needed for it. Only the settings and a test that uses the fixture: the user project's conftest
+    would register the step library again in this process."""
     (pytester.path / "pytest.ini").write_text("[pytest]\no2c_fakes = stripe quickbooks\n")
     (pytester.path / "test_mine.py").write_text("def test_x(o2c):\n    pass\n")
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", "test_mine.py")
