@@ -16,12 +16,6 @@ from html import escape
 from decimal import Decimal
 from typing import Any, Mapping
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 SELLER = ("O2C Harness Inc.", "500 Market Street, Suite 1200", "San Francisco, CA 94105", "United States",
           "billing@o2c.test")
 PAYMENT_INSTRUCTIONS = ("Pay online on the billing portal, or by ACH / wire to:",
@@ -34,6 +28,13 @@ def _fmt(amount: Any, currency: str) -> str:
 
 
 def render(doc: Mapping[str, Any]) -> bytes:
+    # reportlab is imported on the first PDF, not when a fake starts (a tenth of a second per process)
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
     cur = doc.get("currency") or "USD"
     styles = getSampleStyleSheet()
     small = styles["Normal"]

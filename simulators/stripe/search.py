@@ -34,7 +34,7 @@ STRING: /'(?:[^'\\]|\\.)*'/ | /"(?:[^"\\]|\\.)*"/
 %ignore WS
 """
 
-_PARSER = Lark(GRAMMAR, parser="lalr")
+_PARSER = Lark(GRAMMAR, parser="lalr", cache=True)   # built tables kept in the temp directory (see soql/parser.py)
 
 # docs.stripe.com/search#query-fields-for-<resource>
 FIELDS: dict[str, set[str]] = {

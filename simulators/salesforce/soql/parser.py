@@ -21,8 +21,10 @@ from .shapes import MARK, bind, shape_of
 
 __all__ = ["parse", "Query", "Cmp", "BoolOp", "DateLiteral", "Func", "Item", "Money", "TypeOf"]
 
+# cache=True: lark keeps the built LALR tables in the temp directory, keyed by the grammar, the options
+# and lark's version, so each process after the first loads them instead of building them (~80 ms)
 _PARSER = Lark(Path(__file__).with_name("grammar.lark").read_text(), parser="lalr", lexer="contextual",
-               propagate_positions=False, maybe_placeholders=False, start=["start", "search"])
+               propagate_positions=False, maybe_placeholders=False, start=["start", "search"], cache=True)
 
 # Quoted string escapes (SOQL and SOSL Reference, "Quoted String Escape Sequences",
 # sforce_api_calls_soql_select_quotedstringescapes.htm): \n \r \t \b \f in either case, \" \' \\,
