@@ -16,7 +16,6 @@ transports; the best round of each is printed (the machine may be shared). Bound
 from __future__ import annotations
 
 import argparse
-import base64
 import cProfile
 import json
 import pstats
@@ -30,6 +29,7 @@ import stripe
 from simple_salesforce import Salesforce
 from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
+from benchmarks.fakes_wrk import AVA_AUTH, ESTIMATE  # the same 2-line estimate as the live figures
 from simulators.core import netguard, transport
 from simulators.core.directives import directives
 from simulators.harness import InProcessHarness
@@ -37,11 +37,6 @@ from simulators.registry import SERVICES
 
 FAKES = ("stripe", "salesforce", "avalara")
 STRIPE_KEY = "sk_test_bench"
-AVA_AUTH = "Basic " + base64.b64encode(b"123456:o2c-license-key").decode()
-ADDRESS = {"line1": "233 S Wacker Dr", "city": "Chicago", "region": "IL", "postalCode": "60601", "country": "US"}
-ESTIMATE = {"type": "SalesOrder", "companyCode": "DEFAULT", "date": "2026-01-05", "customerCode": "BENCH",
-            "addresses": {"shipTo": ADDRESS},
-            "lines": [{"number": str(i), "amount": 250, "taxCode": "P0000000"} for i in (1, 2)]}
 SOQL = "SELECT Id, Name FROM Account LIMIT 5"
 
 
