@@ -1,4 +1,8 @@
-"""Live-mode smoke of the whole lifecycle: every fake and the integration as server processes."""
+"""Live-mode smoke of the whole lifecycle: every fake and the integration as server processes.
+
+The fakes are the session's shared live servers (tests/conftest.py); the reference integration is
+started here as one more server process, pointed at them (their URLs, their CA) and accepting their
+control token, and the test drives all five through one harness view of them."""
 import pytest
 
 from simulators.harness import LiveHarness
@@ -7,14 +11,31 @@ from simulators.scenario import Lifecycle
 from ..conftest import free_port
 
 
-@pytest.fixture(scope="module")
-def live_world(tmp_path_factory):
-    names = ["salesforce", "stripe", "avalara", "erp"]
-    h = LiveHarness(names, ports={n: free_port() for n in names + ["integration"]},
-                    run_dir=tmp_path_factory.mktemp("o2c-live-e2e"), integration={"payment_sync": "webhook"})
-    h.start()
-    yield h
-    h.stop()
+def joined(fakes: LiveHarness, integration: LiveHarness) -> LiveHarness:
+    """One harness over the running fakes and the running integration (it starts and stops nothing:
+    its ``stop()`` has no process of its own)."""
+    names = [*fakes.names, "integration"]
+    view = LiveHarness(fakes.names, ports={**fakes.ports, "integration": integration.ports["integration"]},
+                       run_dir=fakes.run_dir, integration=integration.integration)
+    assert view.names == names
+    view.ca_path, view.control_token = fakes.ca_path, fakes.control_token
+    return view
+
+
+@pytest.fixture()
+def live_world(live, tmp_path):
+    settings = {"payment_sync": "webhook", "ca_bundle": str(live.ca_path),
+                **{f"{name}_url": live.url(name) for name in live.names}}
+    integration = LiveHarness([], ports={"integration": free_port()}, run_dir=tmp_path / "integration",
+                              integration=settings)
+    integration.control_token = live.control_token   # one token for the five servers
+    integration.start()
+    try:
+        world = joined(live, integration)
+        world.sync_clocks()   # the integration on the fakes' clock (their now, one anchor for all five)
+        yield world
+    finally:
+        integration.stop()
 
 
 def test_live_order_to_cash_reconciles(live_world):
