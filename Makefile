@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# bytecode written once here, as pip writes it for the dependencies: the servers' processes read the
+	# plain caches, pytest its assertion-rewritten ones (collection imports the tests and the harness)
+	$(BIN)/python -m compileall -q -j 0 simulators
+	-$(BIN)/python -m pytest --collect-only -q -p no:xdist -p no:cacheprovider >/dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)
