@@ -311,10 +311,8 @@ def _await_workers(environment, **_kw):
         gevent.sleep(0.02)
 
 
-# bounds of the waits at the end of a run (each returns as soon as its condition holds): the workers'
-# quit messages, and one more pass of the CSV writer, on a machine busy enough to delay both by seconds
-WORKERS_QUIT_S = 10.0
-CSV_PASS_SLACK_S = 4.0
+# bounds of the end-of-run waits for the workers' quit and one more CSV pass (each ends on its condition)
+WORKERS_QUIT_S, CSV_PASS_SLACK_S = 10.0, 4.0
 
 
 @events.init.add_listener
@@ -342,8 +340,7 @@ def _prompt_quit(environment, **_kw):
             runner.stop(send_stop_to_client=False)
             for client in list(runner.clients.all):
                 runner.server.send_to_client(Message("quit", None, client.id))
-            # on the condition, not Locust's fixed half second: a worker slowed by a busy machine still
-            # hands its last numbers over (a run's stats are empty without them); bounded for a dead one
+            # on the condition, not Locust's fixed half second: a busy worker still hands its last numbers over
             deadline = time.monotonic() + WORKERS_QUIT_S
             while runner.clients.all and time.monotonic() < deadline:
                 gevent.sleep(0.02)
