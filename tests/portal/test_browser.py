@@ -32,6 +32,7 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
 os.environ["SE_OFFLINE"] = "true"
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -108,7 +109,24 @@ def pay(driver, card, amount=None):
     driver.find_element(By.ID, "card").send_keys(card)
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, "pay").click()
-    wait(driver).until(EC.staleness_of(page))   # the answer's page, not the form's, before anything is read
+    wait(driver).until(replaced(page))   # the answer's page, not the form's, before anything is read
+
+
+def replaced(node):
+    """A wait condition: ``node``'s document is gone (the browser navigated away from it). Selenium's
+    ``staleness_of`` knows only the stale-element error; chromedriver caught mid-navigation answers
+    "Node with given id does not belong to the document" instead, which says the same."""
+    def gone(_driver) -> bool:
+        try:
+            node.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+    return gone
 
 
 def test_portal_in_the_browser(live, browser):
