@@ -39,7 +39,7 @@ def _default(o: Any) -> Any:
     if isinstance(o, Decimal):
         # JSON numbers are doubles on every client; amounts keep their exact digits up to 15
         # significant figures, far beyond any invoice total. Decimal is used everywhere inside.
-        # A zero is 0.0 whatever its sign, as the vendors print it (``ZERO_SIGN``).
+        # A zero is 0.0 whatever its sign, as the vendors print it (``_KeptFloats``).
         return float(o) if o else 0.0
     if isinstance(o, datetime):
         return o.isoformat().replace("+00:00", "Z")
@@ -54,17 +54,14 @@ def dumps(obj: Any, **kw: Any) -> str:
     return json.dumps(obj, default=_default, **kw)
 
 
-# A Decimal zero is encoded 0.0 whatever its sign: no vendor's JSON carries a negative zero amount.
-# Java's BigDecimal (Salesforce, NetSuite) has none, and a .NET decimal (AvaTax) prints its negative
-# zero without the sign, by design (dotnet/runtime issue 110712). Stripe's amounts are integers.
-ZERO_SIGN = "dropped"
-
-
 class _KeptFloats(dict):
     """Decimal -> float for orjson, the conversions kept (float(Decimal) goes through a string: slow,
     and an answer repeats its amounts). The zero is always kept: every zero Decimal, whatever its
-    exponent or sign, finds it. Anything but a finite Decimal raises TypeError, so ``dumpb`` hands the
-    payload to ``dumps`` (NaN stays NaN)."""
+    exponent or sign, finds it and encodes 0.0, as no vendor's JSON carries a negative zero amount
+    (Java's BigDecimal, Salesforce's and NetSuite's, has none; a .NET decimal, AvaTax's, prints its
+    negative zero without the sign by design, dotnet/runtime issue 110712; Stripe's amounts are
+    integers). Anything but a finite Decimal raises TypeError, so ``dumpb`` hands the payload to
+    ``dumps`` (NaN stays NaN)."""
 
     def __init__(self):
         super().__init__({Decimal(0): 0.0})

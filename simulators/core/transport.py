@@ -54,6 +54,7 @@ def wsgi_environ(method: str, url: str, headers, body) -> dict:
     names joined with ", ", CONTENT_LENGTH from the body, never from the client's header)."""
     scheme, netloc, path, query, _ = urlsplit(url)
     path = path or "/"
+    raw_path = path.encode("utf-8").decode("latin-1")
     data = _body(body)
     host, sep, port = netloc.partition(":")
     if not (sep and port.isdigit()):
@@ -64,8 +65,8 @@ def wsgi_environ(method: str, url: str, headers, body) -> dict:
         "SCRIPT_NAME": "",
         "PATH_INFO": unquote(path).encode("utf-8").decode("latin-1"),
         "QUERY_STRING": query.encode("utf-8").decode("latin-1"),
-        "REQUEST_URI": path.encode("utf-8").decode("latin-1"),   # as mod_wsgi and uWSGI add it
-        "RAW_URI": path.encode("utf-8").decode("latin-1"),       # as gunicorn adds it
+        "REQUEST_URI": raw_path,   # as mod_wsgi and uWSGI add it
+        "RAW_URI": raw_path,       # as gunicorn adds it
         "SERVER_NAME": host,
         "SERVER_PORT": str(int(port)),
         "HTTP_HOST": netloc,

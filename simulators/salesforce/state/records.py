@@ -242,8 +242,8 @@ class Database(Transactional):
         return rec
 
     def _changed(self, sobject: str, key: str) -> None:
-        log = self._touched.get(sobject)
-        if log is None or len(log) >= TOUCHED_LOG_MAX:
+        log = self.touched_log(sobject)
+        if len(log) >= TOUCHED_LOG_MAX:
             log = self._touched[sobject] = []   # a new log: every index of the table rebuilds once
         log.append(key)
 
